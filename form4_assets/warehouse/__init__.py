@@ -1,0 +1,1 @@
+"""The SQL warehouse: schema from form4_assets.tables, engines, partition writes."""
