@@ -1,0 +1,1 @@
+"""Where filings come from: EDGAR's daily indexes, the live client, offline mirrors."""
