@@ -83,6 +83,7 @@ RAW_FILINGS = Table(
         Column("LOCAL_PATH", "text", "Where the unmodified bytes are stored on disk"),
         Column("SHA256", "text", "SHA-256 of the stored bytes, hex"),
         Column("SIZE_BYTES", "int", "Size of the stored bytes"),
+        Column("FETCH_ERROR", "text", "Why the filing could not be fetched (it is then quarantined as fetch_failed)"),
     ),
     key=("ACCESSION_NUMBER",),
 )

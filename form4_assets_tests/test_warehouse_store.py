@@ -1,0 +1,110 @@
+"""replace_partitions: exact partition replacement, idempotence, atomicity — SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from form4_assets.warehouse.engine import create_schema, make_engine
+from form4_assets.warehouse.schema import TABLES
+from form4_assets.warehouse.store import count_rows, read_partition, replace_partitions
+
+MON, TUE = dt.date(2023, 11, 6), dt.date(2023, 11, 7)
+
+
+def raw_row(day: dt.date, accession: str) -> dict:
+    return {
+        "FILING_DATE": day,
+        "ACCESSION_NUMBER": accession,
+        "CIK": "1043219",
+        "FORM_TYPE": "4",
+        "COMPANY_NAME": "Annaly Capital Management Inc",
+        "EDGAR_PATH": f"edgar/data/1043219/{accession}.txt",
+        "LOCAL_PATH": f"/mirror/{accession}.txt",
+        "SHA256": "ab" * 32,
+        "SIZE_BYTES": 1234,
+    }
+
+
+def trans_row(day: dt.date, accession: str, sk: int, shares: str) -> dict:
+    return {
+        "FILING_DATE": day,
+        "ACCESSION_NUMBER": accession,
+        "NONDERIV_TRANS_SK": sk,
+        "SECURITY_TITLE": "Common Stock",
+        "TRANS_CODE": "S",
+        "TRANS_SHARES": Decimal(shares),
+        "TRANS_ACQUIRED_DISP_CD": "D",
+    }
+
+
+@pytest.fixture()
+def engine(warehouse_url: str) -> sa.Engine:
+    engine = make_engine(warehouse_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def all_rows(engine: sa.Engine, name: str) -> list[tuple]:
+    table = TABLES[name]
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(table).order_by(*table.primary_key.columns))]
+
+
+def test_replace_touches_only_the_given_partitions(engine: sa.Engine) -> None:
+    replace_partitions(engine, [MON, TUE], {"raw_filings": [raw_row(MON, "0000000001-23-000001"), raw_row(TUE, "0000000001-23-000002")]})
+    replace_partitions(engine, [TUE], {"raw_filings": [raw_row(TUE, "0000000001-23-000003")]})
+
+    assert [r["ACCESSION_NUMBER"] for r in read_partition(engine, "raw_filings", MON)] == ["0000000001-23-000001"]
+    assert [r["ACCESSION_NUMBER"] for r in read_partition(engine, "raw_filings", TUE)] == ["0000000001-23-000003"]
+    assert count_rows(engine, "raw_filings", [MON, TUE]) == 2
+
+
+def test_rerun_gives_identical_tables(engine: sa.Engine) -> None:
+    rows = {
+        "raw_filings": [raw_row(MON, "0000000001-23-000001")],
+        "nonderiv_trans": [trans_row(MON, "0000000001-23-000001", 1, "50000"), trans_row(MON, "0000000001-23-000001", 2, "12.5")],
+    }
+    replace_partitions(engine, [MON], rows)
+    first = {name: all_rows(engine, name) for name in rows}
+    replace_partitions(engine, [MON], rows)
+    assert {name: all_rows(engine, name) for name in rows} == first
+    assert read_partition(engine, "nonderiv_trans", MON)[1]["TRANS_SHARES"] == Decimal("12.5")
+
+
+def test_a_failing_insert_leaves_the_previous_state(engine: sa.Engine) -> None:
+    """A primary-key violation half-way through the write rolls back the deletes too."""
+    replace_partitions(engine, [MON], {"raw_filings": [raw_row(MON, "0000000001-23-000001")],
+                                       "nonderiv_trans": [trans_row(MON, "0000000001-23-000001", 1, "7")]})
+    before = {name: all_rows(engine, name) for name in ("raw_filings", "nonderiv_trans")}
+
+    duplicate = trans_row(MON, "0000000002-23-000009", 1, "5")
+    with pytest.raises(sa.exc.IntegrityError):
+        replace_partitions(
+            engine,
+            [MON],
+            {
+                "raw_filings": [raw_row(MON, "0000000002-23-000009")],  # written first, then undone
+                "nonderiv_trans": [duplicate, dict(duplicate)],
+            },
+        )
+    assert {name: all_rows(engine, name) for name in before} == before
+
+
+def test_rows_outside_the_partitions_are_refused(engine: sa.Engine) -> None:
+    with pytest.raises(ValueError, match=r"raw_filings row 0 .*FILING_DATE 2023-11-07"):
+        replace_partitions(engine, [MON], {"raw_filings": [raw_row(TUE, "0000000001-23-000001")]})
+    with pytest.raises(ValueError, match="unknown column"):
+        replace_partitions(engine, [MON], {"raw_filings": [{**raw_row(MON, "x"), "BOGUS": 1}]})
+    assert count_rows(engine, "raw_filings", [MON, TUE]) == 0
+
+
+def test_engine_sets_sqlite_wal(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
