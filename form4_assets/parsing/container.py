@@ -1,0 +1,147 @@
+"""Find the parts of a submission: its container format, SEC header, document list and
+the bytes of the ownershipDocument XML.
+
+Everything here works on bytes with `find` (memchr speed) rather than regular
+expressions over the whole file: a submission can carry megabytes of exhibits and
+only a few hundred bytes around the markers matter.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from form4_assets.parsing import errors
+from form4_assets.parsing.errors import FilingError
+
+Container = Literal["txt", "nc", "xml"]
+
+_OPEN_DOC = b"<ownershipDocument"
+_CLOSE_DOC = b"</ownershipDocument>"
+_DOC_META = re.compile(rb"<(TYPE|SEQUENCE|FILENAME|DESCRIPTION)>([^<\r\n]*)")
+_XML_DECL_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
+
+
+@dataclass(frozen=True, slots=True)
+class XmlPart:
+    """The ownershipDocument bytes and where they start in the submission."""
+
+    data: bytes
+    offset: int
+
+
+def normalise_bom(data: bytes) -> bytes:
+    """Drop a UTF-8 byte-order mark; transcode UTF-16 (which has one) to UTF-8 so the
+    byte-level searches below work, removing the now-wrong encoding declaration."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FilingError(errors.BAD_ENCODING, f"invalid UTF-16: {exc.reason}", offset=exc.start) from None
+        return _XML_DECL_ENCODING.sub(rb"\1", text.encode("utf-8"), count=1)
+    return data
+
+
+def detect_container(data: bytes) -> Container:
+    """`nc` for <SUBMISSION>, `txt` when an SEC/IMS header is near the top (the PEM
+    wrapper of 1990s filings comes first), else a bare XML document."""
+    head = data[:4096]
+    if head.lstrip().startswith(b"<SUBMISSION>"):
+        return "nc"
+    if b"<SEC-HEADER>" in head or b"<SEC-DOCUMENT>" in head or b"<IMS-HEADER>" in head:
+        return "txt"
+    return "xml"
+
+
+def header_text(data: bytes, container: Container) -> str:
+    """The header region, decoded. Headers are ASCII in practice; UTF-8 is tried first
+    and windows-1252/Latin-1 catch the rest, since a name with an odd byte must not
+    cost the whole filing."""
+    if container == "txt":
+        start = data.find(b"<SEC-HEADER>")
+        if start < 0:
+            start = data.find(b"<IMS-HEADER>")
+        if start < 0:
+            raise FilingError(errors.MISSING_FIELD, "no <SEC-HEADER> in the submission", field="SEC-HEADER")
+        end = data.find(b"</SEC-HEADER>", start)
+        if end < 0:
+            end = data.find(b"</IMS-HEADER>", start)
+        if end < 0:
+            raise FilingError(
+                errors.TRUNCATED, "the SEC header is never closed (</SEC-HEADER> missing)",
+                field="SEC-HEADER", offset=len(data),
+            )
+        raw = data[data.find(b">", start) + 1 : end]
+    else:
+        start = data.find(b"<SUBMISSION>")
+        end = data.find(b"<DOCUMENT>", start)
+        raw = data[start + len(b"<SUBMISSION>") : end if end >= 0 else len(data)]
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def document_list(data: bytes) -> tuple[list[dict[str, object]], int]:
+    """The submission's documents (type, sequence, filename, description) as listed by
+    their <DOCUMENT> preambles, and how many <DOCUMENT> blocks were opened."""
+    documents: list[dict[str, object]] = []
+    pos = data.find(b"<DOCUMENT>")
+    while pos >= 0:
+        text_at = data.find(b"<TEXT>", pos)
+        next_doc = data.find(b"<DOCUMENT>", pos + 10)
+        stop = text_at if text_at >= 0 and (next_doc < 0 or text_at < next_doc) else next_doc
+        preamble = data[pos + 10 : stop if stop >= 0 else len(data)]
+        meta = {m.group(1).decode().lower(): m.group(2).decode("latin-1").strip() for m in _DOC_META.finditer(preamble)}
+        sequence = meta.get("sequence")
+        documents.append(
+            {
+                "type": meta.get("type"),
+                "sequence": int(sequence) if sequence and sequence.isdigit() else sequence,
+                "filename": meta.get("filename"),
+                "description": meta.get("description"),
+            }
+        )
+        if text_at < 0:
+            break
+        end = data.find(b"</DOCUMENT>", text_at)
+        if end < 0:
+            break
+        pos = data.find(b"<DOCUMENT>", end)
+    return documents, len(documents)
+
+
+def documents_json(documents: list[dict[str, object]]) -> str:
+    return json.dumps(documents)
+
+
+def locate_xml(data: bytes, container: Container) -> XmlPart:
+    """The ownershipDocument's bytes, from its XML declaration (when it has one) to the
+    end of `</ownershipDocument>`. Raises `no_ownership_document` or `truncated`."""
+    start = data.find(_OPEN_DOC)
+    if start < 0:
+        raise FilingError(errors.NO_OWNERSHIP_DOCUMENT, "the submission has no <ownershipDocument> XML")
+    end = data.find(_CLOSE_DOC, start)
+    if end < 0:
+        raise FilingError(
+            errors.TRUNCATED,
+            f"<ownershipDocument> opened at byte {start} is never closed",
+            field="ownershipDocument",
+            offset=len(data),
+        )
+    end += len(_CLOSE_DOC)
+    if container == "xml":
+        begin = len(data) - len(data.lstrip())
+    else:
+        xml_tag = data.rfind(b"<XML>", 0, start)
+        begin = xml_tag + 5 if xml_tag >= 0 else start
+        while begin < start and data[begin] in b" \t\r\n":
+            begin += 1
+    return XmlPart(data[begin:end], begin)

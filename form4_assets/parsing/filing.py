@@ -1,0 +1,110 @@
+"""`parse_filing`: the bytes of one submission in, a `ParsedFiling` or a `Quarantined` out.
+
+This is the only entry point downstream code uses. It never raises on bad input: a
+problem with the bytes becomes a quarantine record with a reason code from
+`form4_assets.parsing.errors`, so one bad filing can never stop a backfill.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from form4_assets.parsing import errors
+from form4_assets.parsing.container import (
+    detect_container,
+    document_list,
+    documents_json,
+    header_text,
+    locate_xml,
+    normalise_bom,
+)
+from form4_assets.parsing.errors import FilingError
+from form4_assets.parsing.header import parse_nc_header, parse_txt_header
+from form4_assets.parsing.model import ParsedFiling, Quarantined, Row
+from form4_assets.parsing.ownership import extract, parse_xml
+
+#: Largest submission accepted. Real Form 3/4/5 submissions are kilobytes (the largest
+#: with exhibits a few megabytes); anything bigger is refused before parsing.
+MAX_FILING_BYTES = 50 * 1024 * 1024
+
+
+def _same_accession(a: str, b: str) -> bool:
+    return a.replace("-", "").strip() == b.replace("-", "").strip()
+
+
+def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = None) -> ParsedFiling | Quarantined:
+    """Parse one submission: a public `.txt`, a dissemination `.nc` or a bare
+    ownershipDocument XML. `accession` (from the daily index) is checked against the
+    header's and used for bare XML, which carries none of its own."""
+    header: Row | None = None
+    try:
+        if len(data) > MAX_FILING_BYTES:
+            raise FilingError(
+                errors.OVERSIZE,
+                f"{len(data)} bytes is over the {MAX_FILING_BYTES}-byte limit for one filing",
+                offset=MAX_FILING_BYTES,
+            )
+        if not data or data.isspace():
+            raise FilingError(errors.EMPTY, "the file is empty" if not data else "the file holds only whitespace")
+        data = normalise_bom(data)
+        container = detect_container(data)
+        parties: list[Row] = []
+        if container != "xml":
+            text = header_text(data, container)
+            header, parties = parse_txt_header(text) if container == "txt" else parse_nc_header(text)
+            documents, opened = document_list(data)
+            header["DOCUMENTS"] = documents_json(documents)
+            header_accession = header["ACCESSION_NUMBER"]
+            if accession and header_accession and not _same_accession(accession, header_accession):
+                raise FilingError(
+                    errors.ACCESSION_MISMATCH,
+                    f"the SEC header says accession {header_accession}, the index listed {accession}",
+                    field="ACCESSION NUMBER",
+                )
+            if header_accession:
+                accession = header_accession
+            else:
+                header["ACCESSION_NUMBER"] = accession
+                for party in parties:
+                    party["ACCESSION_NUMBER"] = accession
+            promised = header["PUBLIC_DOCUMENT_COUNT"] or 0
+            if opened < promised and data.find(b"<ownershipDocument") < 0:
+                raise FilingError(
+                    errors.TRUNCATED,
+                    f"the header announces {promised} document(s) but the submission holds {opened}",
+                    field="DOCUMENT",
+                    offset=len(data),
+                )
+        part = locate_xml(data, container)
+        root = parse_xml(part)
+        tables = extract(root, part, accession)
+    except FilingError as exc:
+        return Quarantined(source, accession, exc.reason, exc.message, exc.field, exc.offset, header)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises on bad input"
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        message = f"unexpected {type(exc).__name__}: {exc} (at {where.filename}:{where.lineno}); this is a parser bug"
+        return Quarantined(source, accession, errors.PARSER_ERROR, message, None, None, header)
+
+    submission = tables["submission"]
+    if header is not None:
+        submission["FILING_DATE"] = header["FILED_AS_OF_DATE"]
+        file_numbers = {
+            (p["CIK"] or "").lstrip("0"): p["FILE_NUMBER"] for p in parties if p["ROLE"] == "REPORTING-OWNER"
+        }
+        for owner in tables["reporting_owners"]:
+            owner["FILE_NUMBER"] = file_numbers.get((owner["RPTOWNERCIK"] or "").lstrip("0"))
+    return ParsedFiling(
+        source=source,
+        accession=accession,
+        container=container,
+        header=header,
+        parties=parties,
+        submission=submission,
+        reporting_owners=tables["reporting_owners"],
+        nonderiv_trans=tables["nonderiv_trans"],
+        deriv_trans=tables["deriv_trans"],
+        nonderiv_holding=tables["nonderiv_holding"],
+        deriv_holding=tables["deriv_holding"],
+        footnotes=tables["footnotes"],
+        signatures=tables["signatures"],
+    )

@@ -1,0 +1,65 @@
+"""The two outcomes of parsing one filing: typed rows, or a quarantine record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Row = dict[str, Any]
+Container = Literal["txt", "nc", "xml"]
+
+
+@dataclass(slots=True)
+class ParsedFiling:
+    """Rows of one filing, keyed by the `form4_assets.tables` column names.
+
+    FILING_DATE is left out of every row except `submission` (filled from the header's
+    FILED AS OF DATE when there is a header): the loader stamps the partition date on
+    every row it writes, which is the one source of truth for it.
+    """
+
+    source: str
+    accession: str | None
+    container: Container
+    header: Row | None
+    parties: list[Row]
+    submission: Row
+    reporting_owners: list[Row] = field(default_factory=list)
+    nonderiv_trans: list[Row] = field(default_factory=list)
+    deriv_trans: list[Row] = field(default_factory=list)
+    nonderiv_holding: list[Row] = field(default_factory=list)
+    deriv_holding: list[Row] = field(default_factory=list)
+    footnotes: list[Row] = field(default_factory=list)
+    signatures: list[Row] = field(default_factory=list)
+
+    def rows(self) -> dict[str, list[Row]]:
+        """Rows per warehouse table name, ready for `replace_partitions`."""
+        return {
+            "filing_headers": [self.header] if self.header is not None else [],
+            "header_parties": self.parties,
+            "submission": [self.submission],
+            "reporting_owner": self.reporting_owners,
+            "nonderiv_trans": self.nonderiv_trans,
+            "deriv_trans": self.deriv_trans,
+            "nonderiv_holding": self.nonderiv_holding,
+            "deriv_holding": self.deriv_holding,
+            "footnotes": self.footnotes,
+            "owner_signature": self.signatures,
+        }
+
+
+@dataclass(slots=True)
+class Quarantined:
+    """A filing that could not be parsed, with why and where.
+
+    `header` is the parsed SEC header when the failure came after it (so the loader
+    still knows the form type and filed date of a filing whose XML is broken).
+    """
+
+    source: str
+    accession: str | None
+    reason: str
+    message: str
+    field: str | None = None
+    offset: int | None = None
+    header: Row | None = None
