@@ -352,3 +352,213 @@ ALL_TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
+
+
+# ---------------------------------------------------------------------------
+# Aggregate tables (derived from the tables above by form4_assets.aggregates)
+# ---------------------------------------------------------------------------
+#
+# Every aggregate row carries the FILING_DATE of the partition that wrote it. For the
+# as-of tables (issuer_daily_activity, net_insider_selling, cluster_buys) that date is
+# the "as known at the end of that filing date" stamp: a partition writes the state of
+# what it touched as of its date, and the current value of an issuer-day is its row with
+# the latest FILING_DATE. None of these columns exists in the SEC data sets (no sec_file).
+
+_ROLES: tuple[tuple[str, str], ...] = (
+    ("OFFICER", "officers (an officer who is also a director counts here)"),
+    ("DIRECTOR", "directors who are not officers"),
+    ("TEN_PCT_OWNER", "10% owners who are neither officers nor directors"),
+    ("OTHER", "insiders with none of the above flags (isOther or no flag)"),
+)
+
+
+def _side_columns(side: str, code: str, people: str) -> tuple[Column, ...]:
+    """The open-market columns of one side (BUY for code P, SELL for code S)."""
+    what = f"open-market {'purchases' if code == 'P' else 'sales'} (non-derivative, code {code})"
+    cols: list[Column] = [
+        Column(f"{side}_SHARES", "decimal", f"Shares in {what}"),
+        Column(f"{side}_DOLLARS", "decimal", f"Dollars (shares × price) in {what} that carry a price"),
+        Column(f"{side}_ROWS", "int", f"Transaction rows counted in {side}_SHARES"),
+        Column(f"{side}_ROWS_NO_PRICE", "int", f"Rows of {what} without a price: in shares, not in dollars"),
+        Column(people, "int", f"Distinct insiders (first reporting owner of each filing) with {what}"),
+        Column(f"{side}_SHARES_PLAN", "decimal", f"{side}_SHARES under a Rule 10b5-1 plan"),
+        Column(f"{side}_DOLLARS_PLAN", "decimal", f"{side}_DOLLARS under a Rule 10b5-1 plan"),
+        Column(f"{side}_SHARES_DISCRETIONARY", "decimal", f"{side}_SHARES not under a Rule 10b5-1 plan"),
+        Column(f"{side}_DOLLARS_DISCRETIONARY", "decimal", f"{side}_DOLLARS not under a Rule 10b5-1 plan"),
+    ]
+    for role, who in _ROLES:
+        cols.append(Column(f"{side}_SHARES_{role}", "decimal", f"{side}_SHARES by {who}"))
+        cols.append(Column(f"{side}_DOLLARS_{role}", "decimal", f"{side}_DOLLARS by {who}"))
+    return tuple(cols)
+
+
+SUPERSESSIONS = Table(
+    "supersessions",
+    "Which amendment (3/A, 4/A, 5/A) replaced which earlier filing, and by which rule. "
+    "A filing is superseded as of date D when a row names it with FILING_DATE <= D. "
+    "An amendment whose original is not in the warehouse has one row with MATCH_RULE "
+    "'unmatched' and no SUPERSEDED_ACCESSION.",
+    (
+        FILING_DATE,
+        Column("AMENDMENT_ACCESSION", "text", "Accession of the amendment"),
+        Column("LINK_SK", "int", "1-based position of this link among the amendment's links"),
+        Column("SUPERSEDED_ACCESSION", "text", "Accession of the filing it replaces (empty when unmatched)"),
+        Column("SUPERSEDED_FILING_DATE", "date", "Filing date of the replaced filing"),
+        Column(
+            "MATCH_RULE",
+            "text",
+            "period_and_orig_date (unique filing of the issuer/owner/period filed on DATE_OF_ORIG_SUB), "
+            "latest_on_orig_date (several such: the most recent earlier), latest_same_period (no filing on "
+            "that date: the most recent earlier filing of the issuer/owner/period), orig_date_other_period, "
+            "earlier_amendment (an earlier amendment of the same original), unmatched",
+        ),
+        Column("DOCUMENT_TYPE", "text", "Document type of the amendment"),
+        Column("ISSUERCIK", "text", "Issuer CIK of the amendment"),
+        Column("RPTOWNERCIK", "text", "First reporting owner of the amendment"),
+        Column("PERIOD_OF_REPORT", "date", "Period of report of the amendment"),
+        Column("DATE_OF_ORIG_SUB", "date", "DATE_OF_ORIG_SUB of the amendment"),
+    ),
+    key=("FILING_DATE", "AMENDMENT_ACCESSION", "LINK_SK"),
+)
+
+EFFECTIVE_TRANSACTIONS = Table(
+    "effective_transactions",
+    "One row per economic transaction (non-derivative and derivative) of the partition's filings: "
+    "a joint filing's rows once, attributed to its first reporting owner with the others in "
+    "CO_FILERS; rows superseded by an amendment filed on or before the partition date left out. "
+    "Amendments filed later are applied when reading (see supersessions): a row counts as of D "
+    "when no supersessions row with FILING_DATE <= D names its accession.",
+    (
+        FILING_DATE,
+        ACCESSION,
+        Column("TRANS_TABLE", "text", "nonderiv or deriv: the transaction table the row comes from"),
+        Column("TRANS_SK", "int", "NONDERIV_TRANS_SK or DERIV_TRANS_SK of the source row"),
+        Column("DOCUMENT_TYPE", "text", "documentType of the filing"),
+        Column("PERIOD_OF_REPORT", "date", "periodOfReport of the filing"),
+        Column("ISSUERCIK", "text", "issuerCik"),
+        Column("ISSUERNAME", "text", "issuerName"),
+        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol"),
+        Column("RPTOWNERCIK", "text", "CIK of the first reporting owner (RPTOWNER_SK = 1)"),
+        Column("RPTOWNERNAME", "text", "Name of the first reporting owner"),
+        Column("CO_FILERS", "text", "CIKs of the other reporting owners of a joint filing, comma-separated, in filing order"),
+        Column("IS_DIRECTOR", "flag", "First reporting owner is a director"),
+        Column("IS_OFFICER", "flag", "First reporting owner is an officer"),
+        Column("IS_TEN_PCT_OWNER", "flag", "First reporting owner is a 10% owner"),
+        Column("IS_OTHER", "flag", "First reporting owner has the 'other' relationship"),
+        Column("ROLE", "text", "One role by precedence: OFFICER > DIRECTOR > TEN_PCT_OWNER > OTHER"),
+        Column("SECURITY_TITLE", "text", "securityTitle"),
+        Column("TRANS_DATE", "date", "transactionDate"),
+        Column("TRANS_CODE", "text", "transactionCode"),
+        Column("TRANS_ACQUIRED_DISP_CD", "text", "A or D"),
+        Column("TRANS_SHARES", "decimal", "transactionShares"),
+        Column("TRANS_PRICEPERSHARE", "decimal", "transactionPricePerShare"),
+        Column("TRANS_DOLLARS", "decimal", "TRANS_SHARES × TRANS_PRICEPERSHARE, exact; empty without a price"),
+        Column("DIRECT_INDIRECT_OWNERSHIP", "text", "D or I"),
+        Column(
+            "ACTIVITY",
+            "text",
+            "purchase (P), sale (S), award (A), tax_withholding (F), exercise (M, X, C), gift (G), other",
+        ),
+        Column("PLAN_10B5_1", "flag", "Under a Rule 10b5-1 plan (see PLAN_EVIDENCE)"),
+        Column(
+            "PLAN_EVIDENCE",
+            "text",
+            "flag (AFF10B5ONE decides when present), row_footnote, filing_footnote or remarks "
+            "(text mentioning Rule 10b5-1, for filings without the flag); empty when discretionary",
+        ),
+    ),
+    key=("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK"),
+)
+
+ISSUER_DAILY_ACTIVITY = Table(
+    "issuer_daily_activity",
+    "Insider activity per issuer and transaction date, as known at the end of FILING_DATE. "
+    "A partition writes every issuer-day touched by its filings: days of their transactions and "
+    "days of the transactions of filings its amendments supersede. The current figures of an "
+    "issuer-day are in its row with the latest FILING_DATE. Counts non-derivative rows only.",
+    (
+        FILING_DATE,
+        Column("ISSUERCIK", "text", "issuerCik"),
+        Column("TRANS_DATE", "date", "transactionDate"),
+        Column("ISSUERNAME", "text", "issuerName of the latest filing counted"),
+        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol of the latest filing counted"),
+        *_side_columns("BUY", "P", "BUYERS"),
+        *_side_columns("SELL", "S", "SELLERS"),
+        Column("NET_SELL_SHARES", "decimal", "SELL_SHARES − BUY_SHARES"),
+        Column("NET_SELL_DOLLARS", "decimal", "SELL_DOLLARS − BUY_DOLLARS"),
+        Column("AWARD_SHARES", "decimal", "Shares awarded or granted (code A); never buying"),
+        Column("TAX_WITHHOLDING_SHARES", "decimal", "Shares withheld for tax or exercise price (code F); never selling"),
+        Column("EXERCISE_SHARES", "decimal", "Shares from exercises and conversions (codes M, X, C)"),
+        Column("GIFT_SHARES_GIVEN", "decimal", "Shares given away (code G, disposed)"),
+        Column("GIFT_SHARES_RECEIVED", "decimal", "Shares received as gifts (code G, acquired)"),
+        Column("OTHER_ROWS", "int", "Rows with any other code (D, J, W, ...), not counted above"),
+        Column("TRANSACTION_ROWS", "int", "All effective non-derivative rows of the issuer-day"),
+        Column("ACCESSIONS", "text", "Accessions of the filings counted, comma-separated (lineage)"),
+    ),
+    key=("FILING_DATE", "ISSUERCIK", "TRANS_DATE"),
+)
+
+
+def _window_columns(days: int) -> tuple[Column, ...]:
+    w = f"{days}D"
+    span = f"transaction dates in the {days} days ending on FILING_DATE"
+    return (
+        Column(f"SELL_SHARES_{w}", "decimal", f"Open-market shares sold, {span}"),
+        Column(f"BUY_SHARES_{w}", "decimal", f"Open-market shares bought, {span}"),
+        Column(f"NET_SELL_SHARES_{w}", "decimal", f"Sold − bought shares, {span}"),
+        Column(f"SELL_DOLLARS_{w}", "decimal", f"Open-market dollars sold, {span}"),
+        Column(f"BUY_DOLLARS_{w}", "decimal", f"Open-market dollars bought, {span}"),
+        Column(f"NET_SELL_DOLLARS_{w}", "decimal", f"Sold − bought dollars, {span}"),
+        Column(f"NET_SELL_SHARES_DISCRETIONARY_{w}", "decimal", f"Sold − bought shares outside 10b5-1 plans, {span}"),
+        Column(f"NET_SELL_DOLLARS_DISCRETIONARY_{w}", "decimal", f"Sold − bought dollars outside 10b5-1 plans, {span}"),
+    )
+
+
+NET_INSIDER_SELLING = Table(
+    "net_insider_selling",
+    "Rolling 30- and 90-day net insider selling per issuer as of each filing date, from the "
+    "issuer-day figures known on that date; one row per issuer with open-market activity in the "
+    "90 days. Positive = net selling.",
+    (
+        FILING_DATE,
+        Column("ISSUERCIK", "text", "issuerCik"),
+        Column("ISSUERNAME", "text", "issuerName (latest issuer-day in the window)"),
+        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol (latest issuer-day in the window)"),
+        *_window_columns(30),
+        *_window_columns(90),
+        Column("LAST_TRANS_DATE", "date", "Latest transaction date with open-market activity in the 90 days"),
+    ),
+    key=("FILING_DATE", "ISSUERCIK"),
+)
+
+CLUSTER_BUYS = Table(
+    "cluster_buys",
+    "Issuers where three or more distinct insiders bought on the open market (code P) with "
+    "transaction dates in the 10 days ending on FILING_DATE, as known that day: one row per buyer.",
+    (
+        FILING_DATE,
+        Column("ISSUERCIK", "text", "issuerCik"),
+        Column("RPTOWNERCIK", "text", "The buyer (first reporting owner of the filing)"),
+        Column("ISSUERNAME", "text", "issuerName"),
+        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol"),
+        Column("RPTOWNERNAME", "text", "Buyer's name"),
+        Column("ROLE", "text", "Buyer's role (OFFICER > DIRECTOR > TEN_PCT_OWNER > OTHER)"),
+        Column("WINDOW_START", "date", "First day of the 10-day window"),
+        Column("CLUSTER_INSIDERS", "int", "Distinct buyers of the issuer in the window"),
+        Column("BUY_SHARES", "decimal", "Shares this buyer bought in the window"),
+        Column("BUY_DOLLARS", "decimal", "Dollars this buyer paid in the window (rows with a price)"),
+        Column("FIRST_TRANS_DATE", "date", "This buyer's first purchase date in the window"),
+        Column("LAST_TRANS_DATE", "date", "This buyer's last purchase date in the window"),
+        Column("ACCESSIONS", "text", "Accessions of this buyer's purchases, comma-separated (lineage)"),
+    ),
+    key=("FILING_DATE", "ISSUERCIK", "RPTOWNERCIK"),
+)
+
+#: Derived tables, written by the aggregate assets (form4_assets.defs.aggregates).
+AGGREGATE_TABLES: tuple[Table, ...] = (
+    SUPERSESSIONS,
+    EFFECTIVE_TRANSACTIONS,
+    ISSUER_DAILY_ACTIVITY,
+    NET_INSIDER_SELLING,
+    CLUSTER_BUYS,
+)

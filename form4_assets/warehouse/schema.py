@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from form4_assets.tables import ALL_TABLES, Kind, Table
+from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, Kind, Table
 
 metadata = sa.MetaData()
 
@@ -33,6 +33,9 @@ _EXTRA_INDEXES: dict[str, tuple[str, ...]] = {
     "deriv_trans": ("TRANS_DATE",),
     "header_parties": ("CIK",),
     "filing_headers": ("ISSUER_CIK",),
+    "effective_transactions": ("ISSUERCIK", "TRANS_DATE"),
+    "supersessions": ("SUPERSEDED_ACCESSION",),
+    "issuer_daily_activity": ("TRANS_DATE",),
 }
 
 
@@ -52,4 +55,4 @@ def build_table(spec: Table, md: sa.MetaData = metadata) -> sa.Table:
     return table
 
 
-TABLES: dict[str, sa.Table] = {spec.name: build_table(spec) for spec in ALL_TABLES}
+TABLES: dict[str, sa.Table] = {spec.name: build_table(spec) for spec in (*ALL_TABLES, *AGGREGATE_TABLES)}

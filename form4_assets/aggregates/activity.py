@@ -1,0 +1,136 @@
+"""issuer_daily_activity: insider activity per issuer and transaction date, as of a filing date.
+
+What a partition D writes: every issuer-day (ISSUERCIK, TRANS_DATE) touched by D, that
+is, the days of the non-derivative transactions filed on D and the days of the
+transactions of filings that D's amendments supersede (so an amendment that moves or
+removes a trade rewrites the earlier day too, possibly to zeros). Each is recomputed
+from all effective transactions as of D, whatever partition they were filed in. The
+current figures of an issuer-day are in its row with the latest FILING_DATE.
+
+Only the non-derivative table is summed: it carries the issuer's shares changing hands
+(an option exercise appears in both tables; counting both would double it). Open-market
+purchases (P) and sales (S) are buying and selling; awards (A), tax withholding (F),
+exercises and conversions (M, X, C) and gifts (G) have their own columns and never
+count as either. Dollars are shares × price, summed exactly as Decimal; a row without
+a price counts in shares and in *_ROWS_NO_PRICE, not in dollars. Roles follow the first
+reporting owner with precedence officer > director > 10% owner > other, so the role
+columns of a side add up to its total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from form4_assets.aggregates.sql import ZERO, chunks, effective_as_of, fetch, table
+from form4_assets.tables import ISSUER_DAILY_ACTIVITY
+
+IssuerDay = tuple[str, dt.date]
+SIDES: dict[str, tuple[str, str]] = {"purchase": ("BUY", "BUYERS"), "sale": ("SELL", "SELLERS")}
+_NEEDED = (
+    "FILING_DATE", "ACCESSION_NUMBER", "ISSUERCIK", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "RPTOWNERCIK",
+    "ROLE", "TRANS_DATE", "TRANS_ACQUIRED_DISP_CD", "TRANS_SHARES", "TRANS_PRICEPERSHARE",
+    "TRANS_DOLLARS", "ACTIVITY", "PLAN_10B5_1",
+)
+
+
+def touched_issuer_days(conn: sa.Connection, day: dt.date) -> dict[IssuerDay, tuple[str | None, str | None]]:
+    """Issuer-days whose figures the filings of `day` can change, with a name and ticker for each."""
+    et, sup = table("effective_transactions"), table("supersessions")
+    cols = (et.c.ISSUERCIK, et.c.TRANS_DATE, et.c.ISSUERNAME, et.c.ISSUERTRADINGSYMBOL, et.c.FILING_DATE)
+    nonderiv = (et.c.TRANS_TABLE == "nonderiv") & et.c.TRANS_DATE.is_not(None) & et.c.ISSUERCIK.is_not(None)
+    filed = sa.select(*cols).where(et.c.FILING_DATE == day, nonderiv)
+    replaced = (
+        sa.select(*cols)
+        .select_from(et.join(sup, sup.c.SUPERSEDED_ACCESSION == et.c.ACCESSION_NUMBER))
+        .where(sup.c.FILING_DATE == day, nonderiv)
+    )
+    touched: dict[IssuerDay, tuple[str | None, str | None]] = {}
+    for query in (replaced, filed):  # names of the day's own filings win
+        for r in fetch(conn, query.order_by(et.c.FILING_DATE)):
+            touched[(r["ISSUERCIK"], r["TRANS_DATE"])] = (r["ISSUERNAME"], r["ISSUERTRADINGSYMBOL"])
+    return touched
+
+
+def effective_rows_for(conn: sa.Connection, day: dt.date, keys: Iterable[IssuerDay]) -> dict[IssuerDay, list[dict[str, Any]]]:
+    """Effective non-derivative rows as of `day` for the given issuer-days."""
+    et = table("effective_transactions")
+    wanted = set(keys)
+    by_issuer: dict[str, list[dt.date]] = defaultdict(list)
+    for issuer, date in wanted:
+        by_issuer[issuer].append(date)
+    found: dict[IssuerDay, list[dict[str, Any]]] = defaultdict(list)
+    for batch in chunks(by_issuer):
+        dates = [d for i in batch for d in by_issuer[i]]
+        query = effective_as_of(day, *_NEEDED).where(
+            et.c.ISSUERCIK.in_(batch),
+            et.c.TRANS_TABLE == "nonderiv",
+            et.c.TRANS_DATE.between(min(dates), max(dates)),
+        ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
+        for r in fetch(conn, query):
+            key = (r["ISSUERCIK"], r["TRANS_DATE"])
+            if key in wanted:
+                found[key].append(r)
+    return found
+
+
+def empty_activity(day: dt.date, key: IssuerDay, name: str | None, ticker: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for col in ISSUER_DAILY_ACTIVITY.columns:
+        row[col.name] = ZERO if col.kind == "decimal" else 0 if col.kind == "int" else None
+    row.update(FILING_DATE=day, ISSUERCIK=key[0], TRANS_DATE=key[1], ISSUERNAME=name, ISSUERTRADINGSYMBOL=ticker)
+    return row
+
+
+def summarize(day: dt.date, key: IssuerDay, name: str | None, ticker: str | None, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One issuer_daily_activity row from the issuer-day's effective transactions."""
+    out = empty_activity(day, key, name, ticker)
+    people: dict[str, set[str]] = {"purchase": set(), "sale": set()}
+    for r in rows:
+        shares = r["TRANS_SHARES"] or ZERO
+        kind = r["ACTIVITY"]
+        if kind in SIDES:
+            side, _ = SIDES[kind]
+            value = r["TRANS_DOLLARS"]
+            plan = "PLAN" if r["PLAN_10B5_1"] else "DISCRETIONARY"
+            out[f"{side}_ROWS"] += 1
+            if r["RPTOWNERCIK"]:
+                people[kind].add(r["RPTOWNERCIK"])
+            for suffix in ("", f"_{plan}", f"_{r['ROLE']}"):
+                out[f"{side}_SHARES{suffix}"] += shares
+                if value is not None:
+                    out[f"{side}_DOLLARS{suffix}"] += value
+            if value is None:
+                out[f"{side}_ROWS_NO_PRICE"] += 1
+        elif kind == "award":
+            out["AWARD_SHARES"] += shares
+        elif kind == "tax_withholding":
+            out["TAX_WITHHOLDING_SHARES"] += shares
+        elif kind == "exercise":
+            out["EXERCISE_SHARES"] += shares
+        elif kind == "gift":
+            given = (r["TRANS_ACQUIRED_DISP_CD"] or "").upper() == "D"
+            out["GIFT_SHARES_GIVEN" if given else "GIFT_SHARES_RECEIVED"] += shares
+        else:
+            out["OTHER_ROWS"] += 1
+    for kind, (_, count) in SIDES.items():
+        out[count] = len(people[kind])
+    out["NET_SELL_SHARES"] = out["SELL_SHARES"] - out["BUY_SHARES"]
+    out["NET_SELL_DOLLARS"] = out["SELL_DOLLARS"] - out["BUY_DOLLARS"]
+    out["TRANSACTION_ROWS"] = len(rows)
+    out["ACCESSIONS"] = ",".join(dict.fromkeys(r["ACCESSION_NUMBER"] for r in rows)) or None
+    if rows:
+        latest = rows[-1]
+        out["ISSUERNAME"], out["ISSUERTRADINGSYMBOL"] = latest["ISSUERNAME"], latest["ISSUERTRADINGSYMBOL"]
+    return out
+
+
+def compute_issuer_daily_activity(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
+    """The issuer_daily_activity rows partition `day` writes."""
+    touched = touched_issuer_days(conn, day)
+    rows = effective_rows_for(conn, day, touched)
+    return [summarize(day, key, *touched[key], rows.get(key, [])) for key in sorted(touched)]

@@ -1,0 +1,65 @@
+"""Compute and write the aggregate tables for a set of filing dates, one transaction per date.
+
+Dates are processed in ascending order and each date is committed before the next is
+computed, because a date's figures read what earlier dates wrote (an amendment chains
+onto the links of earlier amendments; an issuer-day sums rows of earlier partitions).
+Each date goes through `replace_partitions`, so re-running a date replaces exactly its
+rows and a failure leaves the earlier dates written and the failing one untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from form4_assets.aggregates.activity import compute_issuer_daily_activity
+from form4_assets.aggregates.cluster_buys import compute_cluster_buys
+from form4_assets.aggregates.effective import build_effective_rows, compute_supersessions
+from form4_assets.aggregates.net_selling import compute_net_insider_selling
+from form4_assets.warehouse.store import replace_partitions
+
+
+def build_effective_transactions(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
+    """supersessions and effective_transactions for each date; rows written per table."""
+    written: Counter[str] = Counter()
+    for day in sorted(set(dates)):
+        with engine.connect() as conn:
+            links = compute_supersessions(conn, [day])
+            rows = build_effective_rows(conn, [day], links)
+        written.update(replace_partitions(engine, [day], {"supersessions": links, "effective_transactions": rows}))
+    return dict(written)
+
+
+def _per_day(
+    engine: sa.Engine, dates: Sequence[dt.date], name: str, compute: Callable[[sa.Connection, dt.date], list[dict[str, Any]]]
+) -> dict[str, int]:
+    written: Counter[str] = Counter()
+    for day in sorted(set(dates)):
+        with engine.connect() as conn:
+            rows = compute(conn, day)
+        written.update(replace_partitions(engine, [day], {name: rows}))
+    return {name: written[name]}
+
+
+def build_issuer_daily_activity(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
+    return _per_day(engine, dates, "issuer_daily_activity", compute_issuer_daily_activity)
+
+
+def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
+    return _per_day(engine, dates, "net_insider_selling", compute_net_insider_selling)
+
+
+def build_cluster_buys(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
+    return _per_day(engine, dates, "cluster_buys", compute_cluster_buys)
+
+
+def build_all(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
+    """Every aggregate table for the dates, in dependency order (what the asset graph does)."""
+    written: dict[str, int] = {}
+    for step in (build_effective_transactions, build_issuer_daily_activity, build_net_insider_selling, build_cluster_buys):
+        written.update(step(engine, dates))
+    return written

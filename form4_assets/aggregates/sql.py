@@ -1,0 +1,66 @@
+"""Small SQL helpers shared by the aggregate modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from form4_assets.warehouse.schema import TABLES
+
+T = TypeVar("T")
+
+#: Parameters per IN (...) list: well below SQLite's limit (32766) and kind to PostgreSQL.
+CHUNK = 5000
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """Sorted, de-duplicated values in lists of at most `size` (for IN lists)."""
+    items = sorted(set(values))  # type: ignore[type-var]
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def table(name: str) -> sa.Table:
+    return TABLES[name]
+
+
+def fetch(conn: sa.Connection, query: sa.Select) -> list[dict[str, Any]]:
+    """Rows of a query as plain dicts keyed by column label."""
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def superseded_as_of(accession: sa.ColumnElement[Any], as_of: dt.date | sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """True when an amendment filed on or before `as_of` supersedes `accession`.
+
+    This is how every aggregate applies amendments that arrived after the rows they
+    replace: at read time, through the supersessions table, never by rewriting the
+    earlier partition.
+    """
+    sup = TABLES["supersessions"]
+    return sa.exists().where(sup.c.SUPERSEDED_ACCESSION == accession, sup.c.FILING_DATE <= as_of)
+
+
+def effective_as_of(as_of: dt.date, *columns: str) -> sa.Select:
+    """effective_transactions rows that count as of `as_of`: filed by then, not superseded by then."""
+    et = TABLES["effective_transactions"]
+    cols = [et.c[c] for c in columns] if columns else [et]
+    return sa.select(*cols).where(
+        et.c.FILING_DATE <= as_of, ~superseded_as_of(et.c.ACCESSION_NUMBER, as_of)
+    )
+
+
+def money(value: Decimal | None) -> Decimal:
+    """Dollars rounded to cents (half-even), for sums that may have passed through floats."""
+    return (value or ZERO).quantize(CENT)
+
+
+def joined(values: Sequence[str]) -> str | None:
+    """Comma-separated, order kept, duplicates dropped; None when empty."""
+    seen = list(dict.fromkeys(v for v in values if v))
+    return ",".join(seen) if seen else None

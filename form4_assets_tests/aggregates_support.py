@@ -1,0 +1,121 @@
+"""Hand-built filings for the aggregate unit tests, inserted into a real warehouse.
+
+Rows are keyed by the tables.py columns exactly as the loader writes them, so the
+aggregate code under test reads what it reads in production.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from form4_assets.warehouse.schema import TABLES
+
+D = Decimal
+
+
+@dataclass
+class Trade:
+    code: str
+    shares: str | None
+    price: str | None
+    date: dt.date
+    ad: str = ""
+    fn: str | None = None  # footnote ids bound to the price
+    table: str = "nonderiv"
+
+    @property
+    def acquired_disposed(self) -> str:
+        return self.ad or ("A" if self.code in {"P", "A", "M", "X", "C"} else "D")
+
+
+@dataclass
+class Owner:
+    cik: str
+    name: str = ""
+    relationship: str = "Officer"
+
+
+@dataclass
+class Filing:
+    accession: str
+    filed: dt.date
+    issuer: str = "0000000001"
+    owners: Sequence[Owner] = (Owner("0000000101", "Insider One"),)
+    trades: Sequence[Trade] = ()
+    document_type: str = "4"
+    period: dt.date | None = None
+    orig_sub: dt.date | None = None
+    aff10b5one: bool | None = False
+    footnotes: dict[str, str] = field(default_factory=dict)
+    remarks: str | None = None
+    accepted: dt.datetime | None = None
+    issuer_name: str = "Issuer One Inc"
+    ticker: str = "ONE"
+
+
+def insert(engine: sa.Engine, *filings: Filing) -> None:
+    """Write the filings' rows (header, submission, owners, transactions, footnotes)."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        n: [] for n in ("filing_headers", "submission", "reporting_owner", "nonderiv_trans", "deriv_trans", "footnotes")
+    }
+    for f in filings:
+        period = f.period or (min(t.date for t in f.trades) if f.trades else f.filed)
+        rows["filing_headers"].append(
+            {
+                "FILING_DATE": f.filed, "ACCESSION_NUMBER": f.accession, "CONTAINER": "txt",
+                "CONFORMED_SUBMISSION_TYPE": f.document_type, "PERIOD_OF_REPORT": period,
+                "FILED_AS_OF_DATE": f.filed, "ACCEPTANCE_DATETIME": f.accepted, "ISSUER_CIK": f.issuer,
+            }
+        )
+        rows["submission"].append(
+            {
+                "ACCESSION_NUMBER": f.accession, "FILING_DATE": f.filed, "PERIOD_OF_REPORT": period,
+                "DATE_OF_ORIG_SUB": f.orig_sub, "DOCUMENT_TYPE": f.document_type, "ISSUERCIK": f.issuer,
+                "ISSUERNAME": f.issuer_name, "ISSUERTRADINGSYMBOL": f.ticker, "REMARKS": f.remarks,
+                "AFF10B5ONE": f.aff10b5one, "NOT_SUBJECT_SEC16": False, "SCHEMA_VERSION": "X0508",
+            }
+        )
+        for sk, o in enumerate(f.owners, start=1):
+            rows["reporting_owner"].append(
+                {
+                    "ACCESSION_NUMBER": f.accession, "RPTOWNER_SK": sk, "RPTOWNERCIK": o.cik,
+                    "RPTOWNERNAME": o.name or f"Owner {o.cik}", "RPTOWNER_RELATIONSHIP": o.relationship,
+                    "FILING_DATE": f.filed,
+                }
+            )
+        counters = {"nonderiv": 0, "deriv": 0}
+        for t in f.trades:
+            counters[t.table] += 1
+            sk_name = "NONDERIV_TRANS_SK" if t.table == "nonderiv" else "DERIV_TRANS_SK"
+            rows[f"{t.table}_trans"].append(
+                {
+                    "ACCESSION_NUMBER": f.accession, sk_name: counters[t.table], "SECURITY_TITLE": "Common Stock",
+                    "TRANS_DATE": t.date, "TRANS_FORM_TYPE": "4", "TRANS_CODE": t.code,
+                    "EQUITY_SWAP_INVOLVED": False, "TRANS_SHARES": D(t.shares) if t.shares is not None else None,
+                    "TRANS_PRICEPERSHARE": D(t.price) if t.price is not None else None,
+                    "TRANS_PRICEPERSHARE_FN": t.fn, "TRANS_ACQUIRED_DISP_CD": t.acquired_disposed,
+                    "DIRECT_INDIRECT_OWNERSHIP": "D", "FILING_DATE": f.filed,
+                }
+            )
+        for fid, text in f.footnotes.items():
+            rows["footnotes"].append(
+                {"ACCESSION_NUMBER": f.accession, "FOOTNOTE_ID": fid, "FOOTNOTE_TXT": text, "FILING_DATE": f.filed}
+            )
+    with engine.begin() as conn:
+        for name, batch in rows.items():
+            if batch:
+                cols = [c.name for c in TABLES[name].columns]
+                conn.execute(TABLES[name].insert(), [{c: r.get(c) for c in cols} for r in batch])
+
+
+def select_all(engine: sa.Engine, name: str, **equal: Any) -> list[dict[str, Any]]:
+    t = TABLES[name]
+    query = sa.select(t).where(*(t.c[k] == v for k, v in equal.items())).order_by(*t.primary_key.columns)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
