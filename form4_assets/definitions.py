@@ -1,0 +1,28 @@
+"""The code location: every asset and check of form4_assets.defs, the job, the schedule.
+
+Assets and checks are collected from all modules of the `form4_assets.defs` package
+(so the aggregates stage plugs in by defining them in its module); resources resolve
+their settings from the environment only when a run starts, so loading this module
+never reads the environment.
+
+Steps run in process: the graph is a chain (each stage needs the previous one's
+tables), so parallel step processes would gain nothing, cost a Python start-up each,
+and make concurrent SQLite writers.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+import form4_assets.defs as defs_package
+from form4_assets.defs.resources import default_resources
+from form4_assets.defs.schedules import daily_filings_job, previous_business_day_schedule
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_package_module(defs_package),
+    asset_checks=dg.load_asset_checks_from_package_module(defs_package),
+    jobs=[daily_filings_job],
+    schedules=[previous_business_day_schedule],
+    resources=default_resources(),
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,125 @@
+"""Stage 2, documents: parse every raw filing once and write all the parsed tables.
+
+One `@multi_asset` materializes filing_headers, ownership_documents, transactions,
+holdings and quarantine together. Why one step rather than an asset per table: each
+filing's bytes are read, hashed and parsed exactly once per run, and all of a day's
+parsed rows (including its quarantine rows) replace the day in ONE transaction, so
+raw = parsed + quarantined holds at every commit. The specs still declare the real
+dependencies (raw_filings → filing_headers → ownership_documents → transactions /
+holdings; raw_filings → quarantine) so the graph and column lineage read naturally.
+Parsing stays separate from raw_filings so a parser fix re-parses without re-fetching.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from form4_assets.defs.checks import CHECK_SPECS, evaluate_checks
+from form4_assets.defs.metadata import (
+    ASSET_TABLES,
+    KINDS,
+    OWNERS,
+    column_lineage,
+    definition_metadata,
+    materialization_metadata,
+)
+from form4_assets.defs.partitions import filing_date_partitions, partition_dates
+from form4_assets.defs.resources import WarehouseResource
+from form4_assets.defs.transactions import HOLDINGS, TRANSACTIONS
+from form4_assets.warehouse.rows import parsed_rows
+from form4_assets.warehouse.store import read_partition, replace_partitions
+
+_FROM_RAW = {
+    "ACCESSION_NUMBER": ("raw_filings", "ACCESSION_NUMBER"),
+    "FILING_DATE": ("raw_filings", "FILING_DATE"),
+}
+
+FILING_HEADERS = dg.AssetSpec(
+    "filing_headers",
+    description=(
+        "The <SEC-HEADER> of each filing, from either container (public .txt or dissemination .nc): "
+        "accession, form type, acceptance time, filed date, period, document list (filing_headers), "
+        "and every REPORTING-OWNER / ISSUER block with addresses, SIC, state and former names (header_parties)."
+    ),
+    deps=["raw_filings"],
+    group_name="documents",
+    owners=OWNERS,
+    kinds=KINDS,
+    partitions_def=filing_date_partitions,
+    metadata=definition_metadata("filing_headers", column_lineage("filing_headers", _FROM_RAW)),
+)
+
+OWNERSHIP_DOCUMENTS = dg.AssetSpec(
+    "ownership_documents",
+    description=(
+        "The <ownershipDocument> of each parsed filing: schema version, document type, period, issuer, "
+        "10b5-1 flag, remarks (submission); every reporting owner with relationship flags and title "
+        "(reporting_owner); footnotes; signatures (owner_signature)."
+    ),
+    deps=["filing_headers"],
+    group_name="documents",
+    owners=OWNERS,
+    kinds=KINDS,
+    partitions_def=filing_date_partitions,
+    metadata=definition_metadata(
+        "ownership_documents",
+        column_lineage("submission", _FROM_RAW),
+    ),
+)
+
+QUARANTINE = dg.AssetSpec(
+    "quarantine",
+    description=(
+        "Every raw filing that could not be parsed, kept with its reason code, the field and byte offset "
+        "where known, and where its bytes are. Per filing date, raw = parsed + quarantined exactly."
+    ),
+    deps=["raw_filings"],
+    group_name="documents",
+    owners=OWNERS,
+    kinds=KINDS,
+    partitions_def=filing_date_partitions,
+    metadata=definition_metadata(
+        "quarantine",
+        column_lineage(
+            "quarantine",
+            {**_FROM_RAW, "SOURCE_PATH": ("raw_filings", "LOCAL_PATH"), "SHA256": ("raw_filings", "SHA256")},
+        ),
+    ),
+)
+
+SPECS = [FILING_HEADERS, OWNERSHIP_DOCUMENTS, QUARANTINE, TRANSACTIONS, HOLDINGS]
+
+
+@dg.multi_asset(
+    name="parse_filings",
+    specs=SPECS,
+    check_specs=CHECK_SPECS,
+    partitions_def=filing_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description=__doc__,
+)
+def parse_filings(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    engine = warehouse.engine()
+    dates = partition_dates(context)
+    reasons: dict[str, int] = {}
+    for i, day in enumerate(dates, 1):
+        tables = parsed_rows(read_partition(engine, "raw_filings", day), day)
+        replace_partitions(engine, [day], tables)
+        for row in tables["quarantine"]:
+            reasons[row["REASON_CODE"]] = reasons.get(row["REASON_CODE"], 0) + 1
+        context.log.info(
+            f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} quarantined, "
+            f"{len(tables['nonderiv_trans'])} non-derivative and {len(tables['deriv_trans'])} derivative transactions"
+        )
+    for spec in SPECS:
+        asset = spec.key.to_user_string()
+        extra = {"quarantine_reasons": dg.MetadataValue.json(reasons)} if asset == "quarantine" else {}
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=materialization_metadata(engine, asset, dates, extra))
+    yield from evaluate_checks(engine, dates)
+
+
+assert set(ASSET_TABLES) == {s.key.to_user_string() for s in SPECS} | {"raw_filings"}

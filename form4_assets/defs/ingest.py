@@ -1,0 +1,55 @@
+"""Stage 1, ingest: raw_filings — list each filing date's Forms 3/4/5 and fetch them."""
+
+# No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialization_metadata
+from form4_assets.defs.partitions import filing_date_partitions, partition_dates
+from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
+from form4_assets.warehouse.rows import raw_filing_rows
+from form4_assets.warehouse.store import replace_partitions
+
+
+@dg.asset(
+    key="raw_filings",
+    partitions_def=filing_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="ingest",
+    owners=OWNERS,
+    kinds=KINDS,
+    metadata=definition_metadata("raw_filings"),
+)
+def raw_filings(
+    context: AssetExecutionContext, edgar: EdgarSourceResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Every Form 3/4/5 (and /A) in EDGAR's daily index for the filing date, fetched.
+
+    The bytes stay unmodified where the source keeps them (the offline mirror, or the
+    on-disk cache of live EDGAR); this table is their manifest: accession, index CIK,
+    form type, EDGAR path, local path, SHA-256 and size. A filing that cannot be fetched
+    is a row with FETCH_ERROR (the parse step quarantines it as `fetch_failed`); a day
+    without an index (holiday) is an empty partition. Each day is written in its own
+    transaction as soon as it is fetched, so a long backfill holds one day in memory.
+    """
+    dates = partition_dates(context)
+    source, engine = edgar.source(), warehouse.engine()
+    context.log.info(f"raw_filings: {len(dates)} filing date(s) from {edgar.describe()}")
+    listed = failed = rejected = 0
+    for i, day in enumerate(dates, 1):
+        raw = raw_filing_rows(source, day)
+        replace_partitions(engine, [day], {"raw_filings": raw.rows})
+        listed, failed, rejected = listed + len(raw.rows), failed + raw.fetch_failures, rejected + len(raw.rejected_index_lines)
+        for line in raw.rejected_index_lines[:5]:
+            context.log.warning(f"{day}: index line refused: {line}")
+        context.log.info(
+            f"{day} ({i}/{len(dates)}): {len(raw.rows)} filings, {raw.fetch_failures} fetch failures, "
+            f"{len(raw.rejected_index_lines)} index lines refused"
+        )
+    return dg.MaterializeResult(
+        metadata=materialization_metadata(
+            engine, "raw_filings", dates,
+            {"fetch_failures": failed, "index_lines_refused": rejected, "source": edgar.describe()},
+        )
+    )

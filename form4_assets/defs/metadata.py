@@ -1,0 +1,121 @@
+"""Standard Dagster metadata for the warehouse tables, built from form4_assets.tables.
+
+Each asset owns one or more warehouse tables; its first table supplies the standard
+keys (`dagster/table_name`, `dagster/column_schema`, `dagster/row_count`) and the others
+are listed with their own schema and counts, so the UI shows every column an asset
+writes before the first run (definition time) and after each run (materialization).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+
+from form4_assets.tables import TABLES_BY_NAME
+from form4_assets.warehouse.store import count_rows, preview_rows
+
+OWNERS = ["team:form4-data"]
+KINDS = {"python", "sql"}
+
+#: The warehouse tables each asset writes; the first is the asset's main table.
+ASSET_TABLES: dict[str, tuple[str, ...]] = {
+    "raw_filings": ("raw_filings",),
+    "filing_headers": ("filing_headers", "header_parties"),
+    "ownership_documents": ("submission", "reporting_owner", "footnotes", "owner_signature"),
+    "transactions": ("nonderiv_trans", "deriv_trans"),
+    "holdings": ("nonderiv_holding", "deriv_holding"),
+    "quarantine": ("quarantine",),
+}
+
+PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 8
+
+
+def table_schema(table: str) -> dg.TableSchema:
+    spec = TABLES_BY_NAME[table]
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.name, c.kind, description=c.description) for c in spec.columns],
+        constraints=dg.TableConstraints(other=[f"primary key ({', '.join(spec.key)})"]),
+    )
+
+
+def column_lineage(
+    table: str, same_as: Mapping[str, tuple[str, str]], from_bytes: Iterable[str] = ()
+) -> dg.TableColumnLineage:
+    """Lineage of `table`'s columns.
+
+    `same_as` maps a column to the (asset, column) it is copied from; every other
+    column (or only `from_bytes`, when given) is parsed from the raw filing's bytes,
+    which raw_filings records by LOCAL_PATH and SHA256.
+    """
+    bytes_deps = [dg.TableColumnDep(dg.AssetKey("raw_filings"), "LOCAL_PATH"),
+                  dg.TableColumnDep(dg.AssetKey("raw_filings"), "SHA256")]
+    parsed = list(from_bytes) or [c for c in TABLES_BY_NAME[table].column_names if c not in same_as]
+    deps: dict[str, list[dg.TableColumnDep]] = {
+        column: [dg.TableColumnDep(dg.AssetKey(asset), upstream)] for column, (asset, upstream) in same_as.items()
+    }
+    for column in parsed:
+        deps[column] = bytes_deps
+    return dg.TableColumnLineage(deps_by_column=deps)
+
+
+def definition_metadata(asset: str, lineage: dg.TableColumnLineage | None = None) -> dict[str, Any]:
+    """Metadata set on the AssetSpec, visible before anything is materialized."""
+    main, *others = ASSET_TABLES[asset]
+    meta: dict[str, Any] = {
+        "dagster/table_name": main,
+        "dagster/column_schema": table_schema(main),
+        "tables": dg.MetadataValue.text(", ".join(ASSET_TABLES[asset])),
+    }
+    for other in others:
+        meta[f"schema/{other}"] = table_schema(other)
+    if lineage is not None:
+        meta["dagster/column_lineage"] = lineage
+    return meta
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, float):
+        return format(Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value).replace("|", "\\|").replace("\n", " ")[:60]
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A small markdown table (pandas' to_markdown needs the optional tabulate package)."""
+    if not rows:
+        return "_no rows in these partitions_"
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def materialization_metadata(
+    engine: sa.Engine, asset: str, dates: Sequence[dt.date], extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Row counts (per table), schema, table name and a preview, read back from the warehouse."""
+    main, *others = ASSET_TABLES[asset]
+    columns = TABLES_BY_NAME[main].column_names[:PREVIEW_COLUMNS]
+    meta: dict[str, Any] = {
+        "dagster/table_name": main,
+        "dagster/column_schema": table_schema(main),
+        "dagster/row_count": count_rows(engine, main, dates),
+        "partitions": dg.MetadataValue.text(f"{dates[0]} .. {dates[-1]} ({len(dates)} filing dates)")
+        if dates
+        else "none",
+        "preview": dg.MetadataValue.md(markdown_table(preview_rows(engine, main, dates, columns, PREVIEW_ROWS), columns)),
+    }
+    for other in others:
+        meta[f"row_count/{other}"] = count_rows(engine, other, dates)
+    meta.update(extra or {})
+    return meta

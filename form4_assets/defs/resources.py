@@ -1,0 +1,102 @@
+"""The two external things the assets touch: the EDGAR source and the SQL warehouse.
+
+Settings are resource fields that default to None and fall back, when a run starts,
+to environment variables and then to defaults (form4_assets.settings). `dg.EnvVar`
+is not used because Dagster refuses to start a run when an EnvVar names an unset
+variable, and every variable here is optional; resolving at setup time also keeps
+the definitions load free of environment reads. Fields can still be set in the
+launchpad or in Python (tests, the demo).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+from pydantic import Field, PrivateAttr
+
+from form4_assets import settings
+from form4_assets.edgar.source import FilingSource, MirrorSource
+from form4_assets.warehouse.engine import create_schema, make_engine
+
+
+def _data_dir(value: str | None) -> Path:
+    return Path(value) if value else settings.data_dir()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The SQL warehouse: PostgreSQL by URL for teams, a SQLite file by default."""
+
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: FORM4_WAREHOUSE_URL, else SQLite <data dir>/warehouse.sqlite.",
+    )
+    data_dir: str | None = Field(default=None, description="Default: FORM4_DATA_DIR, else ./form4_data.")
+
+    _engine: sa.Engine | None = PrivateAttr(default=None)
+
+    def resolved_url(self) -> str:
+        if self.url:
+            return self.url
+        return settings.warehouse_url(_data_dir(self.data_dir)) if self.data_dir else settings.warehouse_url()
+
+    def engine(self) -> sa.Engine:
+        """The engine for this run, with every table created on first use."""
+        if self._engine is None:
+            engine = make_engine(self.resolved_url())
+            create_schema(engine)
+            self._engine = engine
+        return self._engine
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+class EdgarSourceResource(dg.ConfigurableResource):
+    """Where filings come from: an offline mirror directory (default) or live EDGAR."""
+
+    mode: str | None = Field(default=None, description="mirror or live. Default: FORM4_EDGAR_MODE, else mirror.")
+    mirror_dir: str | None = Field(default=None, description="Default: FORM4_MIRROR_DIR, else <data dir>/mirror.")
+    user_agent: str | None = Field(
+        default=None, description="Live only, required by EDGAR ('Name email'). Default: FORM4_USER_AGENT."
+    )
+    base_url: str | None = Field(default=None, description="Live only. Default: FORM4_EDGAR_BASE_URL or https://www.sec.gov.")
+    max_requests_per_second: float | None = Field(default=None, description="Live only. Default: FORM4_MAX_RPS or 10.")
+    cache_dir: str | None = Field(default=None, description="Live only. Default: FORM4_CACHE_DIR, else <data dir>/cache.")
+    data_dir: str | None = Field(default=None, description="Default: FORM4_DATA_DIR, else ./form4_data.")
+
+    def resolved_mode(self) -> str:
+        mode = (self.mode or settings.env("FORM4_EDGAR_MODE", "mirror") or "mirror").lower()
+        if mode not in ("mirror", "live"):
+            raise ValueError(f"EDGAR source mode must be 'mirror' or 'live', not {mode!r} (FORM4_EDGAR_MODE)")
+        return mode
+
+    def source(self) -> FilingSource:
+        """The configured source; live mode refuses to start without a User-Agent (LiveSource checks)."""
+        base = _data_dir(self.data_dir)
+        if self.resolved_mode() == "mirror":
+            return MirrorSource(Path(self.mirror_dir or settings.env("FORM4_MIRROR_DIR") or base / "mirror"))
+        from form4_assets.edgar.source import LiveSource  # only live runs pay for the HTTP stack
+
+        rps = self.max_requests_per_second or float(settings.env("FORM4_MAX_RPS", str(settings.DEFAULT_MAX_RPS)))
+        return LiveSource(
+            user_agent=self.user_agent or settings.env("FORM4_USER_AGENT", "") or "",
+            cache_dir=Path(self.cache_dir or settings.env("FORM4_CACHE_DIR") or base / "cache"),
+            base_url=self.base_url or settings.env("FORM4_EDGAR_BASE_URL", settings.DEFAULT_EDGAR_BASE_URL),
+            max_requests_per_second=rps,
+        )
+
+    def describe(self) -> str:
+        """One line for run logs: which source, where."""
+        source = self.source()
+        if isinstance(source, MirrorSource):
+            return f"offline mirror {source.root}"
+        return f"live EDGAR {self.base_url or settings.env('FORM4_EDGAR_BASE_URL', settings.DEFAULT_EDGAR_BASE_URL)}"
+
+
+def default_resources() -> dict[str, dg.ConfigurableResource]:
+    """The resources of the code location: everything resolved when a run starts."""
+    return {"warehouse": WarehouseResource(), "edgar": EdgarSourceResource()}

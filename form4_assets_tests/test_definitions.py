@@ -1,0 +1,81 @@
+"""The code location loads from workspace.yaml and from the package, env-independent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from form4_assets_tests.conftest import REPO_ROOT
+
+CORE_ASSETS = {"raw_filings", "filing_headers", "ownership_documents", "transactions", "holdings", "quarantine"}
+
+
+def test_definitions_have_the_graph_checks_job_and_schedule() -> None:
+    from form4_assets.definitions import defs
+
+    repo = defs.get_repository_def()
+    graph = repo.asset_graph
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert CORE_ASSETS <= keys
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert {
+        ("transactions", "share_chain"),
+        ("transactions", "non_negative_amounts"),
+        ("transactions", "acquired_disposed_matches_code"),
+        ("ownership_documents", "header_ciks_match_xml"),
+        ("quarantine", "raw_equals_parsed_plus_quarantined"),
+    } <= checks
+    assert repo.get_job("daily_filings_job") is not None
+    assert repo.get_schedule_def("previous_business_day_schedule").cron_schedule == "0 21 * * 1-5"
+
+    expected_parents = {
+        "filing_headers": {"raw_filings"},
+        "ownership_documents": {"filing_headers"},
+        "transactions": {"ownership_documents"},
+        "holdings": {"ownership_documents"},
+        "quarantine": {"raw_filings"},
+    }
+    for asset, parents in expected_parents.items():
+        node = graph.get(dg.AssetKey(asset))
+        assert {p.to_user_string() for p in node.parent_keys} == parents, asset
+
+    for key in CORE_ASSETS:
+        spec = graph.get(dg.AssetKey(key))
+        assert spec.partitions_def is not None
+        assert spec.backfill_policy == dg.BackfillPolicy.single_run()
+        assert spec.description
+        assert spec.owners == ["team:form4-data"]
+        assert isinstance(spec.metadata["dagster/column_schema"], dg.TableSchema)
+        assert spec.metadata["dagster/table_name"]
+    schema = graph.get(dg.AssetKey("transactions")).metadata["dagster/column_schema"]
+    assert "TRANS_SHARES" in {c.name for c in schema.columns}
+    lineage = graph.get(dg.AssetKey("transactions")).metadata["dagster/column_lineage"]
+    assert {d.asset_key.to_user_string() for d in lineage.deps_by_column["TRANS_SHARES"]} == {"raw_filings"}
+    assert [d.asset_key.to_user_string() for d in lineage.deps_by_column["ACCESSION_NUMBER"]] == ["ownership_documents"]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment minus every FORM4_ setting: loading must not need any of them."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
+
+
+def test_workspace_yaml_validates(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(REPO_ROOT / "workspace.yaml")],
+        cwd=REPO_ROOT, env={**_clean_env(), "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_package_exposes_defs_lazily() -> None:
+    code = (
+        "import sys, form4_assets; assert 'dagster' not in sys.modules; "
+        "d = form4_assets.defs; import dagster; assert isinstance(d, dagster.Definitions); print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=_clean_env(), capture_output=True, text=True, timeout=300)
+    assert result.stdout.strip() == "ok", result.stderr
