@@ -119,3 +119,16 @@ def select_all(engine: sa.Engine, name: str, **equal: Any) -> list[dict[str, Any
     query = sa.select(t).where(*(t.c[k] == v for k, v in equal.items())).order_by(*t.primary_key.columns)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def load_filing(engine: sa.Engine, data: bytes, filing_date: dt.date, source: str = "<test>") -> str:
+    """Parse one filing and write its rows to its partition, as the transactions asset does."""
+    from form4_assets.parsing import ParsedFiling, parse_filing
+    from form4_assets.warehouse.store import replace_partitions
+
+    parsed = parse_filing(data, source=source)
+    assert isinstance(parsed, ParsedFiling), f"{source}: {parsed}"
+    tables = {name: [{**row, "FILING_DATE": filing_date} for row in rows] for name, rows in parsed.rows().items()}
+    replace_partitions(engine, [filing_date], tables)
+    assert parsed.accession is not None
+    return parsed.accession
