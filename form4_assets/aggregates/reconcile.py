@@ -1,0 +1,167 @@
+"""Invariants of the aggregate tables, each recomputed by a route independent of the builder.
+
+- Reconciliation: the buy/sell shares, dollars and row counts of every issuer-day row
+  written for date D equal a plain SQL GROUP BY over the effective transactions as of D
+  (codes read from TRANS_CODE, not from the builder's ACTIVITY column).
+- No superseded filing counted: no effective_transactions row of D belongs to a filing
+  superseded by D, and no issuer-day row of D lists such a filing among its ACCESSIONS.
+- Co-filers once: each filing contributes exactly as many effective rows as it has
+  transaction rows (a join through the owners would multiply them), each attributed to
+  the filing's first reporting owner.
+
+Each check returns the number of problems and a few offending rows for the UI.
+Comparisons round dollars to cents and shares to 6 decimals, because SQLite sums in
+floating point (PostgreSQL sums NUMERIC exactly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from form4_assets.aggregates.sql import chunks, fetch, money, superseded_as_of, table
+
+SHARE_PLACES = Decimal("0.000001")
+EXAMPLES = 20
+
+
+@dataclass
+class Finding:
+    """The outcome of one invariant over some dates."""
+
+    checked: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def add(self, problem: dict[str, Any]) -> None:
+        self.problems.append(problem)
+
+
+def _shares(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(SHARE_PLACES)
+
+
+def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """issuer_daily_activity rows of `dates` versus an independent SQL recomputation."""
+    ida, et = table("issuer_daily_activity"), table("effective_transactions")
+    finding = Finding()
+    for day in sorted(set(dates)):
+        written = {
+            (r["ISSUERCIK"], r["TRANS_DATE"]): r
+            for r in fetch(conn, sa.select(ida).where(ida.c.FILING_DATE == day))
+        }
+        finding.checked += len(written)
+        keys = sa.select(ida.c.ISSUERCIK, ida.c.TRANS_DATE).where(ida.c.FILING_DATE == day).subquery("keys")
+        measures = []
+        for code, side in (("P", "BUY"), ("S", "SELL")):
+            is_code = et.c.TRANS_CODE == code
+            measures += [
+                sa.func.sum(sa.case((is_code, et.c.TRANS_SHARES), else_=0)).label(f"{side}_SHARES"),
+                sa.func.sum(sa.case((is_code, et.c.TRANS_SHARES * et.c.TRANS_PRICEPERSHARE), else_=0)).label(f"{side}_DOLLARS"),
+                sa.func.sum(sa.case((is_code, 1), else_=0)).label(f"{side}_ROWS"),
+            ]
+        recomputed_q = (
+            sa.select(et.c.ISSUERCIK, et.c.TRANS_DATE, *measures)
+            .select_from(et.join(keys, (keys.c.ISSUERCIK == et.c.ISSUERCIK) & (keys.c.TRANS_DATE == et.c.TRANS_DATE)))
+            .where(et.c.TRANS_TABLE == "nonderiv", et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day))
+            .group_by(et.c.ISSUERCIK, et.c.TRANS_DATE)
+        )
+        recomputed = {(r["ISSUERCIK"], r["TRANS_DATE"]): r for r in fetch(conn, recomputed_q)}
+        for key, row in sorted(written.items()):
+            other = recomputed.get(key, {})
+            for side in ("BUY", "SELL"):
+                pairs = {
+                    f"{side}_SHARES": (_shares(row[f"{side}_SHARES"]), _shares(other.get(f"{side}_SHARES"))),
+                    f"{side}_DOLLARS": (money(row[f"{side}_DOLLARS"]), money(_decimal(other.get(f"{side}_DOLLARS")))),
+                    f"{side}_ROWS": (row[f"{side}_ROWS"], int(other.get(f"{side}_ROWS") or 0)),
+                }
+                for column, (stored, expected) in pairs.items():
+                    if stored != expected:
+                        finding.add({"filing_date": day, "issuer": key[0], "trans_date": key[1],
+                                     "column": column, "written": stored, "recomputed": expected})
+        filed_days = sa.select(et.c.ISSUERCIK, et.c.TRANS_DATE).distinct().where(
+            et.c.FILING_DATE == day, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_DATE.is_not(None)
+        )
+        for r in fetch(conn, filed_days):
+            if (r["ISSUERCIK"], r["TRANS_DATE"]) not in written:
+                finding.add({"filing_date": day, "issuer": r["ISSUERCIK"], "trans_date": r["TRANS_DATE"],
+                             "column": "(row)", "written": None, "recomputed": "issuer-day filed that day has no row"})
+    return finding
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def superseded_counted(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """Filings superseded by a date that its effective rows or issuer-day rows still count."""
+    et, ida, sup = table("effective_transactions"), table("issuer_daily_activity"), table("supersessions")
+    wanted = sorted(set(dates))
+    finding = Finding()
+    finding.checked = int(conn.execute(sa.select(sa.func.count()).where(et.c.FILING_DATE.in_(wanted))).scalar_one())
+    stale = sa.select(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE, et.c.TRANS_SK).where(
+        et.c.FILING_DATE.in_(wanted), superseded_as_of(et.c.ACCESSION_NUMBER, et.c.FILING_DATE)
+    )
+    for r in fetch(conn, stale):
+        finding.add({"table": "effective_transactions", **r})
+    listed: dict[str, list[tuple[dt.date, str, dt.date]]] = {}
+    for r in fetch(conn, sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.ACCESSIONS).where(ida.c.FILING_DATE.in_(wanted))):
+        finding.checked += 1
+        for acc in (r["ACCESSIONS"] or "").split(","):
+            if acc:
+                listed.setdefault(acc, []).append((r["FILING_DATE"], r["ISSUERCIK"], r["TRANS_DATE"]))
+    for batch in chunks(listed):
+        links = sa.select(sup.c.SUPERSEDED_ACCESSION, sup.c.AMENDMENT_ACCESSION, sup.c.FILING_DATE).where(
+            sup.c.SUPERSEDED_ACCESSION.in_(batch)
+        )
+        for link in fetch(conn, links):
+            for as_of, issuer, trans_date in listed[link["SUPERSEDED_ACCESSION"]]:
+                if link["FILING_DATE"] <= as_of:
+                    finding.add({"table": "issuer_daily_activity", "FILING_DATE": as_of, "ISSUERCIK": issuer,
+                                 "TRANS_DATE": trans_date, "ACCESSION_NUMBER": link["SUPERSEDED_ACCESSION"],
+                                 "superseded_by": link["AMENDMENT_ACCESSION"]})
+    return finding
+
+
+def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """Each filing's transactions appear once among its effective rows, under its first owner."""
+    et, own = table("effective_transactions"), table("reporting_owner")
+    wanted = sorted(set(dates))
+    finding = Finding()
+    effective: dict[str, dict[str, Any]] = {}
+    q = (
+        sa.select(et.c.ACCESSION_NUMBER, sa.func.count().label("rows"), sa.func.min(et.c.RPTOWNERCIK).label("lo"),
+                  sa.func.max(et.c.RPTOWNERCIK).label("hi"))
+        .where(et.c.FILING_DATE.in_(wanted))
+        .group_by(et.c.ACCESSION_NUMBER)
+    )
+    for r in fetch(conn, q):
+        effective[r["ACCESSION_NUMBER"]] = r
+    finding.checked = len(effective)
+    source: dict[str, int] = {}
+    for name in ("nonderiv_trans", "deriv_trans"):
+        t = table(name)
+        q = sa.select(t.c.ACCESSION_NUMBER, sa.func.count().label("n")).where(
+            t.c.ACCESSION_NUMBER.in_(sa.select(et.c.ACCESSION_NUMBER).where(et.c.FILING_DATE.in_(wanted)))
+        ).group_by(t.c.ACCESSION_NUMBER)
+        for r in fetch(conn, q):
+            source[r["ACCESSION_NUMBER"]] = source.get(r["ACCESSION_NUMBER"], 0) + int(r["n"])
+    first = {
+        r["ACCESSION_NUMBER"]: r["RPTOWNERCIK"]
+        for r in fetch(conn, sa.select(own.c.ACCESSION_NUMBER, own.c.RPTOWNERCIK).where(
+            own.c.FILING_DATE.in_(wanted), own.c.RPTOWNER_SK == 1))
+    }
+    for acc, r in sorted(effective.items()):
+        if int(r["rows"]) != source.get(acc, 0):
+            finding.add({"ACCESSION_NUMBER": acc, "effective_rows": int(r["rows"]), "transaction_rows": source.get(acc, 0)})
+        elif r["lo"] != r["hi"] or r["lo"] != first.get(acc):
+            finding.add({"ACCESSION_NUMBER": acc, "attributed_to": f"{r['lo']}..{r['hi']}", "first_owner": first.get(acc)})
+    return finding

@@ -1,0 +1,80 @@
+"""The aggregate invariants pass on what the builders write and catch deliberate corruption."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from form4_assets.aggregates.build import build_all
+from form4_assets.aggregates.reconcile import cofilers_counted_once, reconcile_activity, superseded_counted
+from form4_assets.warehouse.engine import create_schema, make_engine
+from form4_assets.warehouse.schema import TABLES
+from form4_assets_tests.aggregates_support import Filing, Owner, Trade, insert
+
+MON, TUE, WED = dt.date(2024, 6, 3), dt.date(2024, 6, 4), dt.date(2024, 6, 5)
+
+
+@pytest.fixture
+def engine(warehouse_url: str) -> sa.Engine:
+    engine = make_engine(warehouse_url)
+    create_schema(engine)
+    insert(
+        engine,
+        Filing("0000000001-24-000001", MON, owners=(Owner("0000000201"), Owner("0000000202")),
+               trades=[Trade("S", "100", "10.01", MON), Trade("P", "3", "9.99", MON), Trade("M", "5", "1", MON)]),
+        Filing("0000000001-24-000002", TUE, document_type="4/A", period=MON, orig_sub=MON,
+               owners=(Owner("0000000201"), Owner("0000000202")), trades=[Trade("S", "90", "10.01", MON)]),
+        Filing("0000000001-24-000003", TUE, owners=(Owner("0000000301"),), trades=[Trade("S", "7", None, TUE)]),
+    )
+    build_all(engine, [MON, TUE, WED])
+    yield engine
+    engine.dispose()
+
+
+def run(engine: sa.Engine, check, dates=(MON, TUE, WED)):
+    with engine.connect() as conn:
+        return check(conn, list(dates))
+
+
+def test_invariants_hold_on_what_the_builders_write(engine: sa.Engine) -> None:
+    for check in (reconcile_activity, superseded_counted, cofilers_counted_once):
+        finding = run(engine, check)
+        assert finding.passed, (check.__name__, finding.problems)
+        assert finding.checked > 0
+
+
+def test_reconciliation_catches_a_wrong_sum(engine: sa.Engine) -> None:
+    ida = TABLES["issuer_daily_activity"]
+    with engine.begin() as conn:
+        conn.execute(ida.update().where(ida.c.FILING_DATE == TUE, ida.c.TRANS_DATE == MON).values(SELL_DOLLARS=ida.c.SELL_DOLLARS + 0.01))
+    finding = run(engine, reconcile_activity)
+    assert [(p["column"], p["trans_date"]) for p in finding.problems] == [("SELL_DOLLARS", MON)]
+
+
+def test_reconciliation_catches_a_missing_issuer_day(engine: sa.Engine) -> None:
+    ida = TABLES["issuer_daily_activity"]
+    with engine.begin() as conn:
+        conn.execute(ida.delete().where(ida.c.FILING_DATE == TUE, ida.c.TRANS_DATE == TUE))
+    assert [p["column"] for p in run(engine, reconcile_activity).problems] == ["(row)"]
+
+
+def test_superseded_check_catches_a_counted_original(engine: sa.Engine) -> None:
+    ida = TABLES["issuer_daily_activity"]
+    with engine.begin() as conn:
+        conn.execute(ida.update().where(ida.c.FILING_DATE == TUE, ida.c.TRANS_DATE == MON)
+                     .values(ACCESSIONS="0000000001-24-000001,0000000001-24-000002"))
+    problems = run(engine, superseded_counted).problems
+    assert [(p["table"], p["ACCESSION_NUMBER"], p["superseded_by"]) for p in problems] == [
+        ("issuer_daily_activity", "0000000001-24-000001", "0000000001-24-000002")
+    ]
+
+
+def test_cofiler_check_catches_rows_multiplied_by_owners(engine: sa.Engine) -> None:
+    et = TABLES["effective_transactions"]
+    with engine.begin() as conn:
+        row = dict(conn.execute(sa.select(et).where(et.c.ACCESSION_NUMBER == "0000000001-24-000002")).mappings().one())
+        conn.execute(et.insert(), [{**row, "TRANS_SK": 2, "RPTOWNERCIK": "0000000202"}])
+    problems = run(engine, cofilers_counted_once).problems
+    assert problems == [{"ACCESSION_NUMBER": "0000000001-24-000002", "effective_rows": 2, "transaction_rows": 1}]
