@@ -1,0 +1,586 @@
+"""Deterministic synthetic EDGAR mirror: realistic Forms 3/4/5 with daily indexes.
+
+``make_mirror`` writes, for every business day in a range, EDGAR's daily indexes
+(``master`` and ``form``) and the filings they list, laid out exactly like EDGAR's
+archive, plus a manifest recording what every filing contains. Tests and the
+aggregates are checked against that manifest, so it records the truth independently of
+the parser and the warehouse: each row's code, A/D, shares, price, dates, 10b5-1 status
+and ownership nature, which filing an amendment supersedes, which filings are broken on
+purpose and which rows are arithmetically wrong on purpose.
+
+Everything comes from one ``random.Random(seed)`` consumed in a fixed order (days in date
+order, lists rather than sets), and nothing reads the clock, so the same arguments give
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import random
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from form4_assets.edgar import synthetic_scenarios as sc
+from form4_assets.edgar.synthetic_calendar import business_days
+from form4_assets.edgar.synthetic_population import FilerUnit, Owner, Population, build_population
+from form4_assets.edgar.synthetic_xml import (
+    Document,
+    Envelope,
+    IndexLine,
+    Row,
+    num,
+    render_document,
+    render_form_index,
+    render_master_index,
+    render_nc,
+    render_text_only,
+    render_txt,
+)
+
+MANIFEST_NAME = "synthetic-manifest.jsonl"
+SUMMARY_NAME = "synthetic-summary.json"
+OWNERSHIP_FORMS = ("3", "3/A", "4", "4/A", "5", "5/A")
+
+SEED_ACCESSION = "0001628280-23-037880"
+SEED_DATE = dt.date(2023, 11, 8)
+SEED_CIK = 1043219
+SEED_COMPANY = "ANNALY CAPITAL MANAGEMENT INC"
+
+#: Filer agents whose CIKs prefix most accession numbers (weights), as on EDGAR.
+_AGENTS = ((899243, 25), (1209191, 20), (1127602, 10), (1225208, 5), (1181431, 5), (1562180, 8),
+           (1628280, 5), (950170, 5), (1415889, 3))
+_OTHER_AGENTS = (1140361, 950103, 1193125, 950170)
+_SCHEMAS = (("X0306", 10), ("X0407", 12), ("X0508", 75), ("X0609", 3))
+_OTHER_FORMS = (("424B2", 18), ("144", 14), ("8-K", 10), ("497K", 6), ("D", 4), ("FWP", 4), ("10-Q", 4),
+                ("6-K", 3), ("SC 13G/A", 3), ("424B3", 3), ("S-8", 2), ("13F-HR", 2))
+_XML_NAMES = ("form{f}.xml", "doc{f}.xml", "wf-form{f}_{n}.xml", "primary_doc.xml", "edgar.xml", "ownership.xml")
+BROKEN_KINDS = ("truncated", "no_xml", "malformed_xml")
+
+# Rates per filing, calibrated on the SEC's 2024 Q3 Form 345 figures (STATS.md).
+_RATE_FORM3, _RATE_FORM5 = 0.08, 0.002
+_AMEND_RATE = {"4": 0.016, "3": 0.03, "5": 0.15}
+_RATE_BROKEN, _RATE_CHAIN, _RATE_AD = 0.005, 0.003, 0.0005
+_RATE_NC = 0.12
+
+
+def _record_decimal(value: Decimal | None, two_decimals: bool) -> str | None:
+    return None if value is None else num(value, two_decimals)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _owner_record(owner: Owner, rel) -> dict:
+    return {"cik": f"{owner.cik:010d}", "name": owner.name, "is_director": rel.is_director,
+            "is_officer": rel.is_officer, "is_ten_pct": rel.is_ten_pct, "is_other": rel.is_other,
+            "title": rel.title, "other_text": rel.other_text}
+
+
+def _row_record(row: Row, two: bool) -> dict:
+    return {
+        "table": row.table, "sk": row.sk, "security": row.title, "code": row.code,
+        "acquired_disposed": row.ad, "shares": _record_decimal(row.shares, two),
+        "price": _record_decimal(row.price, two), "trans_date": _iso(row.trans_date),
+        "deemed_date": _iso(row.deemed_date), "trans_form_type": row.form_type if row.code else None,
+        "shares_following": _record_decimal(row.post, two), "direct_indirect": row.di, "nature": row.nature,
+        "is_10b5_1": row.is_10b5_1, "conv_price": _record_decimal(row.conv_price, two),
+        "exercise_date": _iso(row.exercise_date), "expiration_date": _iso(row.expiration_date),
+        "underlying_security": row.underlying_title,
+        "underlying_shares": _record_decimal(row.underlying_shares, two),
+        "footnotes": {k: ",".join(v) for k, v in sorted(row.fns.items())},
+    }
+
+
+def _copy_rows(rows: list[Row]) -> list[Row]:
+    return [replace(r, fns={k: list(v) for k, v in r.fns.items()}) for r in rows]
+
+
+def _chains(rows: list[Row]) -> dict[tuple, list[Row]]:
+    chains: dict[tuple, list[Row]] = {}
+    for row in rows:
+        if row.is_transaction:
+            chains.setdefault(row.chain_key, []).append(row)
+    return chains
+
+
+def _rechain(rows: list[Row]) -> None:
+    """Recompute post-transaction amounts from each chain's starting holding."""
+    for chain in _chains(rows).values():
+        running = chain[0].pre
+        for row in chain:
+            running = running + row.shares if row.ad == "A" else running - row.shares
+            row.post = running
+
+
+def _misreport(rng: random.Random, rows: list[Row]) -> list[Row] | None:
+    """A copy of ``rows`` with the kind of error an amendment corrects (shares or price),
+    its own share chain still consistent; None when no row can carry a plausible error."""
+    copies = _copy_rows(rows)
+    trans = [r for r in copies if r.is_transaction]
+    if not trans:
+        if not copies:
+            return None
+        target = copies[0]
+        target.post = target.post + Decimal(rng.randint(1, 9) * 1000)
+        return copies
+    target = rng.choice([r for r in trans if r.code in ("S", "P")] or trans)
+    if target.price and rng.random() < 0.4:
+        target.price = target.price + Decimal("1.00")
+        return copies
+    old = target.shares
+    if target.ad == "D":
+        if old < 2:
+            return None
+        target.shares = old // 10 if old >= 20 else old - 1
+    else:
+        target.shares = old * 10
+    if target.underlying_shares is not None and old:
+        target.underlying_shares = target.underlying_shares * target.shares / old
+    _rechain(copies)
+    return copies
+
+
+def _stochastic_round(rng: random.Random, x: float) -> int:
+    base = int(x)
+    return base + (rng.random() < x - base)
+
+
+@dataclass
+class _Job:
+    """One filing to produce on a day."""
+
+    form: str
+    broken: str | None = None
+    chain_error: bool = False
+    ad_error: bool = False
+    unit: FilerUnit | None = None
+    amend_of: dict | None = None  # for amendments: the original's record and its corrected document
+    force_amend: bool = False
+
+
+@dataclass
+class _DayOutput:
+    lines: list[IndexLine] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)
+
+
+class _Generator:
+    def __init__(self, root: Path, start: dt.date, end: dt.date, per_day: int, seed: int, include_seed: bool):
+        self.root, self.start, self.end, self.per_day = root, start, end, per_day
+        self.include_seed = include_seed
+        self.rng = random.Random(seed)
+        self.pop: Population = build_population(self.rng, max(300, per_day // 2))
+        self.persons = [u for u in self.pop.units if u.kind == "person"]
+        self.funds = [u for u in self.pop.units if u.kind == "fund"]
+        self.ledger = sc.Ledger(self.rng)
+        self.days = list(business_days(start, end))
+        self.pending: dict[dt.date, list[_Job]] = {}
+        self.counters: dict[tuple[int, int], int] = {}
+        self.used_accessions = {SEED_ACCESSION}
+        self.records: list[dict] = []
+        self.summary_days: list[dict] = []
+
+    # -- identifiers ---------------------------------------------------------------
+    def accession(self, prefix: int, day: dt.date, own: bool) -> str:
+        key = (prefix, day.year % 100)
+        if key not in self.counters:
+            doy = day.timetuple().tm_yday  # sequence numbers grow through the year, as on EDGAR
+            self.counters[key] = self.rng.randint(0, doy // 20) if own else doy * self.rng.randint(60, 140)
+        while True:
+            self.counters[key] += 1 if own else self.rng.randint(1, 6)
+            if self.counters[key] > 999_999:
+                raise ValueError(f"accession sequence exhausted for filer agent {prefix} in {day.year}")
+            acc = f"{prefix:010d}-{day.year % 100:02d}-{self.counters[key]:06d}"
+            if acc not in self.used_accessions:
+                self.used_accessions.add(acc)
+                return acc
+
+    def ownership_accession(self, unit: FilerUnit, day: dt.date) -> str:
+        r = self.rng.random()
+        if r < 0.12:
+            return self.accession(unit.issuer.cik, day, own=True)
+        if r < 0.14:
+            return self.accession(unit.holder, day, own=True)
+        agent = self.rng.choices([a for a, _ in _AGENTS], [w for _, w in _AGENTS])[0]
+        return self.accession(agent, day, own=False)
+
+    # -- day planning ----------------------------------------------------------------
+    def volume(self) -> int:
+        r = self.rng
+        factor = r.uniform(2.0, 4.0) if r.random() < 0.1 else r.uniform(0.55, 1.05)
+        return max(0, round(self.per_day * factor))
+
+    def plan_day(self, day: dt.date, first: bool) -> list[_Job]:
+        r = self.rng
+        n = self.volume()
+        due = self.pending.pop(day, [])
+        n_orig = max(0, n - len(due))
+        n3 = _stochastic_round(r, _RATE_FORM3 * n_orig)
+        n5 = _stochastic_round(r, _RATE_FORM5 * n_orig * (6 if day.month in (1, 2) else 1))
+        n5 = min(n5, n_orig - n3)
+        jobs = [_Job("3") for _ in range(n3)] + [_Job("5") for _ in range(n5)]
+        clusters = _stochastic_round(r, n_orig / 400) or (1 if first and n_orig >= 12 else 0)
+        for _ in range(clusters):
+            issuer = r.choice(self.pop.issuers)
+            members = [u for u in issuer.units if u.kind == "person"]
+            for unit in r.sample(members, min(len(members), r.randint(3, 4))):
+                jobs.append(_Job("4", unit=unit))
+        jobs += [_Job("4") for _ in range(max(0, n_orig - len(jobs)))]
+        r.shuffle(jobs)
+        form4 = [j for j in jobs if j.form == "4" and j.unit is None]
+        n_broken = _stochastic_round(r, _RATE_BROKEN * n_orig)
+        n_chain = _stochastic_round(r, _RATE_CHAIN * n_orig)
+        n_ad = _stochastic_round(r, _RATE_AD * n_orig)
+        if first:
+            n_broken, n_chain, n_ad = max(n_broken, 3), max(n_chain, 1), max(n_ad, 1)
+        specials = r.sample(form4, min(len(form4), n_broken + n_chain + n_ad + (1 if first else 0)))
+        for k, job in enumerate(specials):
+            if k < n_broken:
+                job.broken = BROKEN_KINDS[k % len(BROKEN_KINDS)]
+            elif k < n_broken + n_chain:
+                job.chain_error = True
+            elif k < n_broken + n_chain + n_ad:
+                job.ad_error = True
+            else:
+                job.force_amend = True
+        return due + jobs
+
+    # -- filings ---------------------------------------------------------------------
+    def pick_unit(self, job: _Job, taken: set[tuple[int, int]]) -> FilerUnit:
+        r = self.rng
+        for _ in range(40):
+            if job.form == "3":
+                pool = self.funds if r.random() < 0.1 else self.persons
+            elif job.form == "5":
+                pool = self.persons
+            else:
+                pool = self.funds if r.random() < 0.05 else self.persons
+            unit = r.choice(pool)
+            if (unit.holder, unit.issuer.cik) not in taken:
+                return unit
+        return unit
+
+    def build(self, job: _Job, day: dt.date, unit: FilerUnit, schema: str) -> sc.Draft | None:
+        """The rows of a new filing, or None when this unit cannot do what the job needs."""
+        r = self.rng
+        d = sc.Draft(r, self.ledger, unit, day, job.form)
+        if job.form == "3":
+            if r.random() < 0.15 and unit.kind == "person":
+                d.set_held("nonderiv_trans", sc.COMMON, "D", None, Decimal(0))
+                d.no_securities = True
+                return d
+            sc.form3_holdings(d)
+            return d
+        if job.form == "5":
+            sc.form5_gifts(d)
+            if not d.rows:
+                return None
+            return d
+        if job.chain_error:
+            ok = sc.option_exercise_and_sale(d, schema) or sc.rsu_vest(d, schema)
+            return d if ok else None
+        if unit.kind == "fund":
+            sc.fund_trade(d, schema)
+        elif job.unit is not None:  # a cluster of insiders buying
+            sc.purchase(d, schema)
+        else:
+            scenarios: list[tuple[Callable, float]] = list(sc.PERSON_SCENARIOS)
+            scenario = r.choices([s for s, _ in scenarios], [w for _, w in scenarios])[0]
+            if not scenario(d, schema):
+                sc.award(d, schema)
+            sc.extra_holdings(d)
+        if job.ad_error and not any(len(c) == 1 and (c[0].table, c[0].code) in sc.AD_BY_CODE
+                                    for c in _chains(d.rows).values()):
+            return None
+        return d
+
+    def new_filing(self, job: _Job, day: dt.date, taken: set[tuple[int, int]]) -> dict:
+        r = self.rng
+        schema = r.choices([s for s, _ in _SCHEMAS], [w for _, w in _SCHEMAS])[0]
+        for _ in range(60):
+            unit = job.unit or self.pick_unit(job, taken)
+            d = self.build(job, day, unit, schema)
+            if d is not None:
+                break
+            job.unit = None
+        else:
+            raise RuntimeError(f"no filer could produce a {job.form} job on {day}")
+        taken.add((unit.holder, unit.issuer.cik))
+        rows = d.rows
+        for table in ("nonderiv_trans", "deriv_trans", "nonderiv_holding", "deriv_holding"):
+            for k, row in enumerate([x for x in rows if x.table == table], 1):
+                row.sk = k
+        rows.sort(key=lambda x: (not x.table.startswith("nonderiv"), x.table.endswith("holding"), x.sk))
+        plan_flag = schema >= "X0508" and job.form in ("4", "5")
+        if plan_flag and d.plan:
+            for row in rows:
+                row.is_10b5_1 = row.is_transaction
+        if job.form == "3":
+            period = sc.business_days_before(day, r.randint(0, 8))
+        elif job.form == "5":
+            period = dt.date(day.year - 1, 12, 31)
+        else:
+            period = min(x.trans_date for x in rows if x.trans_date)
+        doc = Document(schema=schema, doc_type=job.form, period=period, issuer=unit.issuer, members=unit.members,
+                       rows=rows, footnotes=d.fn, signature_date=day, no_securities=d.no_securities,
+                       aff10b5one=d.plan if plan_flag else None, remarks=d.remarks)
+        if job.broken is None:
+            d.commit()
+        inconsistent: list[dict] = []
+        written = doc
+        amend_rate = _AMEND_RATE[job.form]
+        if job.broken is None and not (job.chain_error or job.ad_error) and (job.force_amend or r.random() < amend_rate):
+            wrong = _misreport(r, rows)
+            if wrong is not None:
+                written = replace(doc, rows=wrong)
+        if job.chain_error:
+            candidates = [c[-1] for c in _chains(rows).values() if len(c) >= 2]
+            row = r.choice(candidates)
+            row.post = row.post + Decimal(r.randint(1, 50) * 100)
+            inconsistent.append({"table": row.table, "sk": row.sk, "check": "share_chain"})
+        if job.ad_error:
+            singles = [c[0] for c in _chains(rows).values() if len(c) == 1 and (c[0].table, c[0].code) in sc.AD_BY_CODE]
+            row = r.choice(singles)
+            row.ad = "A" if row.ad == "D" else "D"
+            inconsistent.append({"table": row.table, "sk": row.sk, "check": "ad_code"})
+        record = self.emit(day, unit, written, job.broken, inconsistent)
+        if written is not doc:
+            self.schedule_amendment(day, record, doc, unit)
+        return record
+
+    def schedule_amendment(self, day: dt.date, original: dict, truth: Document, unit: FilerUnit) -> None:
+        later = [d for d in self.days if d > day][: self.rng.randint(1, 6)]
+        when = later[-1] if later else day
+        self.pending.setdefault(when, []).append(
+            _Job(truth.doc_type + "/A", unit=unit, amend_of={"record": original, "doc": truth}))
+
+    def amendment(self, job: _Job, day: dt.date) -> dict:
+        original, truth = job.amend_of["record"], job.amend_of["doc"]
+        what = "shares" if truth.base_form != "3" else "holdings"
+        doc = replace(truth, doc_type=job.form, orig_sub=dt.date.fromisoformat(original["filing_date"]),
+                      signature_date=day, rows=_copy_rows(truth.rows),
+                      remarks=f"This amendment is filed to correct the {what} and prices reported in the "
+                              f"original Form {truth.base_form} filed on {original['filing_date']}.")
+        record = self.emit(day, job.unit, doc, None, [], amends=original["accession"],
+                           not_before=original["_accepted"])
+        original["amended_by"] = record["accession"]
+        return record
+
+    # -- writing ---------------------------------------------------------------------
+    def emit(self, day: dt.date, unit: FilerUnit, doc: Document, broken: str | None, inconsistent: list[dict],
+             amends: str | None = None, not_before: str | None = None) -> dict:
+        r = self.rng
+        acc = self.ownership_accession(unit, day)
+        accepted = dt.datetime.combine(day, dt.time(6)) + dt.timedelta(seconds=r.randint(0, 11 * 3600 + 29 * 60))
+        if not_before and accepted.isoformat() <= not_before:
+            accepted = dt.datetime.fromisoformat(not_before) + dt.timedelta(minutes=r.randint(1, 30))
+        container = "nc" if r.random() < _RATE_NC and broken not in ("truncated", "no_xml") else "txt"
+        doc.bool_words = container == "nc" or r.random() < 0.2
+        doc.two_decimals = container == "nc" or r.random() < 0.15
+        owners = [o for o, _ in unit.members]
+        on_issuer = r.random() < 0.6
+        folder = unit.issuer.cik if on_issuer else owners[0].cik
+        company = unit.issuer.name if on_issuer else owners[0].name
+        name = r.choice(_XML_NAMES).format(f=doc.base_form, n=r.randint(10**14, 10**15 - 1))
+        exhibit = None
+        if container == "txt" and r.random() < 0.1:
+            exhibit = (f"POWER OF ATTORNEY\n\nKnow all by these presents, that the undersigned hereby constitutes "
+                       f"and appoints each of the Secretary and the General Counsel of {unit.issuer.name} the "
+                       f"undersigned's true and lawful attorney-in-fact to execute Forms 3, 4 and 5.\n\n"
+                       f"/s/ {owners[0].name}\n")
+        env = Envelope(accession=acc, form_type=doc.doc_type, filed=day, accepted=accepted, period=doc.period,
+                       issuer=unit.issuer, owners=owners,
+                       film_numbers=[f"{day.year % 100:02d}{r.randint(0, 999999):06d}" for _ in owners],
+                       xml_filename=name, trailing_tabs=r.random() < 0.5, exhibit=exhibit)
+        if broken == "no_xml":
+            body = (f"FORM {doc.doc_type}\n\nUNITED STATES SECURITIES AND EXCHANGE COMMISSION\n"
+                    f"STATEMENT OF CHANGES IN BENEFICIAL OWNERSHIP\n\n1. Name of Reporting Person: {owners[0].name}\n"
+                    f"2. Issuer Name and Ticker: {unit.issuer.name} ({unit.issuer.ticker})\n"
+                    f"(The reporting person's table was submitted as a paper exhibit.)\n")
+            text = render_text_only(env, body)
+        else:
+            xml = render_document(doc)
+            if broken == "malformed_xml":
+                xml = xml.replace("</issuerName>", "</issuerNam>", 1)
+            text = render_nc(env, xml) if container == "nc" else render_txt(env, xml)
+            if broken == "truncated":
+                start = text.index("<ownershipDocument>") + 40
+                stop = text.index("</ownershipDocument>")
+                text = text[: r.randint(start, stop - 1)]
+        data = text.encode("utf-8")
+        path = self.write_filing(folder, acc, data)
+        two = doc.two_decimals
+        record = {
+            "accession": acc, "filing_date": day.isoformat(), "_accepted": accepted.isoformat(),
+            "index_cik": str(folder), "index_company": company, "form_type": doc.doc_type,
+            "path": path, "container": container, "schema_version": doc.schema,
+            "period": doc.period.isoformat(), "date_of_orig_sub": _iso(doc.orig_sub),
+            "amends": amends, "amended_by": None,
+            "issuer": {"cik": f"{unit.issuer.cik:010d}", "name": unit.issuer.name, "ticker": unit.issuer.ticker},
+            "owners": [_owner_record(o, rel) for o, rel in unit.members],
+            "joint": len(unit.members) > 1, "aff10b5one": doc.aff10b5one, "no_securities_owned": doc.no_securities,
+            "broken": broken, "inconsistent": inconsistent, "seed": False,
+            "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+            "footnotes": {} if broken else dict(doc.footnotes.items),
+            "rows": [] if broken else [_row_record(x, two) for x in doc.rows],
+        }
+        self.day_out.lines.append(IndexLine(folder, company, doc.doc_type, acc))
+        self.day_out.records.append(record)
+        return record
+
+    def write_filing(self, cik: int, accession: str, data: bytes) -> str:
+        folder = self.root / "Archives" / "edgar" / "data" / str(cik) / accession.replace("-", "")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{accession}.txt").write_bytes(data)
+        return f"edgar/data/{cik}/{accession}.txt"
+
+    def other_lines(self, day: dt.date, n: int) -> list[IndexLine]:
+        """Index rows of other form types (424B2, 8-K, ...) that point to nothing, as real indexes have."""
+        r = self.rng
+        lines = []
+        for _ in range(_stochastic_round(r, 0.6 * n)):
+            form = r.choices([f for f, _ in _OTHER_FORMS], [w for _, w in _OTHER_FORMS])[0]
+            issuer = r.choice(self.pop.issuers)
+            own = r.random() < 0.4
+            prefix = issuer.cik if own else r.choice(_OTHER_AGENTS)
+            lines.append(IndexLine(issuer.cik, issuer.name, form, self.accession(prefix, day, own)))
+        return lines
+
+    def place_seed(self) -> None:
+        data = resources.files("form4_assets.edgar").joinpath("seed_filing.txt").read_bytes()
+        path = self.write_filing(SEED_CIK, SEED_ACCESSION, data)
+        record = dict(SEED_RECORD, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        self.day_out.lines.append(IndexLine(SEED_CIK, SEED_COMPANY, "4", SEED_ACCESSION))
+        self.day_out.records.append(record)
+
+    def write_indexes(self, day: dt.date, lines: list[IndexLine]) -> None:
+        folder = self.root / "Archives" / "edgar" / "daily-index" / str(day.year) / f"QTR{(day.month - 1) // 3 + 1}"
+        folder.mkdir(parents=True, exist_ok=True)
+        ymd = day.strftime("%Y%m%d")
+        (folder / f"master.{ymd}.idx").write_bytes(render_master_index(day, lines).encode("utf-8"))
+        (folder / f"form.{ymd}.idx").write_bytes(render_form_index(day, lines).encode("utf-8"))
+
+    def run(self) -> Path:
+        for k, day in enumerate(self.days):
+            for issuer in self.pop.issuers:
+                issuer.price = max(0.5, issuer.price * (1 + self.rng.gauss(0, 0.02)))
+            self.day_out = _DayOutput()
+            taken: set[tuple[int, int]] = set()
+            for job in self.plan_day(day, first=k == 0):
+                if job.amend_of is not None:
+                    self.amendment(job, day)
+                else:
+                    self.new_filing(job, day, taken)
+            if self.include_seed and day == SEED_DATE:
+                self.place_seed()
+            n_ownership = len(self.day_out.lines)
+            self.write_indexes(day, self.day_out.lines + self.other_lines(day, n_ownership))
+            self.day_out.records.sort(key=lambda x: x["accession"])
+            self.records += self.day_out.records
+            self.summary_days.append(self.day_summary(day, self.day_out.records))
+        return self.write_manifest()
+
+    @staticmethod
+    def day_summary(day: dt.date, records: list[dict]) -> dict:
+        by_form: dict[str, int] = {}
+        for rec in records:
+            by_form[rec["form_type"]] = by_form.get(rec["form_type"], 0) + 1
+        return {
+            "date": day.isoformat(), "filings": len(records), "by_form": dict(sorted(by_form.items())),
+            "broken": sum(1 for x in records if x["broken"]),
+            "inconsistent": sum(1 for x in records if x["inconsistent"]),
+            "amendments": sum(1 for x in records if x["amends"]),
+            "joint": sum(1 for x in records if x["joint"]),
+            "nc": sum(1 for x in records if x["container"] == "nc"),
+        }
+
+    def write_manifest(self) -> Path:
+        manifest = self.root / MANIFEST_NAME
+        with manifest.open("w", encoding="utf-8") as out:
+            for rec in self.records:
+                rec.pop("_accepted", None)
+                out.write(json.dumps(rec, sort_keys=True) + "\n")
+        totals = {key: sum(d[key] for d in self.summary_days)
+                  for key in ("filings", "broken", "inconsistent", "amendments", "joint", "nc")}
+        summary = {"start": self.start.isoformat(), "end": self.end.isoformat(), "per_day": self.per_day,
+                   "business_days": len(self.days), "totals": totals, "days": self.summary_days}
+        (self.root / SUMMARY_NAME).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return manifest
+
+
+SEED_RECORD: dict = {
+    "accession": SEED_ACCESSION, "filing_date": SEED_DATE.isoformat(), "index_cik": str(SEED_CIK),
+    "index_company": SEED_COMPANY, "form_type": "4", "container": "txt", "schema_version": "X0508",
+    "period": "2023-11-06", "date_of_orig_sub": None, "amends": None, "amended_by": None,
+    "issuer": {"cik": "0001043219", "name": SEED_COMPANY, "ticker": "NLY"},
+    "owners": [{"cik": "0001688537", "name": "Finkelstein David L", "is_director": True, "is_officer": True,
+                "is_ten_pct": False, "is_other": False, "title": "CEO and CIO", "other_text": None}],
+    "joint": False, "aff10b5one": True, "no_securities_owned": False, "broken": None, "inconsistent": [],
+    "seed": True,
+    "footnotes": {
+        "F1": "The sale of shares of common stock reported in this Form 4 was effected pursuant to a Rule 10b5-1 "
+              "plan adopted August 2, 2023 for tax and estate planning purposes.",
+        "F2": "The price reported in Column 4 is a weighted average price. These shares were sold in multiple "
+              "transactions at prices ranging from $16.91 to $17.20, inclusive. The reporting person undertakes "
+              "to provide the Issuer, any security holder of the Issuer, or the staff of the Securities and "
+              "Exchange Commission, upon request, full information regarding the number of shares sold at each "
+              "separate price within the range set forth in this footnote.",
+    },
+    "rows": [{
+        "table": "nonderiv_trans", "sk": 1, "security": "Common Stock", "code": "S", "acquired_disposed": "D",
+        "shares": "50000", "price": "17.04", "trans_date": "2023-11-06", "deemed_date": None,
+        "trans_form_type": "4", "shares_following": "545259", "direct_indirect": "D", "nature": None,
+        "is_10b5_1": True, "conv_price": None, "exercise_date": None, "expiration_date": None,
+        "underlying_security": None, "underlying_shares": None, "footnotes": {"code": "F1", "price": "F2"},
+    }],
+}
+"""What the real seed filing (placed byte-for-byte on 2023-11-08) contains, in manifest form."""
+
+
+def _prepare_root(root: Path) -> None:
+    """Start from an empty mirror: a previous synthetic mirror here is replaced, anything else refused."""
+    archives = root / "Archives" / "edgar"
+    if archives.exists():
+        if not (root / MANIFEST_NAME).exists():
+            raise FileExistsError(f"{root}: holds an EDGAR tree that is not a synthetic mirror; refusing to overwrite")
+        shutil.rmtree(archives)
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def make_mirror(root: Path, start: dt.date, end: dt.date, per_day: int = 1200, seed: int = 345,
+                include_seed: bool = True) -> Path:
+    """Write a synthetic EDGAR mirror for business days ``start``..``end``; return the manifest path."""
+    if end < start:
+        raise ValueError(f"make_mirror: end {end} is before start {start}")
+    if per_day < 0:
+        raise ValueError(f"make_mirror: per_day must be >= 0, got {per_day}")
+    root = Path(root)
+    _prepare_root(root)
+    return _Generator(root, start, end, per_day, seed, include_seed).run()
+
+
+def run_make_mirror(args: argparse.Namespace) -> int:
+    """``form4-assets make-mirror``: write the mirror and print a one-line summary."""
+    began = time.perf_counter()
+    try:
+        manifest = make_mirror(Path(args.dir), args.start, args.end, per_day=args.per_day, seed=args.seed,
+                               include_seed=not args.no_seed_filing)
+    except (ValueError, FileExistsError) as exc:
+        print(f"make-mirror: {exc}", file=sys.stderr)
+        return 2
+    summary = json.loads((manifest.parent / SUMMARY_NAME).read_text(encoding="utf-8"))
+    t = summary["totals"]
+    print(f"make-mirror: {summary['business_days']} business days, {t['filings']} filings "
+          f"({t['amendments']} amendments, {t['joint']} joint, {t['nc']} .nc), {t['broken']} broken, "
+          f"{t['inconsistent']} inconsistent, in {time.perf_counter() - began:.1f}s -> {manifest.parent}")
+    return 0
