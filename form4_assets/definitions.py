@@ -12,17 +12,29 @@ and make concurrent SQLite writers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 import form4_assets.defs as defs_package
 from form4_assets.defs.resources import default_resources
 from form4_assets.defs.schedules import daily_filings_job, previous_business_day_schedule
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_package_module(defs_package),
-    asset_checks=dg.load_asset_checks_from_package_module(defs_package),
-    jobs=[daily_filings_job],
-    schedules=[previous_business_day_schedule],
-    resources=default_resources(),
-    executor=dg.in_process_executor,
-)
+
+def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Definitions:
+    """The Definitions with the given resources (default: configured from the environment at run time).
+
+    The demo, the benchmark and the tests pass explicit resources (a mirror directory,
+    a warehouse URL) and run `daily_filings_job` exactly as the UI and schedule do.
+    """
+    return dg.Definitions(
+        assets=dg.load_assets_from_package_module(defs_package),
+        asset_checks=dg.load_asset_checks_from_package_module(defs_package),
+        jobs=[daily_filings_job],
+        schedules=[previous_business_day_schedule],
+        resources=dict(resources) if resources is not None else default_resources(),
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

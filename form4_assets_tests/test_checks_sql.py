@@ -58,14 +58,21 @@ def test_share_chain_names_the_broken_link_only(engine: sa.Engine) -> None:
         trans(A1, 6, "S", "D", None, "10"),  # no shares stated: not evaluable
         trans(A2, 1, "S", "D", "1", "5"),  # other filing: its own chain
     ]
-    replace_partitions(engine, [DAY], {"nonderiv_trans": rows})
+    option = {"SECURITY_TITLE": "Stock Option", "DIRECT_INDIRECT_OWNERSHIP": "D", "EXPIRATION_DATE": dt.date(2030, 1, 1)}
+    derivs = [
+        deriv(A3, 1, "M", "D", **option, CONV_EXERCISE_PRICE=Decimal("10"), TRANS_SHARES=Decimal("5"), SHRS_OWND_FOLWNG_TRANS=Decimal("95")),
+        # Another series (other exercise price): its own chain, so 200 is not compared with 95.
+        deriv(A3, 2, "M", "D", **option, CONV_EXERCISE_PRICE=Decimal("12"), TRANS_SHARES=Decimal("5"), SHRS_OWND_FOLWNG_TRANS=Decimal("200")),
+        deriv(A3, 3, "M", "D", **option, CONV_EXERCISE_PRICE=Decimal("10"), TRANS_SHARES=Decimal("5"), SHRS_OWND_FOLWNG_TRANS=Decimal("91")),  # 95 - 5 = 90 ✗
+    ]
+    replace_partitions(engine, [DAY], {"nonderiv_trans": rows, "deriv_trans": derivs})
     outcome = checks_sql.share_chain(engine, [DAY])
     assert not outcome.passed
-    assert outcome.failures == 1
-    assert cited(outcome) == {(A1, "nonderiv_trans", 3)}
+    assert outcome.failures == 2
+    assert cited(outcome) == {(A1, "nonderiv_trans", 3), (A3, "deriv_trans", 3)}
     assert Decimal(outcome.examples[0]["expected"]) == Decimal("850")
     assert Decimal(outcome.examples[0]["found"]) == Decimal("850.5")
-    assert outcome.checked == 3  # rows 2, 3 and 5
+    assert outcome.checked == 4  # non-derivative rows 2, 3 and 5; derivative row 3
     assert checks_sql.share_chain(engine, [OTHER_DAY]).checked == 0
 
 

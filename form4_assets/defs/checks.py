@@ -43,7 +43,8 @@ POLICIES: tuple[CheckPolicy, ...] = (
         checks_sql.SHARE_CHAIN,
         "transactions",
         dg.AssetCheckSeverity.WARN,
-        "Within a filing, for consecutive non-derivative rows of the same security and ownership nature, "
+        "Within a filing, for consecutive transaction rows of the same holding (security, ownership nature; "
+        "for derivatives also exercise price and expiry), "
         "shares owned following = previous following + shares (A) or - shares (D).",
     ),
     CheckPolicy(
