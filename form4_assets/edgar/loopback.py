@@ -55,8 +55,8 @@ class Fault:
     delay: float = 0.0
 
     @classmethod
-    def too_many_requests(cls, retry_after: float = 1) -> Fault:
-        return cls("status", 429, retry_after=f"{retry_after:g}")
+    def too_many_requests(cls, retry_after: int = 1) -> Fault:
+        return cls("status", 429, retry_after=str(int(retry_after)))
 
     @classmethod
     def server_error(cls, status: int = 500) -> Fault:
@@ -252,56 +252,49 @@ class _Handler(BaseHTTPRequestHandler):
         arrived = time.monotonic()
         edgar: LoopbackEdgar = self.server.edgar  # type: ignore[attr-defined]
         path = urlsplit(self.path).path
-        user_agent = self.headers.get("User-Agent")
         fault = edgar._arrive(path)
+        status, body, content_type, headers = self._decide(edgar, path, fault)
+        # Recorded before the latency so the log holds arrival order even for slow answers.
+        edgar._record(arrived, path, status, self.headers.get("User-Agent"), fault)
+        time.sleep(edgar._delay() + (fault.delay if fault else 0.0))
         try:
-            self._answer(edgar, arrived, path, user_agent, fault)
+            if status is None:  # dropped connection: close without a word
+                self.close_connection = True
+                return
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if fault is not None and fault.kind == "truncate":
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+            else:
+                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. read timeout on a slow answer)
 
-    def _answer(self, edgar: LoopbackEdgar, arrived: float, path: str, user_agent: str | None, fault: Fault | None):
-        time.sleep(edgar._delay() + (fault.delay if fault else 0.0))
+    @staticmethod
+    def _decide(edgar: LoopbackEdgar, path: str, fault: Fault | None) -> tuple[int | None, bytes, str, dict]:
+        """(status, body, content type, extra headers) of the answer; status None = drop."""
         if fault is not None and fault.kind == "drop":
-            edgar._record(arrived, path, None, user_agent, fault)
-            self.close_connection = True
-            return
+            return None, b"", "", {}
         if fault is not None and fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            body = f"<html><body>HTTP {fault.status}</body></html>\n".encode()
-            return self._send(edgar, arrived, path, user_agent, fault, fault.status, body, "text/html", headers)
+            return fault.status, f"<html><body>HTTP {fault.status}</body></html>\n".encode(), "text/html", headers
         if fault is not None and fault.kind == "fair_access":
-            return self._send(edgar, arrived, path, user_agent, fault, 403, FAIR_ACCESS_PAGE, "text/html")
+            return 403, FAIR_ACCESS_PAGE, "text/html", {}
         if fault is not None and fault.kind == "access_denied":
-            return self._send(edgar, arrived, path, user_agent, fault, 403, ACCESS_DENIED_XML, "application/xml")
-
+            return 403, ACCESS_DENIED_XML, "application/xml", {}
         target = edgar._resolve(path)
         if target is None:
-            return self._send(edgar, arrived, path, user_agent, fault, 400, b"path outside the mirror\n", "text/plain")
+            return 400, b"path outside the mirror\n", "text/plain", {}
         if not target.is_file():
             if edgar.missing_status == 403:
-                return self._send(edgar, arrived, path, user_agent, fault, 403, ACCESS_DENIED_XML, "application/xml")
-            return self._send(edgar, arrived, path, user_agent, fault, 404, b"not found\n", "text/plain")
-        body = target.read_bytes()
-        if fault is not None and fault.kind == "truncate":
-            edgar._record(arrived, path, 200, user_agent, fault)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.close_connection = True
-            return
-        return self._send(edgar, arrived, path, user_agent, fault, 200, body, "text/plain")
-
-    def _send(self, edgar, arrived, path, user_agent, fault, status: int, body: bytes, content_type: str, headers=None):
-        edgar._record(arrived, path, status, user_agent, fault)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+                return 403, ACCESS_DENIED_XML, "application/xml", {}
+            return 404, b"not found\n", "text/plain", {}
+        return 200, target.read_bytes(), "text/plain", {}
 
 
 # -- small mirrors for the server to serve -------------------------------------------------

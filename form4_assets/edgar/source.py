@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
-from form4_assets.edgar.errors import EdgarError
+from form4_assets.edgar.cache import FileCache
+from form4_assets.edgar.client import DEFAULT_BASE_URL, EdgarClient
+from form4_assets.edgar.errors import EdgarError, FairAccessBlocked
 from form4_assets.edgar.index import IndexEntry, IndexListing, is_missing_index_body, parse_daily_index
 from form4_assets.edgar.paths import InvalidIdentifier, daily_index_path, filing_path, legacy_filing_path
 
@@ -97,3 +102,111 @@ class MirrorSource:
         self._check_root()
         for entry in entries:
             yield self.fetch(entry)
+
+
+def _today_in_new_york() -> dt.date:
+    """EDGAR's calendar day: its daily index for a day is final once that day is over in New York."""
+    return dt.datetime.now(ZoneInfo("America/New_York")).date()
+
+
+class LiveSource:
+    """EDGAR over HTTP, within SEC's fair-access rules, through an on-disk cache.
+
+    Nothing is fetched twice: filings (and the daily indexes of past days) are kept under
+    `cache_dir/<EDGAR path>` with their SHA-256, and a re-run reads them from there without
+    sending a request. `fetch_all` uses a thread pool so the 10 requests/second budget is
+    actually used despite EDGAR's latency; the budget itself is enforced process-wide by
+    the client, retries included.
+    """
+
+    def __init__(
+        self,
+        user_agent: str,
+        cache_dir: Path | str,
+        base_url: str = DEFAULT_BASE_URL,
+        max_requests_per_second: float = 10.0,
+        max_workers: int = 8,
+        retries: int = 5,
+        backoff_factor: float = 0.5,
+        timeout: float = 30.0,
+        today: Callable[[], dt.date] = _today_in_new_york,
+    ) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
+        self.client = EdgarClient(
+            user_agent,
+            base_url,
+            max_requests_per_second=max_requests_per_second,
+            max_connections=max_workers,
+            retries=retries,
+            backoff_factor=backoff_factor,
+            timeout=timeout,
+        )
+        self.cache = FileCache(cache_dir)
+        self.max_workers = max_workers
+        self._today = today
+
+    def list_filings(self, day: dt.date) -> IndexListing:
+        rel = daily_index_path(day)
+        url = self.client.url(rel)
+        cached = self.cache.read(rel)
+        if cached is not None:
+            return parse_daily_index(cached.data, url).unique()
+        response = self.client.get(rel)
+        if response.status == 404 or (response.status == 403 and is_missing_index_body(response.data)):
+            return IndexListing(source=url)
+        if response.status != 200:
+            raise EdgarError(f"daily index {url}: HTTP {response.status} after {response.retries} retries")
+        listing = parse_daily_index(response.data, url)
+        if day < self._today():
+            # Only a finished day's index is final; today's (or a future day's) may still change.
+            self.cache.write(rel, response.data)
+        return listing.unique()
+
+    def fetch(self, entry: IndexEntry) -> FetchedFiling:
+        """One filing from the cache or EDGAR; failures other than a fair-access block are
+        returned as FetchedFiling.error so one bad filing does not sink a day."""
+        try:
+            candidates = filing_candidates(entry)
+        except InvalidIdentifier as exc:
+            return FetchedFiling(entry, None, None, None, None, f"invalid index entry: {exc}")
+        for rel in candidates:
+            cached = self.cache.read(rel)
+            if cached is not None:
+                return FetchedFiling(entry, cached.path, cached.sha256, len(cached.data), cached.data, None)
+        misses = []
+        for rel in candidates:
+            try:
+                response = self.client.get(rel)
+            except FairAccessBlocked:
+                raise
+            except EdgarError as exc:
+                return FetchedFiling(entry, None, None, None, None, str(exc))
+            if response.status == 200:
+                stored = self.cache.write(rel, response.data)
+                return FetchedFiling(entry, stored.path, stored.sha256, len(stored.data), stored.data, None)
+            if response.status == 404 or (response.status == 403 and is_missing_index_body(response.data)):
+                misses.append(f"{response.url} (HTTP {response.status})")
+                continue
+            error = f"HTTP {response.status} from {response.url} after {response.retries} retries"
+            return FetchedFiling(entry, None, None, None, None, error)
+        return FetchedFiling(entry, None, None, None, None, "not on EDGAR: " + ", ".join(misses))
+
+    def fetch_all(self, entries: Iterable[IndexEntry]) -> Iterator[FetchedFiling]:
+        """Fetch concurrently, yield in input order; a fair-access block cancels the rest."""
+        lookahead = self.max_workers * 4
+        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="edgar-fetch") as pool:
+            pending: deque[Future[FetchedFiling]] = deque()
+            try:
+                for entry in entries:
+                    pending.append(pool.submit(self.fetch, entry))
+                    if len(pending) >= lookahead:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def close(self) -> None:
+        self.client.close()

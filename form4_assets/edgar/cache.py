@@ -1,0 +1,80 @@
+"""On-disk cache of EDGAR files, laid out under the files' EDGAR paths.
+
+Each file is written atomically (a temporary file in the same directory, then
+`os.replace`) and accompanied by `<file>.sha256` in `sha256sum` format, so an interrupted
+run never leaves a half-written file that a later run would trust: a file without a
+matching checksum is treated as absent and fetched again. Because the layout is EDGAR's,
+a cache directory is also a valid offline mirror for MirrorSource.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedFile:
+    path: Path
+    data: bytes
+    sha256: str
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class FileCache:
+    """Files stored as `root/<EDGAR path>` with a verified SHA-256 beside each."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def path_for(self, edgar_path: str) -> Path:
+        """Where an EDGAR path (built by form4_assets.edgar.paths, never raw input) is kept."""
+        path = self.root / edgar_path
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise ValueError(f"EDGAR path {edgar_path!r} leaves the cache directory")
+        return path
+
+    @staticmethod
+    def _checksum_path(path: Path) -> Path:
+        return path.with_name(path.name + ".sha256")
+
+    def read(self, edgar_path: str) -> CachedFile | None:
+        """The cached file if present and intact; None means fetch it (again)."""
+        path = self.path_for(edgar_path)
+        try:
+            data = path.read_bytes()
+            recorded = self._checksum_path(path).read_text().split()
+        except FileNotFoundError:
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if not recorded or recorded[0] != digest:
+            log.warning("cached %s does not match its recorded SHA-256; fetching it again", path)
+            return None
+        return CachedFile(path, data, digest)
+
+    def write(self, edgar_path: str, data: bytes) -> CachedFile:
+        path = self.path_for(edgar_path)
+        digest = hashlib.sha256(data).hexdigest()
+        atomic_write(path, data)
+        atomic_write(self._checksum_path(path), f"{digest}  {path.name}\n".encode())
+        return CachedFile(path, data, digest)

@@ -1,0 +1,89 @@
+"""SEC fair access, enforced for the whole process.
+
+EDGAR allows at most 10 requests per second per client and blocks clients that exceed it
+(or do not declare themselves) for about ten minutes. The limit is about the process's
+traffic, not one thread's or one client object's, so the state lives here at module level:
+one rate limiter shared by every thread and every LiveSource in the process, and a record
+of hosts that have answered with the fair-access block, so that once one thread is
+blocked no other thread sends another request to that host.
+
+The limiter is a token bucket of capacity one: requests start at least 1/rate seconds
+apart, measured between the moments they were admitted, so any rate+1 consecutive
+requests span more than a second and the traffic is even rather than bursty. The spacing
+is stretched by a small safety margin because the server timestamps a request slightly
+after the client admitted it, and that delay varies.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from form4_assets.edgar.errors import FairAccessBlocked
+
+#: SEC's published ceiling for automated access to www.sec.gov.
+EDGAR_MAX_REQUESTS_PER_SECOND = 10.0
+#: How long SEC keeps a fair-access block in place.
+FAIR_ACCESS_COOLDOWN_SECONDS = 600.0
+#: Fraction the spacing is stretched by, so that server-side timestamps never show more
+#: than `rate` requests in any one-second window although they lag the client's by a
+#: varying delay.
+SAFETY_MARGIN = 0.025
+
+_condition = threading.Condition()
+_blocked_hosts: dict[str, tuple[float, str]] = {}
+
+
+class RateLimiter:
+    """At most `rate` request starts per second, evenly spaced (see module docstring).
+
+    All limiters share one lock (the module's condition), so a request that must satisfy
+    several limiters (the process's and a lower one of its own) is admitted by all of them
+    at the same instant.
+    """
+
+    def __init__(self, rate: float, margin: float = SAFETY_MARGIN) -> None:
+        if not rate > 0:
+            raise ValueError(f"requests per second must be positive, got {rate!r}")
+        self.rate = rate
+        self.spacing = (1.0 + margin) / rate
+        self._last: float | None = None
+
+    def _wait_needed(self, now: float) -> float:
+        return 0.0 if self._last is None else self._last + self.spacing - now
+
+
+#: The one limiter for all EDGAR traffic of this process.
+PROCESS_LIMITER = RateLimiter(EDGAR_MAX_REQUESTS_PER_SECOND)
+
+
+def _raise_if_blocked(host: str, now: float) -> None:
+    blocked = _blocked_hosts.get(host)
+    if blocked is not None and now < blocked[0]:
+        raise FairAccessBlocked(blocked[1])
+
+
+def admit(host: str, limiters: tuple[RateLimiter, ...]) -> float:
+    """Wait until a request to `host` may start under every limiter; return its start time.
+
+    Raises FairAccessBlocked (without waiting further) if the host has blocked this
+    process within the cool-down period.
+    """
+    with _condition:
+        while True:
+            now = time.monotonic()
+            _raise_if_blocked(host, now)
+            wait = max(limiter._wait_needed(now) for limiter in limiters)
+            if wait <= 0:
+                break
+            _condition.wait(wait)
+        for limiter in limiters:
+            limiter._last = now
+        return now
+
+
+def record_block(host: str, message: str) -> None:
+    """Remember that `host` blocked us, so no thread in the process sends it another request."""
+    with _condition:
+        _blocked_hosts[host] = (time.monotonic() + FAIR_ACCESS_COOLDOWN_SECONDS, message)
+        _condition.notify_all()
