@@ -322,3 +322,27 @@ def test_refuses_to_overwrite_a_foreign_tree(tmp_path, capsys):
         make_mirror(tmp_path, dt.date(2024, 7, 1), dt.date(2024, 7, 1), per_day=3)
     with pytest.raises(ValueError, match="before start"):
         make_mirror(tmp_path / "x", dt.date(2024, 7, 2), dt.date(2024, 7, 1))
+
+
+def test_the_mirror_source_lists_and_fetches_exactly_the_manifest(mirror, manifest):
+    """The project's own EDGAR source reads both index layouts and every listed filing."""
+    from form4_assets.edgar.index import parse_form_index, parse_master_index
+    from form4_assets.edgar.source import MirrorSource
+
+    source = MirrorSource(mirror)
+    by_acc = {r["accession"]: r for r in manifest}
+    days = sorted({dt.date.fromisoformat(r["filing_date"]) for r in manifest})
+    seen = []
+    for day in days:
+        entries = source.list_filings(day)
+        folder = _index_dir(mirror, day)
+        from_form = parse_form_index((folder / f"form.{day:%Y%m%d}.idx").read_bytes())
+        from_master = parse_master_index((folder / f"master.{day:%Y%m%d}.idx").read_bytes())
+        as_tuples = lambda xs: sorted((e.cik, e.company_name, e.form_type, e.date_filed, e.filename) for e in xs)  # noqa: E731
+        assert as_tuples(from_form) == as_tuples(from_master) == as_tuples(entries)
+        for got in source.fetch_all(entries):
+            rec = by_acc[got.entry.accession]
+            assert got.error is None and got.sha256 == rec["sha256"] and got.size == rec["size"]
+            assert got.entry.date_filed == day and got.entry.form_type == rec["form_type"]
+            seen.append(got.entry.accession)
+    assert sorted(seen) == sorted(by_acc)
