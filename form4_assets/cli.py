@@ -23,7 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="form4-assets", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("parse", help="parse filings and print one JSON object per filing (JSON Lines)")
+    p = sub.add_parser(
+        "parse",
+        help="parse filings and print one JSON object per filing (JSON Lines)",
+        description="Parse Form 3/4/5 filings (.txt, .nc or bare XML) and print one JSON object per file. "
+        "A filing that cannot be parsed prints with status 'quarantined' and its reason; the exit code "
+        "is still 0. The exit code is 2 when a FILE cannot be read (it is named on stderr).",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
 
     p = sub.add_parser("make-mirror", help="write a deterministic synthetic EDGAR mirror")

@@ -22,6 +22,7 @@ Container = Literal["txt", "nc", "xml"]
 _OPEN_DOC = b"<ownershipDocument"
 _CLOSE_DOC = b"</ownershipDocument>"
 _DOC_META = re.compile(rb"<(TYPE|SEQUENCE|FILENAME|DESCRIPTION)>([^<\r\n]*)")
+_LEADING_SPACE = re.compile(rb"\s*")
 _XML_DECL_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
 
 
@@ -50,11 +51,14 @@ def normalise_bom(data: bytes) -> bytes:
 def detect_container(data: bytes) -> Container:
     """`nc` for <SUBMISSION>, `txt` when an SEC/IMS header is near the top (the PEM
     wrapper of 1990s filings comes first), else a bare XML document."""
-    head = data[:4096]
-    if head.lstrip().startswith(b"<SUBMISSION>"):
+    first = _LEADING_SPACE.match(data).end()
+    if data.startswith((b"<?xml", b"<ownershipDocument"), first):
+        return "xml"
+    if data.startswith(b"<SUBMISSION>", first):
         return "nc"
-    if b"<SEC-HEADER>" in head or b"<SEC-DOCUMENT>" in head or b"<IMS-HEADER>" in head:
-        return "txt"
+    for marker in (b"<SEC-HEADER>", b"<SEC-DOCUMENT>", b"<IMS-HEADER>"):
+        if data.find(marker, 0, 4096) >= 0:
+            return "txt"
     return "xml"
 
 
@@ -138,7 +142,7 @@ def locate_xml(data: bytes, container: Container) -> XmlPart:
         )
     end += len(_CLOSE_DOC)
     if container == "xml":
-        begin = len(data) - len(data.lstrip())
+        begin = _LEADING_SPACE.match(data).end()
     else:
         xml_tag = data.rfind(b"<XML>", 0, start)
         begin = xml_tag + 5 if xml_tag >= 0 else start

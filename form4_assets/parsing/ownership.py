@@ -47,6 +47,7 @@ _REASON_BY_CONVERTER: dict[Converter, str] = {
 _ENCODING_ERRORS = frozenset({32, 81})  # XML_ERR_UNSUPPORTED_ENCODING, XML_ERR_INVALID_ENCODING
 _DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _DECL_ENCODING_ATTR = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
+_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)")
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 
 _local = threading.local()
@@ -55,7 +56,9 @@ _local = threading.local()
 def hardened_parser() -> etree.XMLParser:
     """One lxml parser per thread (lxml parsers must not be shared across threads):
     no entity resolution, no DTD loading, no network, no huge-tree mode. Comments and
-    processing instructions are dropped so every child's tag is an element name."""
+    processing instructions are dropped so every child's tag is an element name, and
+    whitespace-only text between elements is not kept (it carries nothing, and not
+    building those nodes makes the parse itself faster)."""
     parser = getattr(_local, "parser", None)
     if parser is None:
         parser = _local.parser = etree.XMLParser(
@@ -66,142 +69,129 @@ def hardened_parser() -> etree.XMLParser:
             dtd_validation=False,
             remove_comments=True,
             remove_pis=True,
+            remove_blank_text=True,
         )
     return parser
 
 
-# --------------------------------------------------------------------------- field specs
-VALUE, GROUP, CODING = 0, 1, 2
-# VALUE: (VALUE, column, fn_column, converter|None)    <x><value>..</value><footnoteId/></x>
-# GROUP: (GROUP, {tag: spec})                           a wrapper such as transactionAmounts
-# CODING: (CODING, {tag: (column, converter|None)}, fn_column)   transactionCoding
+# --------------------------------------------------------------------------- dispatch table
+# Every tag the walk acts on maps to an action tuple whose first item is its kind:
+HOLDER, CODING, LEAF, ROW, SUB, OWNER, OWNER_LEAF, ROLE, FOOTNOTE, SIGNATURE, SIGNATURE_LEAF = range(11)
+# HOLDER:  (HOLDER, column, fn_column, converter|None)  <x><value>..</value><footnoteId id=../></x>
+# CODING:  (CODING, None, fn_column, None)              <transactionCoding>: its footnote ids
+# LEAF:    (LEAF, column, converter|None)               plain-text child of transactionCoding
+# ROW:     (ROW, list index, SK column, template, actions inside that row kind)
+# SUB:     (SUB, column, converter|None)                plain-text field of SUBMISSION
+# OWNER / OWNER_LEAF (column) / ROLE (flag index)       reportingOwner and its fields
+# FOOTNOTE, SIGNATURE / SIGNATURE_LEAF (column, converter|None)
+# "value" and "footnoteId" are matched before the table is consulted.
 
 
-def _v(column: str, converter: Converter | None = None) -> tuple:
-    return (VALUE, column, f"{column}_FN", converter)
+def _h(column: str, converter: Converter | None = None) -> tuple:
+    return (HOLDER, column, f"{column}_FN", converter)
 
 
-_AMOUNTS = {
-    "transactionShares": _v("TRANS_SHARES", to_decimal),
-    "transactionTotalValue": _v("TRANS_TOTAL_VALUE", to_decimal),
-    "transactionPricePerShare": _v("TRANS_PRICEPERSHARE", to_decimal),
-    "transactionAcquiredDisposedCode": _v("TRANS_ACQUIRED_DISP_CD"),
-}
-_POST = {
-    "sharesOwnedFollowingTransaction": _v("SHRS_OWND_FOLWNG_TRANS", to_decimal),
-    "valueOwnedFollowingTransaction": _v("VALU_OWND_FOLWNG_TRANS", to_decimal),
-}
-_NATURE = {
-    "directOrIndirectOwnership": _v("DIRECT_INDIRECT_OWNERSHIP"),
-    "natureOfOwnership": _v("NATURE_OF_OWNERSHIP"),
-}
-_UNDERLYING = {
-    "underlyingSecurityTitle": _v("UNDLYNG_SEC_TITLE"),
-    "underlyingSecurityShares": _v("UNDLYNG_SEC_SHARES", to_decimal),
-    "underlyingSecurityValue": _v("UNDLYNG_SEC_VALUE", to_decimal),
-}
-_TRANS_CODING = (
-    CODING,
-    {
-        "transactionFormType": ("TRANS_FORM_TYPE", None),
-        "transactionCode": ("TRANS_CODE", None),
-        "equitySwapInvolved": ("EQUITY_SWAP_INVOLVED", to_flag),
-    },
-    "EQUITY_SWAP_TRANS_CD_FN",
-)
-_HOLDING_CODING = (CODING, {"transactionFormType": ("TRANS_FORM_TYPE", None)}, "TRANS_FORM_TYPE_FN")
-
-
-def _row_fields(table: tables.Table, exercise_column: str, coding: tuple) -> dict[str, tuple]:
-    """The field specs of one row kind, restricted to the columns its table has (so an
-    element the schema does not allow in this row kind cannot invent a column)."""
+def _row_actions(table: tables.Table, transaction: bool) -> dict[str, tuple]:
+    """Actions inside one row kind, restricted to the columns its table has (so an
+    element the schema does not allow in this row kind cannot invent a column).
+    Group wrappers (transactionAmounts, ownershipNature, ...) need no action: the walk
+    is flat and their children are met anyway."""
     columns = set(table.column_names)
-    spec: dict[str, tuple] = {
-        "securityTitle": _v("SECURITY_TITLE"),
-        "conversionOrExercisePrice": _v("CONV_EXERCISE_PRICE", to_decimal),
-        "transactionDate": _v("TRANS_DATE", to_date),
-        "deemedExecutionDate": _v("DEEMED_EXECUTION_DATE", to_date),
-        "transactionCoding": coding,
-        "transactionTimeliness": _v("TRANS_TIMELINESS"),
-        "transactionAmounts": (GROUP, _AMOUNTS),
-        "exerciseDate": _v(exercise_column, to_date),
-        "expirationDate": _v("EXPIRATION_DATE", to_date),
-        "underlyingSecurity": (GROUP, _UNDERLYING),
-        "postTransactionAmounts": (GROUP, _POST),
-        "ownershipNature": (GROUP, _NATURE),
+    candidates: dict[str, tuple] = {
+        "securityTitle": _h("SECURITY_TITLE"),
+        "conversionOrExercisePrice": _h("CONV_EXERCISE_PRICE", to_decimal),
+        "transactionDate": _h("TRANS_DATE", to_date),
+        "deemedExecutionDate": _h("DEEMED_EXECUTION_DATE", to_date),
+        "transactionTimeliness": _h("TRANS_TIMELINESS"),
+        "transactionShares": _h("TRANS_SHARES", to_decimal),
+        "transactionTotalValue": _h("TRANS_TOTAL_VALUE", to_decimal),
+        "transactionPricePerShare": _h("TRANS_PRICEPERSHARE", to_decimal),
+        "transactionAcquiredDisposedCode": _h("TRANS_ACQUIRED_DISP_CD"),
+        # the SEC data set spells the transaction column EXCERCISE_DATE, the holding one EXERCISE_DATE
+        "exerciseDate": _h("EXCERCISE_DATE" if transaction else "EXERCISE_DATE", to_date),
+        "expirationDate": _h("EXPIRATION_DATE", to_date),
+        "underlyingSecurityTitle": _h("UNDLYNG_SEC_TITLE"),
+        "underlyingSecurityShares": _h("UNDLYNG_SEC_SHARES", to_decimal),
+        "underlyingSecurityValue": _h("UNDLYNG_SEC_VALUE", to_decimal),
+        "sharesOwnedFollowingTransaction": _h("SHRS_OWND_FOLWNG_TRANS", to_decimal),
+        "valueOwnedFollowingTransaction": _h("VALU_OWND_FOLWNG_TRANS", to_decimal),
+        "directOrIndirectOwnership": _h("DIRECT_INDIRECT_OWNERSHIP"),
+        "natureOfOwnership": _h("NATURE_OF_OWNERSHIP"),
+        # transactionCoding: its footnote ids are EQUITY_SWAP_TRANS_CD_FN in transactions
+        # and TRANS_FORM_TYPE_FN in holdings (where the coding holds only the form type)
+        "transactionCoding": (CODING, None, "EQUITY_SWAP_TRANS_CD_FN" if transaction else "TRANS_FORM_TYPE_FN", None),
+        "transactionFormType": (LEAF, "TRANS_FORM_TYPE", None),
+        "transactionCode": (LEAF, "TRANS_CODE", None),
+        "equitySwapInvolved": (LEAF, "EQUITY_SWAP_INVOLVED", to_flag),
     }
-
-    def keep(s: tuple) -> tuple | None:
-        if s[0] == VALUE:
-            return s if s[1] in columns else None
-        if s[0] == GROUP:
-            inner = {t: k for t, k in ((t, keep(x)) for t, x in s[1].items()) if k is not None}
-            return (GROUP, inner) if inner else None
-        inner = {t: c for t, c in s[1].items() if c[0] in columns}
-        return (CODING, inner, s[2]) if inner and s[2] in columns else None
-
-    return {t: k for t, k in ((t, keep(s)) for t, s in spec.items()) if k is not None}
+    return {tag: a for tag, a in candidates.items() if (a[2] if a[0] == CODING else a[1]) in columns}
 
 
 def _template(table: tables.Table, keep_filing_date: bool = False) -> Row:
     return dict.fromkeys(c for c in table.column_names if keep_filing_date or c != "FILING_DATE")
 
 
-_ROW_KINDS = {
-    # tag: (list index in the result, SK column, template, field specs)
-    "nonDerivativeTransaction": (
-        0, "NONDERIV_TRANS_SK", _template(tables.NONDERIV_TRANS),
-        _row_fields(tables.NONDERIV_TRANS, "EXCERCISE_DATE", _TRANS_CODING),
-    ),
-    "derivativeTransaction": (
-        1, "DERIV_TRANS_SK", _template(tables.DERIV_TRANS),
-        _row_fields(tables.DERIV_TRANS, "EXCERCISE_DATE", _TRANS_CODING),
-    ),
-    "nonDerivativeHolding": (
-        2, "NONDERIV_HOLDING_SK", _template(tables.NONDERIV_HOLDING),
-        _row_fields(tables.NONDERIV_HOLDING, "EXERCISE_DATE", _HOLDING_CODING),
-    ),
-    "derivativeHolding": (
-        3, "DERIV_HOLDING_SK", _template(tables.DERIV_HOLDING),
-        _row_fields(tables.DERIV_HOLDING, "EXERCISE_DATE", _HOLDING_CODING),
-    ),
-}
 _TABLE_NAMES = ("nonderiv_trans", "deriv_trans", "nonderiv_holding", "deriv_holding")
-
 _SUBMISSION_TEMPLATE = _template(tables.SUBMISSION, keep_filing_date=True)
 _OWNER_TEMPLATE = _template(tables.REPORTING_OWNER)
 _FOOTNOTE_TEMPLATE = _template(tables.FOOTNOTES)
 _SIGNATURE_TEMPLATE = _template(tables.OWNER_SIGNATURE)
 
-# Plain-text children of <ownershipDocument> -> SUBMISSION column and converter.
-_SUBMISSION_LEAVES: dict[str, tuple[str, Converter | None]] = {
-    "schemaVersion": ("SCHEMA_VERSION", None),
-    "documentType": ("DOCUMENT_TYPE", None),
-    "periodOfReport": ("PERIOD_OF_REPORT", to_date),
-    "dateOfOriginalSubmission": ("DATE_OF_ORIG_SUB", to_date),
-    "noSecuritiesOwned": ("NO_SECURITIES_OWNED", to_flag),
-    "notSubjectToSection16": ("NOT_SUBJECT_SEC16", to_flag),
-    "form3HoldingsReported": ("FORM3_HOLDINGS_REPORTED", to_flag),
-    "form4TransactionsReported": ("FORM4_TRANS_REPORTED", to_flag),
-    "aff10b5One": ("AFF10B5ONE", to_flag),
-    "remarks": ("REMARKS", None),
-}
-_ISSUER_LEAVES = {"issuerCik": "ISSUERCIK", "issuerName": "ISSUERNAME", "issuerTradingSymbol": "ISSUERTRADINGSYMBOL"}
-_OWNER_LEAVES = {
-    "rptOwnerCik": "RPTOWNERCIK",
-    "rptOwnerName": "RPTOWNERNAME",
-    "rptOwnerStreet1": "RPTOWNER_STREET1",
-    "rptOwnerStreet2": "RPTOWNER_STREET2",
-    "rptOwnerCity": "RPTOWNER_CITY",
-    "rptOwnerState": "RPTOWNER_STATE",
-    "rptOwnerZipCode": "RPTOWNER_ZIPCODE",
-    "rptOwnerStateDescription": "RPTOWNER_STATE_DESC",
-    "officerTitle": "RPTOWNER_TITLE",
-    "otherText": "RPTOWNER_TXT",
-}
 # Relationship flags in the order the SEC data set spells RPTOWNER_RELATIONSHIP.
 _RELATIONSHIPS = (("isDirector", "Director"), ("isOfficer", "Officer"), ("isTenPercentOwner", "TenPercentOwner"), ("isOther", "Other"))
-_RELATIONSHIP_TAGS = {tag: i for i, (tag, _) in enumerate(_RELATIONSHIPS)}
+
+_TOP_ACTIONS: dict[str, tuple] = {
+    "schemaVersion": (SUB, "SCHEMA_VERSION", None),
+    "documentType": (SUB, "DOCUMENT_TYPE", None),
+    "periodOfReport": (SUB, "PERIOD_OF_REPORT", to_date),
+    "dateOfOriginalSubmission": (SUB, "DATE_OF_ORIG_SUB", to_date),
+    "noSecuritiesOwned": (SUB, "NO_SECURITIES_OWNED", to_flag),
+    "notSubjectToSection16": (SUB, "NOT_SUBJECT_SEC16", to_flag),
+    "form3HoldingsReported": (SUB, "FORM3_HOLDINGS_REPORTED", to_flag),
+    "form4TransactionsReported": (SUB, "FORM4_TRANS_REPORTED", to_flag),
+    "aff10b5One": (SUB, "AFF10B5ONE", to_flag),
+    "remarks": (SUB, "REMARKS", None),
+    "issuerCik": (SUB, "ISSUERCIK", None),
+    "issuerName": (SUB, "ISSUERNAME", None),
+    "issuerTradingSymbol": (SUB, "ISSUERTRADINGSYMBOL", None),
+    "reportingOwner": (OWNER,),
+    "rptOwnerCik": (OWNER_LEAF, "RPTOWNERCIK"),
+    "rptOwnerName": (OWNER_LEAF, "RPTOWNERNAME"),
+    "rptOwnerStreet1": (OWNER_LEAF, "RPTOWNER_STREET1"),
+    "rptOwnerStreet2": (OWNER_LEAF, "RPTOWNER_STREET2"),
+    "rptOwnerCity": (OWNER_LEAF, "RPTOWNER_CITY"),
+    "rptOwnerState": (OWNER_LEAF, "RPTOWNER_STATE"),
+    "rptOwnerZipCode": (OWNER_LEAF, "RPTOWNER_ZIPCODE"),
+    "rptOwnerStateDescription": (OWNER_LEAF, "RPTOWNER_STATE_DESC"),
+    "officerTitle": (OWNER_LEAF, "RPTOWNER_TITLE"),
+    "otherText": (OWNER_LEAF, "RPTOWNER_TXT"),
+    **{tag: (ROLE, i) for i, (tag, _) in enumerate(_RELATIONSHIPS)},
+    "footnote": (FOOTNOTE,),
+    "ownerSignature": (SIGNATURE,),
+    "signatureName": (SIGNATURE_LEAF, "OWNERSIGNATURENAME", None),
+    "signatureDate": (SIGNATURE_LEAF, "OWNERSIGNATUREDATE", to_date),
+}
+
+
+def _build_row_kinds() -> None:
+    """Each row kind gets the top-level actions merged with its own, so the walk needs
+    one dictionary lookup per element whatever part of the document it is in."""
+    kinds = (
+        ("nonDerivativeTransaction", tables.NONDERIV_TRANS, "NONDERIV_TRANS_SK", True),
+        ("derivativeTransaction", tables.DERIV_TRANS, "DERIV_TRANS_SK", True),
+        ("nonDerivativeHolding", tables.NONDERIV_HOLDING, "NONDERIV_HOLDING_SK", False),
+        ("derivativeHolding", tables.DERIV_HOLDING, "DERIV_HOLDING_SK", False),
+    )
+    merged = {tag: {**_TOP_ACTIONS, **_row_actions(table, transaction)} for tag, table, _, transaction in kinds}
+    starts = {
+        tag: (ROW, index, sk_column, _template(table), merged[tag])
+        for index, (tag, table, sk_column, _) in enumerate(kinds)
+    }
+    for actions in (_TOP_ACTIONS, *merged.values()):
+        actions.update(starts)
+
+
+_build_row_kinds()
 
 
 class _BadValue(Exception):
@@ -228,54 +218,6 @@ def _convert(converter: Converter, text: str, column: str, el: etree._Element) -
         raise _BadValue(_REASON_BY_CONVERTER[converter], column, el, str(exc)) from None
 
 
-def _fill(row: Row, el: etree._Element, fields: dict[str, tuple]) -> None:
-    """Fill `row` from the children of `el` by the field specs (the hot loop)."""
-    for child in el:
-        spec = fields.get(child.tag)
-        if spec is None:
-            continue
-        kind = spec[0]
-        if kind == VALUE:
-            text = None
-            notes = None
-            for sub in child:
-                tag = sub.tag
-                if tag == "value":
-                    text = sub.text
-                elif tag == "footnoteId":
-                    ref = sub.get("id")
-                    if ref:
-                        notes = ref if notes is None else f"{notes},{ref}"
-            if text is not None:
-                text = text.strip()
-                if text:
-                    converter = spec[3]
-                    row[spec[1]] = text if converter is None else _convert(converter, text, spec[1], child)
-            if notes is not None:
-                row[spec[2]] = notes
-        elif kind == GROUP:
-            _fill(row, child, spec[1])
-        else:
-            leaves = spec[1]
-            notes = None
-            for sub in child:
-                tag = sub.tag
-                if tag == "footnoteId":
-                    ref = sub.get("id")
-                    if ref:
-                        notes = ref if notes is None else f"{notes},{ref}"
-                    continue
-                leaf = leaves.get(tag)
-                if leaf is not None:
-                    text = sub.text
-                    if text is not None:
-                        text = text.strip()
-                        if text:
-                            row[leaf[0]] = text if leaf[1] is None else _convert(leaf[1], text, leaf[0], sub)
-            if notes is not None:
-                row[spec[2]] = notes
-
-
 def _prepare(part: XmlPart) -> bytes:
     """Check the XML bytes before lxml sees them and settle their encoding.
 
@@ -286,14 +228,15 @@ def _prepare(part: XmlPart) -> bytes:
     bytes that are neither are refused.
     """
     data = part.data
-    for marker in (b"<!DOCTYPE", b"<!ENTITY"):
-        at = data.find(marker)
-        if at >= 0:
+    if data.find(b"<!") >= 0:  # one cheap scan; comments and CDATA also start with "<!"
+        found = _DECLARATION.search(data)
+        if found is not None:
             raise FilingError(
                 errors.FORBIDDEN_XML,
-                f"{marker.decode()[1:]} declaration in the ownership XML (refused: DTDs and entities are never needed)",
-                field=marker.decode()[2:],
-                offset=part.offset + at,
+                f"{found.group(1).decode()} declaration in the ownership XML "
+                "(refused: DTDs and entities are never needed and enable XXE / entity expansion)",
+                field=found.group(1).decode(),
+                offset=part.offset + found.start(),
             )
     declared = _DECL_ENCODING.match(data)
     name = declared.group(1).decode().lower() if declared else None
@@ -359,7 +302,14 @@ def _line_offset(part: XmlPart, line: int | None, column: int | None, needle: by
 
 
 def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[str, Any]:
-    """Rows of every table from a parsed ownershipDocument; raises FilingError."""
+    """Rows of every table from a parsed ownershipDocument, in one flat walk of the
+    tree (the hot loop: ~230 elements for a typical filing); raises FilingError.
+
+    A HOLDER tag becomes the current field. The schema puts `<value>` first in its
+    holder, so a `<value>` counts only when it comes right after the holder in
+    document order (`fresh`); a `<footnoteId>` counts when its parent is the holder,
+    checked by identity (lxml hands out one proxy per node while it is referenced).
+    """
     version_el = root.find("schemaVersion")
     version = _text(version_el) if version_el is not None else None
     if version is not None and not (SCHEMA_VERSION.fullmatch(version) and MIN_SCHEMA <= version <= MAX_SCHEMA):
@@ -373,62 +323,105 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
     submission = _SUBMISSION_TEMPLATE.copy()
     submission["ACCESSION_NUMBER"] = accession
     owners: list[Row] = []
+    roles: list[list[bool]] = []
     rows: tuple[list[Row], ...] = ([], [], [], [])
     footnotes: list[Row] = []
+    footnote_ids: set[str] = set()
     signatures: list[Row] = []
+    actions = _TOP_ACTIONS
+    row: Row = {}
+    owner: Row = {}
+    signature: Row = {}
+    spec: tuple = ()
+    holder = None
+    fresh = False
     where = "ownershipDocument"
     try:
-        for child in root:
-            tag = child.tag
-            row_kinds = None
-            if tag == "nonDerivativeTable" or tag == "derivativeTable":
-                row_kinds = child
-            elif tag == "reportingOwner":
-                where = f"reportingOwner[{len(owners) + 1}]"
-                owners.append(_owner(child, accession, len(owners) + 1))
-            elif tag == "issuer":
-                for leaf in child:
-                    column = _ISSUER_LEAVES.get(leaf.tag)
-                    if column is not None:
-                        submission[column] = _text(leaf)
-            elif tag == "footnotes":
-                _footnotes(child, accession, footnotes, part)
-            elif tag == "ownerSignature":
+        for el in root.iter():
+            tag = el.tag
+            if tag == "value":
+                if fresh:
+                    fresh = False
+                    text = el.text
+                    if text is not None:
+                        text = text.strip()
+                        if text:
+                            converter = spec[3]
+                            if converter is None:
+                                row[spec[1]] = text
+                            else:
+                                try:
+                                    row[spec[1]] = converter(text)
+                                except ValueError as exc:
+                                    raise _BadValue(_REASON_BY_CONVERTER[converter], spec[1], holder, str(exc)) from None
+                continue
+            fresh = False
+            if tag == "footnoteId":
+                if holder is not None and el.getparent() is holder:
+                    ref = el.get("id")
+                    if ref:
+                        column = spec[2]
+                        notes = row[column]
+                        row[column] = ref if notes is None else f"{notes},{ref}"
+                continue
+            action = actions.get(tag)
+            if action is None:
+                continue
+            kind = action[0]
+            if kind == HOLDER:
+                spec, holder, fresh = action, el, True
+            elif kind == LEAF:
+                text = el.text
+                if text is not None:
+                    text = text.strip()
+                    if text:
+                        converter = action[2]
+                        row[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
+            elif kind == CODING:
+                spec, holder = action, el
+            elif kind == ROW:
+                target = rows[action[1]]
+                row = action[3].copy()
+                row["ACCESSION_NUMBER"] = accession
+                row[action[2]] = len(target) + 1
+                target.append(row)
+                actions = action[4]
+                holder = None
+                where = f"{tag}[{len(target)}]"
+            elif kind == SUB:
+                text = _text(el)
+                if text is not None:
+                    converter = action[2]
+                    where = "ownershipDocument"
+                    submission[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
+            elif kind == OWNER_LEAF:
+                text = el.text
+                if text is not None:
+                    owner[action[1]] = text.strip() or None
+            elif kind == ROLE:
+                text = el.text
+                if text is not None and (text := text.strip()):
+                    roles[-1][action[1]] = _convert(to_flag, text, "RPTOWNER_RELATIONSHIP", el)
+            elif kind == OWNER:
+                owner = _OWNER_TEMPLATE.copy()
+                owner["ACCESSION_NUMBER"] = accession
+                owner["RPTOWNER_SK"] = len(owners) + 1
+                owners.append(owner)
+                roles.append([False, False, False, False])
+                where = f"reportingOwner[{len(owners)}]"
+            elif kind == FOOTNOTE:
+                footnotes.append(_footnote(el, accession, footnote_ids, part))
+            elif kind == SIGNATURE:
                 signature = _SIGNATURE_TEMPLATE.copy()
                 signature["ACCESSION_NUMBER"] = accession
                 signature["SIGNATURE_SK"] = len(signatures) + 1
-                where = f"ownerSignature[{len(signatures) + 1}]"
-                for leaf in child:
-                    text = _text(leaf)
-                    if text is None:
-                        continue
-                    if leaf.tag == "signatureName":
-                        signature["OWNERSIGNATURENAME"] = text
-                    elif leaf.tag == "signatureDate":
-                        signature["OWNERSIGNATUREDATE"] = _convert(to_date, text, "OWNERSIGNATUREDATE", leaf)
                 signatures.append(signature)
-            else:
-                leaf_spec = _SUBMISSION_LEAVES.get(tag)
-                if leaf_spec is not None:
-                    text = _text(child)
-                    if text is not None:
-                        column, converter = leaf_spec
-                        where = "ownershipDocument"
-                        submission[column] = text if converter is None else _convert(converter, text, column, child)
-            if row_kinds is None:
-                continue
-            for row_el in row_kinds:
-                kind = _ROW_KINDS.get(row_el.tag)
-                if kind is None:
-                    continue
-                index, sk_column, template, fields = kind
-                target = rows[index]
-                row = template.copy()
-                row["ACCESSION_NUMBER"] = accession
-                row[sk_column] = len(target) + 1
-                where = f"{row_el.tag}[{len(target) + 1}]"
-                _fill(row, row_el, fields)
-                target.append(row)
+                where = f"ownerSignature[{len(signatures)}]"
+            elif kind == SIGNATURE_LEAF:
+                text = el.text
+                if text is not None and (text := text.strip()):
+                    converter = action[2]
+                    signature[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
     except _BadValue as bad:
         needle = bad.element.text.strip().encode("utf-8", "replace") if bad.element.text and bad.element.text.strip() else None
         if needle is None:
@@ -448,13 +441,15 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
         raise FilingError(errors.MISSING_FIELD, "the ownership XML has no documentType", field="documentType")
     if not owners:
         raise FilingError(errors.MISSING_FIELD, "the ownership XML has no reportingOwner", field="reportingOwner")
-    for owner in owners:
+    for owner, flags in zip(owners, roles):
         if not owner["RPTOWNERCIK"]:
             raise FilingError(
                 errors.MISSING_FIELD,
                 f"reportingOwner[{owner['RPTOWNER_SK']}] has no rptOwnerCik",
                 field=f"reportingOwner[{owner['RPTOWNER_SK']}]/reportingOwnerId/rptOwnerCik",
             )
+        if any(flags):
+            owner["RPTOWNER_RELATIONSHIP"] = ",".join(name for (_, name), on in zip(_RELATIONSHIPS, flags) if on)
     result: dict[str, Any] = {
         "submission": submission,
         "reporting_owners": owners,
@@ -466,51 +461,25 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
     return result
 
 
-def _owner(el: etree._Element, accession: str | None, sk: int) -> Row:
-    row = _OWNER_TEMPLATE.copy()
+def _footnote(el: etree._Element, accession: str | None, seen: set[str], part: XmlPart) -> Row:
+    ident = (el.get("id") or "").strip()
+    if not ident:
+        raise FilingError(
+            errors.MISSING_FIELD,
+            "a <footnote> has no id",
+            field="footnotes/footnote@id",
+            offset=_line_offset(part, el.sourceline, None),
+        )
+    if ident in seen:
+        raise FilingError(
+            errors.DUPLICATE_FOOTNOTE,
+            f"footnote id {ident!r} is used twice",
+            field=f"footnotes/footnote[@id={ident}]",
+            offset=_line_offset(part, el.sourceline, None, f'"{ident}"'.encode()),
+        )
+    seen.add(ident)
+    row = _FOOTNOTE_TEMPLATE.copy()
     row["ACCESSION_NUMBER"] = accession
-    row["RPTOWNER_SK"] = sk
-    roles = [False, False, False, False]
-    for part in el:  # reportingOwnerId, reportingOwnerAddress, reportingOwnerRelationship
-        for leaf in part:
-            tag = leaf.tag
-            column = _OWNER_LEAVES.get(tag)
-            if column is not None:
-                row[column] = _text(leaf)
-                continue
-            flag = _RELATIONSHIP_TAGS.get(tag)
-            if flag is not None:
-                text = _text(leaf)
-                if text is not None:
-                    roles[flag] = _convert(to_flag, text, "RPTOWNER_RELATIONSHIP", leaf)
-    if any(roles):
-        row["RPTOWNER_RELATIONSHIP"] = ",".join(name for (_, name), on in zip(_RELATIONSHIPS, roles) if on)
+    row["FOOTNOTE_ID"] = ident
+    row["FOOTNOTE_TXT"] = _text(el)
     return row
-
-
-def _footnotes(el: etree._Element, accession: str | None, out: list[Row], part: XmlPart) -> None:
-    seen: set[str] = set()
-    for note in el:
-        if note.tag != "footnote":
-            continue
-        ident = (note.get("id") or "").strip()
-        if not ident:
-            raise FilingError(
-                errors.MISSING_FIELD,
-                "a <footnote> has no id",
-                field="footnotes/footnote@id",
-                offset=_line_offset(part, note.sourceline, None),
-            )
-        if ident in seen:
-            raise FilingError(
-                errors.DUPLICATE_FOOTNOTE,
-                f"footnote id {ident!r} is used twice",
-                field=f"footnotes/footnote[@id={ident}]",
-                offset=_line_offset(part, note.sourceline, None, f'"{ident}"'.encode()),
-            )
-        seen.add(ident)
-        row = _FOOTNOTE_TEMPLATE.copy()
-        row["ACCESSION_NUMBER"] = accession
-        row["FOOTNOTE_ID"] = ident
-        row["FOOTNOTE_TXT"] = _text(note)
-        out.append(row)
