@@ -1,0 +1,189 @@
+"""The team instance: deploy/dagster.yaml puts runs, event log and schedules on PostgreSQL.
+
+A real PostgreSQL (FORM4_TEST_POSTGRES_URL, started by .ci/run) gets a fresh database;
+a DagsterInstance is created from the committed deploy/dagster.yaml exactly as a team
+would (DAGSTER_HOME + DAGSTER_PG_URL), the whole asset graph materializes one filing
+date of a generated mirror into a PostgreSQL warehouse, and the run, its events and
+check results are read back from PostgreSQL — with SQL, and through a second instance
+standing for a second user. A user stopping the schedule from the command line is
+recorded in the same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from form4_assets_tests.e2e_support import REPO_ROOT, WORKSPACE_YAML, skip_or_fail
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+TEAM_YAML = REPO_ROOT / "deploy" / "dagster.yaml"
+SEED_DAY = dt.date(2023, 11, 8)
+
+
+@pytest.fixture
+def team_database() -> Iterator[str]:
+    """A fresh PostgreSQL database (psycopg2 URL) for one team instance, dropped afterwards."""
+    server = os.environ.get("FORM4_TEST_POSTGRES_URL")
+    if not server:
+        skip_or_fail("FORM4_TEST_POSTGRES_URL not set: the team-instance test needs PostgreSQL")
+    name = f"form4_team_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(server).set(drivername="postgresql+psycopg2", database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def team_home(tmp_path: Path, team_database: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """DAGSTER_HOME holding the committed team dagster.yaml, the warehouse on PostgreSQL too."""
+    from form4_assets.edgar.synthetic import make_mirror
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(TEAM_YAML, home / "dagster.yaml")
+    data = tmp_path / "data"
+    make_mirror(data / "mirror", dt.date(2023, 11, 6), dt.date(2023, 11, 10), per_day=12)
+    warehouse = sa.engine.make_url(team_database).update_query_dict({"options": "-csearch_path=warehouse"})
+    engine = sa.create_engine(team_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA warehouse"))
+    engine.dispose()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_PG_URL", team_database)
+    monkeypatch.setenv("FORM4_DATA_DIR", str(data))
+    monkeypatch.setenv("FORM4_WAREHOUSE_URL", warehouse.render_as_string(hide_password=False))
+    return home
+
+
+@pytest.mark.timeout(300)
+def test_team_instance_keeps_runs_events_and_schedules_in_postgres(team_home: Path, team_database: str) -> None:
+    import dagster as dg
+    from dagster._core.scheduler.instigation import InstigatorStatus
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+    from form4_assets.definitions import defs
+
+    instance = dg.DagsterInstance.from_config(str(team_home))
+    try:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+
+        job = defs.resolve_job_def("daily_filings_job")
+        result = job.execute_in_process(partition_key=SEED_DAY.isoformat(), instance=instance)
+        assert result.success
+        run_id = result.run_id
+    finally:
+        instance.dispose()
+
+    # What the warehouse holds for that day, read straight from PostgreSQL.
+    warehouse = sa.create_engine(os.environ["FORM4_WAREHOUSE_URL"])
+    with warehouse.connect() as conn:
+        nonderiv_rows = conn.execute(
+            sa.text('SELECT count(*) FROM nonderiv_trans WHERE "FILING_DATE" = :d'), {"d": SEED_DAY}
+        ).scalar_one()
+        seed_sale = conn.execute(
+            sa.text(
+                'SELECT "TRANS_CODE", "TRANS_SHARES", "TRANS_PRICEPERSHARE" FROM nonderiv_trans '
+                "WHERE \"ACCESSION_NUMBER\" = '0001628280-23-037880'"
+            )
+        ).one()
+    warehouse.dispose()
+    assert nonderiv_rows > 1
+    assert tuple(seed_sale) == ("S", Decimal("50000"), Decimal("17.04"))
+
+    # The run, its materializations and check evaluations are rows in the team database.
+    engine = sa.create_engine(team_database)
+    try:
+        with engine.connect() as conn:
+            status = conn.execute(sa.text("SELECT status FROM runs WHERE run_id = :r"), {"r": run_id}).scalar_one()
+            partition_tag = conn.execute(
+                sa.text("SELECT value FROM run_tags WHERE run_id = :r AND key = 'dagster/partition'"), {"r": run_id}
+            ).scalar_one()
+            materialized = {
+                key
+                for (key,) in conn.execute(
+                    sa.text(
+                        "SELECT asset_key FROM event_logs WHERE run_id = :r "
+                        "AND dagster_event_type = 'ASSET_MATERIALIZATION' AND partition = :p"
+                    ),
+                    {"r": run_id, "p": SEED_DAY.isoformat()},
+                )
+            }
+            checks = {
+                (name, status)
+                for name, status in conn.execute(
+                    sa.text(
+                        "SELECT check_name, execution_status FROM asset_check_executions "
+                        "WHERE run_id = :r AND evaluation_event IS NOT NULL AND execution_status <> 'PLANNED'"
+                    ),
+                    {"r": run_id},
+                )
+            }
+    finally:
+        engine.dispose()
+    assert status == "SUCCESS"
+    assert partition_tag == SEED_DAY.isoformat()
+    for asset in ("raw_filings", "filing_headers", "ownership_documents", "transactions", "holdings", "quarantine"):
+        assert f'["{asset}"]' in materialized, (asset, materialized)
+    # Every check of the graph ran for that day and reached a verdict.
+    assert {name for name, _ in checks} == {key.name for key in defs.resolve_asset_graph().asset_check_keys}, checks
+    assert all(status in ("SUCCEEDED", "FAILED") for _, status in checks), checks
+
+    # A second user's instance (same dagster.yaml, same database) sees the same history.
+    other = dg.DagsterInstance.from_config(str(team_home))
+    try:
+        records = other.get_run_records(dg.RunsFilter(run_ids=[run_id]))
+        assert [r.dagster_run.status for r in records] == [dg.DagsterRunStatus.SUCCESS]
+        event = other.get_latest_materialization_event(dg.AssetKey("transactions"))
+        assert event is not None and event.run_id == run_id
+        materialization = event.asset_materialization
+        assert materialization is not None and materialization.partition == SEED_DAY.isoformat()
+        assert materialization.metadata["dagster/row_count"].value == nonderiv_rows
+    finally:
+        other.dispose()
+
+    # A user turns the evening schedule off from the command line; the state is shared.
+    stopped = subprocess.run(
+        [sys.executable, "-m", "dagster", "schedule", "stop", "previous_business_day_schedule", "-w", str(WORKSPACE_YAML)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    engine = sa.create_engine(team_database)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                sa.text("SELECT status, instigator_body FROM instigators WHERE instigator_type = 'SCHEDULE'")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [status for status, body in stored if "previous_business_day_schedule" in body] == ["STOPPED"], stored
+    third = dg.DagsterInstance.from_config(str(team_home))
+    try:
+        states = {s.name: s.status for s in third.all_instigator_state()}
+    finally:
+        third.dispose()
+    assert states["previous_business_day_schedule"] == InstigatorStatus.STOPPED
