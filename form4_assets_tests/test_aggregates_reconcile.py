@@ -8,7 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from form4_assets.aggregates.build import build_all
-from form4_assets.aggregates.reconcile import cofilers_counted_once, reconcile_activity, superseded_counted
+from form4_assets.aggregates.reconcile import (
+    cofilers_counted_once,
+    reconcile_activity,
+    superseded_in_activity,
+    superseded_in_effective,
+    unmatched_amendments,
+)
 from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets.warehouse.schema import TABLES
 from form4_assets_tests.aggregates_support import Filing, Owner, Trade, insert
@@ -39,7 +45,7 @@ def run(engine: sa.Engine, check, dates=(MON, TUE, WED)):
 
 
 def test_invariants_hold_on_what_the_builders_write(engine: sa.Engine) -> None:
-    for check in (reconcile_activity, superseded_counted, cofilers_counted_once):
+    for check in (reconcile_activity, superseded_in_effective, superseded_in_activity, cofilers_counted_once, unmatched_amendments):
         finding = run(engine, check)
         assert finding.passed, (check.__name__, finding.problems)
         assert finding.checked > 0
@@ -65,10 +71,28 @@ def test_superseded_check_catches_a_counted_original(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(ida.update().where(ida.c.FILING_DATE == TUE, ida.c.TRANS_DATE == MON)
                      .values(ACCESSIONS="0000000001-24-000001,0000000001-24-000002"))
-    problems = run(engine, superseded_counted).problems
-    assert [(p["table"], p["ACCESSION_NUMBER"], p["superseded_by"]) for p in problems] == [
-        ("issuer_daily_activity", "0000000001-24-000001", "0000000001-24-000002")
+    problems = run(engine, superseded_in_activity).problems
+    assert [(p["ACCESSION_NUMBER"], p["superseded_by"]) for p in problems] == [
+        ("0000000001-24-000001", "0000000001-24-000002")
     ]
+    # As of MON the original was not superseded yet: its MON row is fine.
+    assert run(engine, superseded_in_activity, [MON]).passed
+
+
+def test_superseded_check_catches_an_effective_row_of_a_filing_replaced_that_day(engine: sa.Engine) -> None:
+    sup = TABLES["supersessions"]
+    with engine.begin() as conn:
+        conn.execute(sup.insert(), [{"FILING_DATE": TUE, "AMENDMENT_ACCESSION": "0000000001-24-000099", "LINK_SK": 1,
+                                     "SUPERSEDED_ACCESSION": "0000000001-24-000003", "MATCH_RULE": "period_and_orig_date"}])
+    problems = run(engine, superseded_in_effective).problems
+    assert {p["ACCESSION_NUMBER"] for p in problems} == {"0000000001-24-000003"}
+
+
+def test_unmatched_amendments_are_reported(engine: sa.Engine) -> None:
+    insert(engine, Filing("0000000009-24-000001", WED, issuer="0000000009", document_type="4/A", period=MON,
+                          orig_sub=MON, trades=[Trade("S", "1", "1", MON)]))
+    build_all(engine, [WED])
+    assert [p["AMENDMENT_ACCESSION"] for p in run(engine, unmatched_amendments).problems] == ["0000000009-24-000001"]
 
 
 def test_cofiler_check_catches_rows_multiplied_by_owners(engine: sa.Engine) -> None:

@@ -112,3 +112,30 @@ def _as_date(value: Any) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
+
+
+TOP_COLUMNS = ("ISSUERTRADINGSYMBOL", "ISSUERNAME", "ISSUERCIK", "NET_SELL_DOLLARS_30D", "NET_SELL_SHARES_30D",
+               "NET_SELL_DOLLARS_DISCRETIONARY_30D", "NET_SELL_DOLLARS_90D")
+
+
+def top_movers(conn: sa.Connection, day: dt.date, n: int = 10) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The `n` largest 30-day net sellers and net buyers (by dollars) as of `day`."""
+    nis = table("net_insider_selling")
+    base = sa.select(*(nis.c[c] for c in TOP_COLUMNS)).where(nis.c.FILING_DATE == day)
+    sellers = base.where(nis.c.NET_SELL_DOLLARS_30D > 0).order_by(nis.c.NET_SELL_DOLLARS_30D.desc(), nis.c.ISSUERCIK)
+    buyers = base.where(nis.c.NET_SELL_DOLLARS_30D < 0).order_by(nis.c.NET_SELL_DOLLARS_30D, nis.c.ISSUERCIK)
+    return fetch(conn, sellers.limit(n)), fetch(conn, buyers.limit(n))
+
+
+def history(conn: sa.Connection, issuers: list[str], start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, Decimal]]]:
+    """30-day net selling dollars per issuer over the as-of dates start … end."""
+    nis = table("net_insider_selling")
+    query = (
+        sa.select(nis.c.ISSUERCIK, nis.c.FILING_DATE, nis.c.NET_SELL_DOLLARS_30D)
+        .where(nis.c.ISSUERCIK.in_(issuers), nis.c.FILING_DATE.between(start, end))
+        .order_by(nis.c.ISSUERCIK, nis.c.FILING_DATE)
+    )
+    out: dict[str, list[tuple[dt.date, Decimal]]] = {i: [] for i in issuers}
+    for r in fetch(conn, query):
+        out[r["ISSUERCIK"]].append((r["FILING_DATE"], money(r["NET_SELL_DOLLARS_30D"])))
+    return out

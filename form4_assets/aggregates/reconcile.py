@@ -101,9 +101,9 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def superseded_counted(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
-    """Filings superseded by a date that its effective rows or issuer-day rows still count."""
-    et, ida, sup = table("effective_transactions"), table("issuer_daily_activity"), table("supersessions")
+def superseded_in_effective(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """effective_transactions rows of `dates` whose filing was superseded by their own date."""
+    et = table("effective_transactions")
     wanted = sorted(set(dates))
     finding = Finding()
     finding.checked = int(conn.execute(sa.select(sa.func.count()).where(et.c.FILING_DATE.in_(wanted))).scalar_one())
@@ -111,9 +111,19 @@ def superseded_counted(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding
         et.c.FILING_DATE.in_(wanted), superseded_as_of(et.c.ACCESSION_NUMBER, et.c.FILING_DATE)
     )
     for r in fetch(conn, stale):
-        finding.add({"table": "effective_transactions", **r})
+        finding.add(r)
+    return finding
+
+
+def superseded_in_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """issuer_daily_activity rows of `dates` that list a filing superseded by their date."""
+    ida, sup = table("issuer_daily_activity"), table("supersessions")
+    finding = Finding()
     listed: dict[str, list[tuple[dt.date, str, dt.date]]] = {}
-    for r in fetch(conn, sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.ACCESSIONS).where(ida.c.FILING_DATE.in_(wanted))):
+    query = sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.ACCESSIONS).where(
+        ida.c.FILING_DATE.in_(sorted(set(dates)))
+    )
+    for r in fetch(conn, query):
         finding.checked += 1
         for acc in (r["ACCESSIONS"] or "").split(","):
             if acc:
@@ -125,9 +135,26 @@ def superseded_counted(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding
         for link in fetch(conn, links):
             for as_of, issuer, trans_date in listed[link["SUPERSEDED_ACCESSION"]]:
                 if link["FILING_DATE"] <= as_of:
-                    finding.add({"table": "issuer_daily_activity", "FILING_DATE": as_of, "ISSUERCIK": issuer,
-                                 "TRANS_DATE": trans_date, "ACCESSION_NUMBER": link["SUPERSEDED_ACCESSION"],
+                    finding.add({"FILING_DATE": as_of, "ISSUERCIK": issuer, "TRANS_DATE": trans_date,
+                                 "ACCESSION_NUMBER": link["SUPERSEDED_ACCESSION"],
                                  "superseded_by": link["AMENDMENT_ACCESSION"]})
+    return finding
+
+
+def unmatched_amendments(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """Amendments of `dates` whose original is not in the warehouse (not loaded, or mis-dated)."""
+    sup = table("supersessions")
+    wanted = sorted(set(dates))
+    finding = Finding()
+    finding.checked = int(
+        conn.execute(sa.select(sa.func.count()).where(sup.c.FILING_DATE.in_(wanted), sup.c.LINK_SK == 1)).scalar_one()
+    )
+    query = sa.select(sup.c.FILING_DATE, sup.c.AMENDMENT_ACCESSION, sup.c.ISSUERCIK, sup.c.RPTOWNERCIK,
+                      sup.c.PERIOD_OF_REPORT, sup.c.DATE_OF_ORIG_SUB).where(
+        sup.c.FILING_DATE.in_(wanted), sup.c.MATCH_RULE == "unmatched"
+    ).order_by(sup.c.FILING_DATE, sup.c.AMENDMENT_ACCESSION)
+    for r in fetch(conn, query):
+        finding.add(r)
     return finding
 
 

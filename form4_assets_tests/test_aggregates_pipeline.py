@@ -1,0 +1,267 @@
+"""The aggregates end to end: a generated mirror through the whole Dagster graph in one run.
+
+Expected figures are computed here from the generator's manifest (what it wrote, which
+filing each amendment corrects, each row's 10b5-1 status and owners), never from the
+warehouse, and compared exactly: shares as Decimals, dollars to the cent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
+from form4_assets.defs.runs import run_daily_job
+from form4_assets.edgar.synthetic import make_mirror
+from form4_assets.warehouse.engine import make_engine
+from form4_assets.warehouse.schema import TABLES
+
+FIRST, LAST = dt.date(2023, 10, 30), dt.date(2023, 11, 14)
+SEED_DAY = dt.date(2023, 11, 8)
+NLY = "0001043219"
+CENT = Decimal("0.01")
+AGGREGATES = ("supersessions", "effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys")
+
+
+# --------------------------------------------------------------------------- expectations from the manifest
+
+
+def effective_records(manifest: list[dict], as_of: dt.date) -> list[dict]:
+    """Filings that count as of `as_of`: filed by then, parsable, not amended by then."""
+    filed = {r["accession"]: r for r in manifest if dt.date.fromisoformat(r["filing_date"]) <= as_of}
+    out = []
+    for r in filed.values():
+        if r["broken"]:
+            continue
+        amended_by = r["amended_by"]
+        if amended_by in filed:
+            continue
+        out.append(r)
+    return out
+
+
+def role(owner: dict) -> str:
+    if owner["is_officer"]:
+        return "OFFICER"
+    if owner["is_director"]:
+        return "DIRECTOR"
+    if owner["is_ten_pct"]:
+        return "TEN_PCT_OWNER"
+    return "OTHER"
+
+
+def expected_days(manifest: list[dict], as_of: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    """Issuer-day figures as of `as_of`, from the manifest's rows."""
+    days: dict[tuple[str, dt.date], dict[str, Any]] = defaultdict(lambda: defaultdict(Decimal))
+    people: dict[tuple[str, dt.date, str], set[str]] = defaultdict(set)
+    for record in effective_records(manifest, as_of):
+        first = record["owners"][0]
+        for row in record["rows"]:
+            if row["table"] != "nonderiv_trans" or not row["trans_date"]:
+                continue
+            key = (record["issuer"]["cik"], dt.date.fromisoformat(row["trans_date"]))
+            day = days[key]
+            shares = Decimal(row["shares"])
+            code = row["code"]
+            if code in ("P", "S"):
+                side = "BUY" if code == "P" else "SELL"
+                value = shares * Decimal(row["price"]) if row["price"] is not None else None
+                plan = "PLAN" if row["is_10b5_1"] else "DISCRETIONARY"
+                for suffix in ("", f"_{plan}", f"_{role(first)}"):
+                    day[f"{side}_SHARES{suffix}"] += shares
+                    day[f"{side}_DOLLARS{suffix}"] += value or 0
+                day[f"{side}_ROWS"] += 1
+                day[f"{side}_ROWS_NO_PRICE"] += value is None
+                people[(*key, side)].add(first["cik"])
+            elif code in ("M", "X", "C"):
+                day["EXERCISE_SHARES"] += shares
+            elif code == "A":
+                day["AWARD_SHARES"] += shares
+            elif code == "F":
+                day["TAX_WITHHOLDING_SHARES"] += shares
+            elif code == "G":
+                day["GIFT_SHARES_GIVEN" if row["acquired_disposed"] == "D" else "GIFT_SHARES_RECEIVED"] += shares
+            day["TRANSACTION_ROWS"] += 1
+    for (issuer, date, side), who in people.items():
+        days[(issuer, date)]["BUYERS" if side == "BUY" else "SELLERS"] = Decimal(len(who))
+    return days
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@pytest.fixture(scope="module")
+def manifest_and_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], Path]:
+    root = tmp_path_factory.mktemp("aggmirror") / "mirror"
+    manifest = make_mirror(root, FIRST, LAST, per_day=40)
+    return [json.loads(line) for line in manifest.read_text().splitlines()], root
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pipeline(request: pytest.FixtureRequest, manifest_and_root, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The whole graph over FIRST..LAST in one run, on SQLite or PostgreSQL."""
+    manifest, root = manifest_and_root
+    base = tmp_path_factory.mktemp(f"agg_{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{base / 'warehouse.sqlite'}"
+    else:
+        database = request.getfixturevalue("postgres_database")
+        schema = f"agg_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(database)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        url = sa.engine.make_url(database).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    warehouse = WarehouseResource(url=url, data_dir=str(base / "data"))
+    edgar = EdgarSourceResource(mirror_dir=str(root))
+    result = run_daily_job(FIRST.isoformat(), LAST.isoformat(), warehouse=warehouse, edgar=edgar,
+                           instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    engine = make_engine(url)
+    yield {"manifest": manifest, "engine": engine, "result": result, "warehouse": warehouse, "edgar": edgar, "base": base}
+    engine.dispose()
+
+
+def rows(engine: sa.Engine, name: str, *where: Any) -> list[dict[str, Any]]:
+    t = TABLES[name]
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(t).where(*(w(t) for w in where)).order_by(*t.primary_key.columns)).mappings()]
+
+
+def latest_days(engine: sa.Engine, as_of: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
+    latest: dict[tuple[str, dt.date], dict[str, Any]] = {}
+    for r in rows(engine, "issuer_daily_activity", lambda t: t.c.FILING_DATE <= as_of):
+        latest[(r["ISSUERCIK"], r["TRANS_DATE"])] = r  # ordered by FILING_DATE first: the last one wins
+    return latest
+
+
+COMPARED = [
+    *(f"{side}_{what}{suffix}" for side in ("BUY", "SELL") for what in ("SHARES", "DOLLARS")
+      for suffix in ("", "_PLAN", "_DISCRETIONARY", "_OFFICER", "_DIRECTOR", "_TEN_PCT_OWNER", "_OTHER")),
+    "BUY_ROWS", "SELL_ROWS", "BUY_ROWS_NO_PRICE", "SELL_ROWS_NO_PRICE", "BUYERS", "SELLERS", "EXERCISE_SHARES",
+    "AWARD_SHARES", "TAX_WITHHOLDING_SHARES", "GIFT_SHARES_GIVEN", "GIFT_SHARES_RECEIVED", "TRANSACTION_ROWS",
+]
+
+
+def normal(column: str, value: Any) -> Decimal:
+    number = Decimal(str(value or 0))
+    return number.quantize(CENT) if "DOLLARS" in column else number.normalize()
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_issuer_days_match_the_manifest_as_of_each_date(pipeline) -> None:
+    manifest, engine = pipeline["manifest"], pipeline["engine"]
+    amendments = [r for r in manifest if r["amends"]]
+    later = [a for a in amendments if a["filing_date"] > next(r for r in manifest if r["accession"] == a["amends"])["filing_date"]]
+    assert any(r["table"] == "nonderiv_trans" for a in later for r in a["rows"]), "no amendment of trades in a later partition"
+    for as_of in (dt.date(2023, 11, 3), SEED_DAY, LAST):
+        expected = expected_days(manifest, as_of)
+        got = latest_days(engine, as_of)
+        assert set(got) >= set(expected)
+        for key, row in got.items():
+            want = expected.get(key, {})
+            for column in COMPARED:
+                assert normal(column, row[column]) == normal(column, want.get(column)), (as_of, key, column)
+
+
+def test_net_selling_windows_match_the_manifest(pipeline) -> None:
+    manifest, engine = pipeline["manifest"], pipeline["engine"]
+    for as_of in (SEED_DAY, LAST):
+        days = expected_days(manifest, as_of)
+        want: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for (issuer, date), d in days.items():
+            for window in (30, 90):
+                if as_of - dt.timedelta(days=window - 1) <= date <= as_of:
+                    w = f"{window}D"
+                    want[issuer][f"NET_SELL_SHARES_{w}"] += d["SELL_SHARES"] - d["BUY_SHARES"]
+                    want[issuer][f"NET_SELL_DOLLARS_{w}"] += d["SELL_DOLLARS"] - d["BUY_DOLLARS"]
+                    want[issuer][f"NET_SELL_DOLLARS_DISCRETIONARY_{w}"] += d["SELL_DOLLARS_DISCRETIONARY"] - d["BUY_DOLLARS_DISCRETIONARY"]
+                    want[issuer][f"rows_{w}"] += d["BUY_ROWS"] + d["SELL_ROWS"]
+        got = {r["ISSUERCIK"]: r for r in rows(engine, "net_insider_selling", lambda t: t.c.FILING_DATE == as_of)}
+        assert set(got) == {i for i, w in want.items() if w["rows_90D"] > 0}
+        for issuer, row in got.items():
+            for column, value in want[issuer].items():
+                if not column.startswith("rows"):
+                    assert normal(column, row[column]) == normal(column, value), (as_of, issuer, column)
+
+
+def test_seed_nly_net_selling_on_2023_11_06(pipeline) -> None:
+    engine = pipeline["engine"]
+    day = latest_days(engine, LAST)[(NLY, dt.date(2023, 11, 6))]
+    assert (day["NET_SELL_SHARES"], day["NET_SELL_DOLLARS"].quantize(CENT)) == (Decimal("50000"), Decimal("852000.00"))
+    assert day["SELL_SHARES_PLAN"] == Decimal("50000") and day["SELL_SHARES_DISCRETIONARY"] == 0
+    assert day["SELL_SHARES_OFFICER"] == Decimal("50000") and day["SELLERS"] == 1 and day["ISSUERTRADINGSYMBOL"] == "NLY"
+    [trade] = rows(engine, "effective_transactions", lambda t: t.c.ISSUERCIK == NLY)
+    assert (trade["IS_OFFICER"], trade["IS_DIRECTOR"], trade["IS_TEN_PCT_OWNER"], trade["ROLE"]) == (True, True, False, "OFFICER")
+    assert (trade["PLAN_10B5_1"], trade["PLAN_EVIDENCE"], trade["RPTOWNERNAME"]) == (True, "flag", "Finkelstein David L")
+    [net] = rows(engine, "net_insider_selling", lambda t: t.c.FILING_DATE == SEED_DAY, lambda t: t.c.ISSUERCIK == NLY)
+    assert (net["NET_SELL_SHARES_30D"], net["NET_SELL_DOLLARS_30D"]) == (Decimal("50000"), Decimal("852000.00"))
+    assert net["NET_SELL_DOLLARS_DISCRETIONARY_30D"] == 0 and net["ISSUERNAME"] == "ANNALY CAPITAL MANAGEMENT INC"
+
+
+def test_amendments_joint_filings_and_exercises(pipeline) -> None:
+    manifest, engine = pipeline["manifest"], pipeline["engine"]
+    links = {r["AMENDMENT_ACCESSION"]: r for r in rows(engine, "supersessions")}
+    amendments = [r for r in manifest if r["amends"]]
+    assert amendments
+    for a in amendments:
+        link = links[a["accession"]]
+        assert (link["SUPERSEDED_ACCESSION"], link["MATCH_RULE"]) == (a["amends"], "period_and_orig_date")
+    effective = rows(engine, "effective_transactions")
+    by_accession = defaultdict(list)
+    for r in effective:
+        by_accession[r["ACCESSION_NUMBER"]].append(r)
+    joint = [r for r in manifest if r["joint"] and not r["broken"] and r["rows"] and any(x["table"].endswith("trans") for x in r["rows"])]
+    assert joint, "the mirror has no joint filing with transactions"
+    for record in joint:
+        got = by_accession[record["accession"]]
+        assert len(got) == sum(1 for x in record["rows"] if x["table"].endswith("trans"))
+        others = ",".join(o["cik"] for o in record["owners"][1:])
+        assert {(r["RPTOWNERCIK"], r["CO_FILERS"]) for r in got} == {(record["owners"][0]["cik"], others)}
+    pairs = [r for r in manifest if {"M", "S"} <= {x["code"] for x in r["rows"] if x["table"] == "nonderiv_trans"}]
+    assert pairs, "the mirror has no exercise-and-sale filing"
+    for record in pairs:
+        activity = {r["TRANS_CODE"]: r["ACTIVITY"] for r in by_accession.get(record["accession"], [])}
+        if activity:
+            assert activity["M"] == "exercise" and activity["S"] == "sale"
+
+
+def test_checks_pass_and_metadata_is_attached(pipeline) -> None:
+    result = pipeline["result"]
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    for key in [("effective_transactions", "superseded_rows_excluded"), ("effective_transactions", "cofilers_counted_once"),
+                ("issuer_daily_activity", "reconciles_with_effective_transactions"),
+                ("issuer_daily_activity", "no_superseded_filing_counted")]:
+        assert evaluations[key].passed, evaluations[key].metadata
+        assert evaluations[key].metadata["checked"].value > 0
+    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    net = metadata["net_insider_selling"]
+    top = net["top_net_sellers_and_buyers"].value
+    [leader] = rows(pipeline["engine"], "net_insider_selling", lambda t: t.c.FILING_DATE == LAST,
+                    lambda t: t.c.NET_SELL_DOLLARS_30D == sa.select(sa.func.max(t.c.NET_SELL_DOLLARS_30D)).where(t.c.FILING_DATE == LAST).scalar_subquery())
+    assert f"| {leader['ISSUERTRADINGSYMBOL']} |" in top.split("### Top")[1]
+    assert net["net_selling_plot"].value.startswith("![30-day net insider selling](data:image/png;base64,")
+    png = Path(net["net_selling_plot_path"].value)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.is_relative_to(pipeline["base"])
+    assert metadata["issuer_daily_activity"]["dagster/row_count"].value == len(rows(pipeline["engine"], "issuer_daily_activity"))
+
+
+def test_rematerializing_a_day_changes_nothing(pipeline) -> None:
+    engine = pipeline["engine"]
+    before = {name: rows(engine, name) for name in AGGREGATES}
+    result = run_daily_job(SEED_DAY.isoformat(), SEED_DAY.isoformat(), warehouse=pipeline["warehouse"],
+                           edgar=pipeline["edgar"], instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert {name: rows(engine, name) for name in AGGREGATES} == before
