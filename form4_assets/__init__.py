@@ -14,6 +14,11 @@ def __getattr__(name: str) -> Any:
     if name == "defs":
         from form4_assets.definitions import defs
 
+        # Importing the definitions imports the `form4_assets.defs` sub-package (the Dagster
+        # glue), and Python binds that sub-package to this same attribute name. Rebind it to
+        # the Definitions so module scanners (`dagster dev -m form4_assets`) find them; the
+        # sub-package stays importable by its full name (`from form4_assets.defs import ...`).
+        globals()["defs"] = defs
         return defs
     raise AttributeError(f"module 'form4_assets' has no attribute {name!r}")
 

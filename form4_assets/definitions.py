@@ -12,11 +12,11 @@ and make concurrent SQLite writers.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 
 import dagster as dg
 
-import form4_assets.defs as defs_package
 from form4_assets.defs.resources import default_resources
 from form4_assets.defs.schedules import daily_filings_job, previous_business_day_schedule
 
@@ -27,6 +27,8 @@ def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Defin
     The demo, the benchmark and the tests pass explicit resources (a mirror directory,
     a warehouse URL) and run `daily_filings_job` exactly as the UI and schedule do.
     """
+    # By full name: the attribute `form4_assets.defs` is the Definitions once loaded (see the package).
+    defs_package = importlib.import_module("form4_assets.defs")
     return dg.Definitions(
         assets=dg.load_assets_from_package_module(defs_package),
         asset_checks=dg.load_asset_checks_from_package_module(defs_package),

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from form4_assets_tests.conftest import REPO_ROOT
 
@@ -63,9 +64,11 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("FORM4_")}
 
 
-def test_workspace_yaml_validates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", [["-w", str(REPO_ROOT / "workspace.yaml")], ["-m", "form4_assets"]], ids=["workspace", "module"])
+def test_code_location_validates(target: list[str], tmp_path: Path) -> None:
+    """What `dagster dev` (workspace.yaml) and `dagster dev -m form4_assets` load, with no FORM4_* set."""
     result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(REPO_ROOT / "workspace.yaml")],
+        [sys.executable, "-m", "dagster", "definitions", "validate", *target],
         cwd=REPO_ROOT, env={**_clean_env(), "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
