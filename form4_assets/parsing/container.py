@@ -132,7 +132,7 @@ def locate_xml(data: bytes, container: Container) -> XmlPart:
     start = data.find(_OPEN_DOC)
     if start < 0:
         raise FilingError(errors.NO_OWNERSHIP_DOCUMENT, "the submission has no <ownershipDocument> XML")
-    end = data.find(_CLOSE_DOC, start)
+    end = data.rfind(_CLOSE_DOC, start)  # from the end: the close tag is near it
     if end < 0:
         raise FilingError(
             errors.TRUNCATED,

@@ -132,6 +132,7 @@ def _template(table: tables.Table, keep_filing_date: bool = False) -> Row:
 
 
 _TABLE_NAMES = ("nonderiv_trans", "deriv_trans", "nonderiv_holding", "deriv_holding")
+_ROW_TAGS = ("nonDerivativeTransaction", "derivativeTransaction", "nonDerivativeHolding", "derivativeHolding")
 _SUBMISSION_TEMPLATE = _template(tables.SUBMISSION, keep_filing_date=True)
 _OWNER_TEMPLATE = _template(tables.REPORTING_OWNER)
 _FOOTNOTE_TEMPLATE = _template(tables.FOOTNOTES)
@@ -228,7 +229,7 @@ def _prepare(part: XmlPart) -> bytes:
     bytes that are neither are refused.
     """
     data = part.data
-    if data.find(b"<!") >= 0:  # one cheap scan; comments and CDATA also start with "<!"
+    if data.find(b"!") >= 0:  # a one-byte (memchr) scan first: "!" is rare in these documents
         found = _DECLARATION.search(data)
         if found is not None:
             raise FilingError(
@@ -310,7 +311,8 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
     document order (`fresh`); a `<footnoteId>` counts when its parent is the holder,
     checked by identity (lxml hands out one proxy per node while it is referenced).
     """
-    version_el = root.find("schemaVersion")
+    # schemaVersion comes first by the schema; `find` (an ElementPath walk) only when not
+    version_el = root[0] if len(root) and root[0].tag == "schemaVersion" else root.find("schemaVersion")
     version = _text(version_el) if version_el is not None else None
     if version is not None and not (SCHEMA_VERSION.fullmatch(version) and MIN_SCHEMA <= version <= MAX_SCHEMA):
         raise FilingError(
@@ -335,7 +337,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
     spec: tuple = ()
     holder = None
     fresh = False
-    where = "ownershipDocument"
+    where: list[Row] | None = None  # which rows a failure belongs to (for the message)
     try:
         for el in root.iter():
             tag = el.tag
@@ -376,9 +378,17 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                     text = text.strip()
                     if text:
                         converter = action[2]
-                        row[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
-            elif kind == CODING:
-                spec, holder = action, el
+                        if converter is None:
+                            row[action[1]] = text
+                        else:
+                            try:
+                                row[action[1]] = converter(text)
+                            except ValueError as exc:
+                                raise _BadValue(_REASON_BY_CONVERTER[converter], action[1], el, str(exc)) from None
+            elif kind == OWNER_LEAF:
+                text = el.text
+                if text is not None:
+                    owner[action[1]] = text.strip() or None
             elif kind == ROW:
                 target = rows[action[1]]
                 row = action[3].copy()
@@ -387,20 +397,31 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                 target.append(row)
                 actions = action[4]
                 holder = None
-                where = f"{tag}[{len(target)}]"
+                where = target
             elif kind == SUB:
-                text = _text(el)
-                if text is not None:
+                text = el.text if len(el) == 0 else "".join(el.itertext())
+                if text is not None and (text := text.strip()):
                     converter = action[2]
-                    where = "ownershipDocument"
+                    where = None
                     submission[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
-            elif kind == OWNER_LEAF:
-                text = el.text
-                if text is not None:
-                    owner[action[1]] = text.strip() or None
+            elif kind == FOOTNOTE:
+                ident = el.get("id")
+                ident = ident.strip() if ident else ident
+                if not ident or ident in footnote_ids:
+                    _bad_footnote(el, ident, part)
+                footnote_ids.add(ident)
+                text = el.text if len(el) == 0 else "".join(el.itertext())
+                footnote = _FOOTNOTE_TEMPLATE.copy()
+                footnote["ACCESSION_NUMBER"] = accession
+                footnote["FOOTNOTE_ID"] = ident
+                footnote["FOOTNOTE_TXT"] = (text.strip() or None) if text is not None else None
+                footnotes.append(footnote)
+            elif kind == CODING:
+                spec, holder = action, el
             elif kind == ROLE:
                 text = el.text
                 if text is not None and (text := text.strip()):
+                    where = owners
                     roles[-1][action[1]] = _convert(to_flag, text, "RPTOWNER_RELATIONSHIP", el)
             elif kind == OWNER:
                 owner = _OWNER_TEMPLATE.copy()
@@ -408,21 +429,27 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                 owner["RPTOWNER_SK"] = len(owners) + 1
                 owners.append(owner)
                 roles.append([False, False, False, False])
-                where = f"reportingOwner[{len(owners)}]"
-            elif kind == FOOTNOTE:
-                footnotes.append(_footnote(el, accession, footnote_ids, part))
             elif kind == SIGNATURE:
                 signature = _SIGNATURE_TEMPLATE.copy()
                 signature["ACCESSION_NUMBER"] = accession
                 signature["SIGNATURE_SK"] = len(signatures) + 1
                 signatures.append(signature)
-                where = f"ownerSignature[{len(signatures)}]"
             elif kind == SIGNATURE_LEAF:
                 text = el.text
                 if text is not None and (text := text.strip()):
                     converter = action[2]
+                    where = signatures
                     signature[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
     except _BadValue as bad:
+        # `where` is the list the failing row was appended to last (None: the document itself)
+        if where is None:
+            label = "ownershipDocument"
+        elif where is owners:
+            label = f"reportingOwner[{len(owners)}]"
+        elif where is signatures:
+            label = f"ownerSignature[{len(signatures)}]"
+        else:
+            label = f"{next(t for t, r in zip(_ROW_TAGS, rows) if r is where)}[{len(where)}]"
         needle = bad.element.text.strip().encode("utf-8", "replace") if bad.element.text and bad.element.text.strip() else None
         if needle is None:
             value_el = bad.element.find("value")
@@ -430,8 +457,8 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                 needle = value_el.text.strip().encode("utf-8", "replace")
         raise FilingError(
             bad.reason,
-            f"{where} {bad.column} <{bad.element.tag}>: {bad.problem}",
-            field=f"{where}.{bad.column}",
+            f"{label} {bad.column} <{bad.element.tag}>: {bad.problem}",
+            field=f"{label}.{bad.column}",
             offset=_line_offset(part, bad.element.sourceline, None, needle),
         ) from None
 
@@ -461,8 +488,8 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
     return result
 
 
-def _footnote(el: etree._Element, accession: str | None, seen: set[str], part: XmlPart) -> Row:
-    ident = (el.get("id") or "").strip()
+def _bad_footnote(el: etree._Element, ident: str | None, part: XmlPart) -> None:
+    """Raise for a footnote without an id, or with one used before."""
     if not ident:
         raise FilingError(
             errors.MISSING_FIELD,
@@ -470,16 +497,9 @@ def _footnote(el: etree._Element, accession: str | None, seen: set[str], part: X
             field="footnotes/footnote@id",
             offset=_line_offset(part, el.sourceline, None),
         )
-    if ident in seen:
-        raise FilingError(
-            errors.DUPLICATE_FOOTNOTE,
-            f"footnote id {ident!r} is used twice",
-            field=f"footnotes/footnote[@id={ident}]",
-            offset=_line_offset(part, el.sourceline, None, f'"{ident}"'.encode()),
-        )
-    seen.add(ident)
-    row = _FOOTNOTE_TEMPLATE.copy()
-    row["ACCESSION_NUMBER"] = accession
-    row["FOOTNOTE_ID"] = ident
-    row["FOOTNOTE_TXT"] = _text(el)
-    return row
+    raise FilingError(
+        errors.DUPLICATE_FOOTNOTE,
+        f"footnote id {ident!r} is used twice",
+        field=f"footnotes/footnote[@id={ident}]",
+        offset=_line_offset(part, el.sourceline, None, f'"{ident}"'.encode()),
+    )
