@@ -132,7 +132,9 @@ def locate_xml(data: bytes, container: Container) -> XmlPart:
     start = data.find(_OPEN_DOC)
     if start < 0:
         raise FilingError(errors.NO_OWNERSHIP_DOCUMENT, "the submission has no <ownershipDocument> XML")
-    end = data.rfind(_CLOSE_DOC, start)  # from the end: the close tag is near it
+    # A bare document ends with its close tag, so search from the end; in a submission
+    # later exhibits could quote one, so search forward there.
+    end = data.rfind(_CLOSE_DOC, start) if container == "xml" else data.find(_CLOSE_DOC, start)
     if end < 0:
         raise FilingError(
             errors.TRUNCATED,

@@ -31,15 +31,18 @@ def to_decimal(text: str) -> Decimal:
 def to_date(text: str) -> dt.date:
     """ISO date YYYY-MM-DD, with an optional xs:date zone suffix (dropped: a filing's
     dates are calendar days, the zone says nothing about which day)."""
-    if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:10].isascii():
-        try:
-            day = dt.date.fromisoformat(text[:10])
-        except ValueError:
-            raise ValueError(f"not a date: {text!r}") from None
-        if len(text) == 10 or _ZONE.fullmatch(text, 10):
-            return day
+    if len(text) == 10:
+        if text[4] == "-" and text[7] == "-":  # rules out the other ISO forms 3.11 accepts
+            try:
+                return _fromisoformat(text)
+            except ValueError:
+                pass
+    elif len(text) > 10 and _ZONE.fullmatch(text, 10):
+        return to_date(text[:10])
     raise ValueError(f"not a date (YYYY-MM-DD): {text!r}")
 
+
+_fromisoformat = dt.date.fromisoformat
 
 _FLAGS = {"1": True, "0": False, "true": True, "false": False}
 
