@@ -13,7 +13,7 @@ from lxml import etree
 
 from form4_assets.parsing import MAX_FILING_BYTES, ParsedFiling, Quarantined, parse_filing
 from form4_assets.parsing import errors
-from form4_assets.parsing.ownership import hardened_parser
+from form4_assets.parsing.xmlsafe import hardened_parser
 
 ACCESSION = "0001628280-23-037880"
 

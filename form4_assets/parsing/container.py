@@ -44,8 +44,14 @@ def normalise_bom(data: bytes) -> bytes:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise FilingError(errors.BAD_ENCODING, f"invalid UTF-16: {exc.reason}", offset=exc.start) from None
-        return _XML_DECL_ENCODING.sub(rb"\1", text.encode("utf-8"), count=1)
+        return strip_encoding_declaration(text.encode("utf-8"))
     return data
+
+
+def strip_encoding_declaration(data: bytes) -> bytes:
+    """Drop `encoding="..."` from the XML declaration of bytes that were transcoded to
+    UTF-8 (the declaration would otherwise make lxml decode them a second time)."""
+    return _XML_DECL_ENCODING.sub(rb"\1", data, count=1)
 
 
 def detect_container(data: bytes) -> Container:

@@ -21,7 +21,8 @@ from form4_assets.parsing.container import (
 from form4_assets.parsing.errors import FilingError
 from form4_assets.parsing.header import parse_nc_header, parse_txt_header
 from form4_assets.parsing.model import ParsedFiling, Quarantined, Row
-from form4_assets.parsing.ownership import extract, parse_xml
+from form4_assets.parsing.ownership import extract
+from form4_assets.parsing.xmlsafe import parse_xml
 
 #: Largest submission accepted. Real Form 3/4/5 submissions are kilobytes (the largest
 #: with exhibits a few megabytes); anything bigger is refused before parsing.

@@ -1,10 +1,10 @@
 """The <ownershipDocument> XML of Forms 3/4/5 (schema X0202 ... X0609) as table rows.
 
 Speed matters (a year is ~200,000 filings, re-parsed on every backfill), so the tree is
-walked once, child by child, with a dispatch table keyed by tag: no XPath, no
-`getparent`, no per-value lookups of column names (every column and its `_FN` twin is
-precomputed in the field specs below), and each row starts as a copy of a template
-dict already holding every column as None.
+walked once, flat (`root.iter()`), with a dispatch table keyed by tag: no XPath, no
+per-value lookups of column names (every column and its `_FN` twin is precomputed in
+the action tuples below), and each row starts as a copy of a template dict already
+holding every column as None. Parsing the bytes safely is `xmlsafe`'s job.
 
 Value elements look like `<transactionShares><value>50000</value><footnoteId
 id="F1"/></transactionShares>`; the footnote ids go to the column's `_FN` twin even
@@ -19,7 +19,6 @@ EDGAR validates filings against the schema before accepting them.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,7 @@ from form4_assets.parsing import errors
 from form4_assets.parsing.container import XmlPart
 from form4_assets.parsing.errors import FilingError
 from form4_assets.parsing.values import to_date, to_decimal, to_flag
+from form4_assets.parsing.xmlsafe import byte_offset
 
 Row = dict[str, Any]
 Converter = Callable[[str], Any]
@@ -43,37 +43,6 @@ _REASON_BY_CONVERTER: dict[Converter, str] = {
     to_date: errors.BAD_DATE,
     to_flag: errors.BAD_FLAG,
 }
-# libxml2 error codes that mean "these bytes are not in the encoding they claim".
-_ENCODING_ERRORS = frozenset({32, 81})  # XML_ERR_UNSUPPORTED_ENCODING, XML_ERR_INVALID_ENCODING
-_DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-_DECL_ENCODING_ATTR = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
-_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)")
-_UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-
-_local = threading.local()
-
-
-def hardened_parser() -> etree.XMLParser:
-    """One lxml parser per thread (lxml parsers must not be shared across threads):
-    no entity resolution, no DTD loading, no network, no huge-tree mode. Comments and
-    processing instructions are dropped so every child's tag is an element name, and
-    whitespace-only text between elements is not kept (it carries nothing, and not
-    building those nodes makes the parse itself faster)."""
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        parser = _local.parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            dtd_validation=False,
-            remove_comments=True,
-            remove_pis=True,
-            remove_blank_text=True,
-        )
-    return parser
-
-
 # --------------------------------------------------------------------------- dispatch table
 # Every tag the walk acts on maps to an action tuple whose first item is its kind:
 HOLDER, CODING, LEAF, ROW, SUB, OWNER, OWNER_LEAF, ROLE, FOOTNOTE, SIGNATURE, SIGNATURE_LEAF = range(11)
@@ -219,89 +188,6 @@ def _convert(converter: Converter, text: str, column: str, el: etree._Element) -
         raise _BadValue(_REASON_BY_CONVERTER[converter], column, el, str(exc)) from None
 
 
-def _prepare(part: XmlPart) -> bytes:
-    """Check the XML bytes before lxml sees them and settle their encoding.
-
-    DOCTYPE/ENTITY declarations are refused outright (no legitimate ownership document
-    has one). Encoding: ASCII needs no decision (the common case); bytes declared in
-    another encoding are left to lxml; bytes that claim (or default to) UTF-8 but are
-    not are re-read as windows-1252, the encoding of mislabelled SEC text, and only
-    bytes that are neither are refused.
-    """
-    data = part.data
-    if data.find(b"!") >= 0:  # a one-byte (memchr) scan first: "!" is rare in these documents
-        found = _DECLARATION.search(data)
-        if found is not None:
-            raise FilingError(
-                errors.FORBIDDEN_XML,
-                f"{found.group(1).decode()} declaration in the ownership XML "
-                "(refused: DTDs and entities are never needed and enable XXE / entity expansion)",
-                field=found.group(1).decode(),
-                offset=part.offset + found.start(),
-            )
-    declared = _DECL_ENCODING.match(data)
-    name = declared.group(1).decode().lower() if declared else None
-    if name is not None and name.startswith(("utf-16", "utf-32", "ucs")):
-        # The bytes are ASCII-compatible (the markers were found by byte search), so the
-        # declaration is wrong; a real UTF-16 file has a BOM and was transcoded already.
-        data, name = _DECL_ENCODING_ATTR.sub(rb"\1", data, count=1), None
-    if data.isascii() or (name is not None and name not in _UTF8_NAMES):
-        return data
-    try:
-        data.decode("utf-8")
-        return data
-    except UnicodeDecodeError as exc:
-        first_bad = exc.start
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise FilingError(
-            errors.BAD_ENCODING,
-            f"bytes are neither UTF-8 (first bad byte at {part.offset + first_bad}) nor windows-1252 "
-            f"(byte 0x{data[exc.start]:02x} at {part.offset + exc.start})",
-            offset=part.offset + first_bad,
-        ) from None
-    return _DECL_ENCODING_ATTR.sub(rb"\1", text.encode("utf-8"), count=1)
-
-
-def parse_xml(part: XmlPart) -> etree._Element:
-    """The ownershipDocument element, parsed with the hardened parser."""
-    data = _prepare(part)
-    try:
-        root = etree.fromstring(data, hardened_parser())
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (None, None)
-        offset = _line_offset(part, line, column)
-        reason = errors.BAD_ENCODING if exc.code in _ENCODING_ERRORS else errors.MALFORMED_XML
-        raise FilingError(reason, f"ownership XML: {exc.msg}", field="ownershipDocument", offset=offset) from None
-    if root.tag != "ownershipDocument":
-        raise FilingError(
-            errors.NO_OWNERSHIP_DOCUMENT,
-            f"root element is <{root.tag}>, not <ownershipDocument>",
-            field=str(root.tag),
-            offset=part.offset,
-        )
-    return root
-
-
-def _line_offset(part: XmlPart, line: int | None, column: int | None, needle: bytes | None = None) -> int | None:
-    """Byte offset in the submission of a (1-based) line and column of the XML part;
-    with `needle`, of its first occurrence on or after that line (values are found
-    this way in one-line `.nc` documents, where the line says little)."""
-    if line is None:
-        return None
-    data, pos = part.data, 0
-    for _ in range(line - 1):
-        pos = data.find(b"\n", pos) + 1
-        if pos == 0:
-            return None
-    if needle:
-        found = data.find(needle, pos)
-        if found >= 0:
-            return part.offset + found
-    return part.offset + pos + max((column or 1) - 1, 0)
-
-
 def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[str, Any]:
     """Rows of every table from a parsed ownershipDocument, in one flat walk of the
     tree (the hot loop: ~230 elements for a typical filing); raises FilingError.
@@ -319,7 +205,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
             errors.UNKNOWN_SCHEMA_VERSION,
             f"schemaVersion {version!r} is not one this parser knows ({MIN_SCHEMA} ... {MAX_SCHEMA})",
             field="schemaVersion",
-            offset=_line_offset(part, version_el.sourceline, None, b"<schemaVersion"),
+            offset=byte_offset(part, version_el.sourceline, None, b"<schemaVersion"),
         )
 
     submission = _SUBMISSION_TEMPLATE.copy()
@@ -459,7 +345,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
             bad.reason,
             f"{label} {bad.column} <{bad.element.tag}>: {bad.problem}",
             field=f"{label}.{bad.column}",
-            offset=_line_offset(part, bad.element.sourceline, None, needle),
+            offset=byte_offset(part, bad.element.sourceline, None, needle),
         ) from None
 
     if not submission["ISSUERCIK"]:
@@ -495,11 +381,11 @@ def _bad_footnote(el: etree._Element, ident: str | None, part: XmlPart) -> None:
             errors.MISSING_FIELD,
             "a <footnote> has no id",
             field="footnotes/footnote@id",
-            offset=_line_offset(part, el.sourceline, None),
+            offset=byte_offset(part, el.sourceline, None),
         )
     raise FilingError(
         errors.DUPLICATE_FOOTNOTE,
         f"footnote id {ident!r} is used twice",
         field=f"footnotes/footnote[@id={ident}]",
-        offset=_line_offset(part, el.sourceline, None, f'"{ident}"'.encode()),
+        offset=byte_offset(part, el.sourceline, None, f'"{ident}"'.encode()),
     )
