@@ -12,6 +12,24 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
 
 
+def daily_job(warehouse: WarehouseResource, edgar: EdgarSourceResource) -> dg.JobDefinition:
+    """`daily_filings_job` of the code location, bound to the given resources."""
+    from form4_assets.definitions import build_definitions
+
+    return build_definitions({"warehouse": warehouse, "edgar": edgar}).resolve_job_def("daily_filings_job")
+
+
+def execute_range(
+    job: dg.JobDefinition, first: str, last: str, instance: dg.DagsterInstance, raise_on_error: bool = False
+) -> dg.ExecuteInProcessResult:
+    """One run of `job` over the partitions first..last (keys), tagged like a single-run backfill."""
+    return job.execute_in_process(
+        instance=instance,
+        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+        raise_on_error=raise_on_error,
+    )
+
+
 def run_daily_job(
     first: str,
     last: str,
@@ -22,11 +40,4 @@ def run_daily_job(
     raise_on_error: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Materialize the whole graph for the partitions first..last (keys) in one run."""
-    from form4_assets.definitions import build_definitions
-
-    job = build_definitions({"warehouse": warehouse, "edgar": edgar}).resolve_job_def("daily_filings_job")
-    return job.execute_in_process(
-        instance=instance,
-        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
-        raise_on_error=raise_on_error,
-    )
+    return execute_range(daily_job(warehouse, edgar), first, last, instance, raise_on_error)
