@@ -216,7 +216,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
     footnotes: list[Row] = []
     footnote_ids: set[str] = set()
     signatures: list[Row] = []
-    actions = _TOP_ACTIONS
+    lookup = _TOP_ACTIONS.get  # the dispatch of the current part of the document
     row: Row = {}
     owner: Row = {}
     signature: Row = {}
@@ -252,7 +252,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                         notes = row[column]
                         row[column] = ref if notes is None else f"{notes},{ref}"
                 continue
-            action = actions.get(tag)
+            action = lookup(tag)
             if action is None:
                 continue
             kind = action[0]
@@ -281,7 +281,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                 row["ACCESSION_NUMBER"] = accession
                 row[action[2]] = len(target) + 1
                 target.append(row)
-                actions = action[4]
+                lookup = action[4].get
                 holder = None
                 where = target
             elif kind == SUB:
