@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import random
 import shutil
 import sys
@@ -188,6 +189,8 @@ class _Generator:
         self.counters: dict[tuple[int, int], int] = {}
         self.used_accessions = {SEED_ACCESSION}
         self.records: list[dict] = []
+        self.data_dir = str(root / "Archives" / "edgar" / "data")
+        self.cik_dirs: set[int] = set()
         self.summary_days: list[dict] = []
 
     # -- identifiers ---------------------------------------------------------------
@@ -439,9 +442,15 @@ class _Generator:
         return record
 
     def write_filing(self, cik: int, accession: str, data: bytes) -> str:
-        folder = self.root / "Archives" / "edgar" / "data" / str(cik) / accession.replace("-", "")
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{accession}.txt").write_bytes(data)
+        # os-level calls and a memo of existing CIK folders: tens of thousands of files per run.
+        cik_dir = os.path.join(self.data_dir, str(cik))
+        if cik not in self.cik_dirs:
+            os.makedirs(cik_dir, exist_ok=True)
+            self.cik_dirs.add(cik)
+        folder = os.path.join(cik_dir, accession.replace("-", ""))
+        os.mkdir(folder)
+        with open(os.path.join(folder, f"{accession}.txt"), "wb") as out:
+            out.write(data)
         return f"edgar/data/{cik}/{accession}.txt"
 
     def other_lines(self, day: dt.date, n: int) -> list[IndexLine]:

@@ -79,9 +79,14 @@ def holidays(year: int) -> dict[dt.date, str]:
     return dict(_holidays_named(year))
 
 
+@lru_cache(maxsize=None)
+def _holiday_set(year: int) -> frozenset[dt.date]:
+    return frozenset(d for d, _ in _holidays_named(year))
+
+
 def is_business_day(day: dt.date) -> bool:
     """True when the synthetic mirror publishes an index for ``day``."""
-    return day.weekday() < 5 and day not in holidays(day.year)
+    return day.weekday() < 5 and day not in _holiday_set(day.year)
 
 
 def business_days(start: dt.date, end: dt.date) -> Iterator[dt.date]:

@@ -54,6 +54,11 @@ def money(value: float, places: int = 2) -> Decimal:
 
 
 def business_days_before(day: dt.date, n: int) -> dt.date:
+    """The business day ``n`` business days before ``day`` (approximate beyond a month,
+    where only a plausible past date such as a grant date is needed)."""
+    if n > 20:
+        day -= dt.timedelta(days=n * 7 // 5)
+        n = 0 if is_business_day(day) else 1
     while n > 0:
         day -= dt.timedelta(days=1)
         if is_business_day(day):
