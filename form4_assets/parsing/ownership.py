@@ -306,7 +306,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                 spec, holder = action, el
             elif kind == ROLE:
                 text = el.text
-                if text is not None and (text := text.strip()):
+                if text is not None and (text := text.strip()) and roles:
                     where = owners
                     roles[-1][action[1]] = _convert(to_flag, text, "RPTOWNER_RELATIONSHIP", el)
             elif kind == OWNER:
