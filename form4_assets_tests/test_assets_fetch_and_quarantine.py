@@ -11,7 +11,6 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
 from form4_assets.defs.documents import parse_filings

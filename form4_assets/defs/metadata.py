@@ -9,7 +9,7 @@ writes before the first run (definition time) and after each run (materializatio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -44,18 +44,16 @@ def table_schema(table: str) -> dg.TableSchema:
     )
 
 
-def column_lineage(
-    table: str, same_as: Mapping[str, tuple[str, str]], from_bytes: Iterable[str] = ()
-) -> dg.TableColumnLineage:
+def column_lineage(table: str, same_as: Mapping[str, tuple[str, str]]) -> dg.TableColumnLineage:
     """Lineage of `table`'s columns.
 
     `same_as` maps a column to the (asset, column) it is copied from; every other
-    column (or only `from_bytes`, when given) is parsed from the raw filing's bytes,
-    which raw_filings records by LOCAL_PATH and SHA256.
+    column is parsed from the raw filing's bytes, which raw_filings records by
+    LOCAL_PATH and SHA256.
     """
     bytes_deps = [dg.TableColumnDep(dg.AssetKey("raw_filings"), "LOCAL_PATH"),
                   dg.TableColumnDep(dg.AssetKey("raw_filings"), "SHA256")]
-    parsed = list(from_bytes) or [c for c in TABLES_BY_NAME[table].column_names if c not in same_as]
+    parsed = [c for c in TABLES_BY_NAME[table].column_names if c not in same_as]
     deps: dict[str, list[dg.TableColumnDep]] = {
         column: [dg.TableColumnDep(dg.AssetKey(asset), upstream)] for column, (asset, upstream) in same_as.items()
     }
