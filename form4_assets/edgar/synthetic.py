@@ -71,6 +71,7 @@ _RATE_FORM3, _RATE_FORM5 = 0.08, 0.002
 _AMEND_RATE = {"4": 0.016, "3": 0.03, "5": 0.15}
 _RATE_BROKEN, _RATE_CHAIN, _RATE_AD = 0.005, 0.003, 0.0005
 _RATE_NC = 0.12
+_MAX_AMEND_LAG = 6  # business days between an original and its amendment, at most
 
 
 def _record_decimal(value: Decimal | None, two_decimals: bool) -> str | None:
@@ -188,7 +189,7 @@ class _Generator:
         self.pending: dict[dt.date, list[_Job]] = {}
         self.counters: dict[tuple[int, int], int] = {}
         self.used_accessions = {SEED_ACCESSION}
-        self.records: list[dict] = []
+        self.unflushed: list[list[dict]] = []  # recent days' records, until no amendment can touch them
         self.data_dir = str(root / "Archives" / "edgar" / "data")
         self.cik_dirs: set[int] = set()
         self.summary_days: list[dict] = []
@@ -362,7 +363,7 @@ class _Generator:
         return record
 
     def schedule_amendment(self, day: dt.date, original: dict, truth: Document, unit: FilerUnit) -> None:
-        later = [d for d in self.days if d > day][: self.rng.randint(1, 6)]
+        later = [d for d in self.days if d > day][: self.rng.randint(1, _MAX_AMEND_LAG)]
         when = later[-1] if later else day
         self.pending.setdefault(when, []).append(
             _Job(truth.doc_type + "/A", unit=unit, amend_of={"record": original, "doc": truth}))
@@ -480,6 +481,21 @@ class _Generator:
         (folder / f"form.{ymd}.idx").write_bytes(render_form_index(day, lines).encode("utf-8"))
 
     def run(self) -> Path:
+        manifest = self.root / MANIFEST_NAME
+        with manifest.open("w", encoding="utf-8") as out:
+            self.generate_days(out)
+            self.flush(out, keep=0)
+        self.write_summary()
+        return manifest
+
+    def flush(self, out, keep: int) -> None:
+        """Write the records of all but the last ``keep`` days (their ``amended_by`` is final)."""
+        while len(self.unflushed) > keep:
+            for rec in self.unflushed.pop(0):
+                rec.pop("_accepted", None)
+                out.write(json.dumps(rec, sort_keys=True) + "\n")
+
+    def generate_days(self, out) -> None:
         for k, day in enumerate(self.days):
             for issuer in self.pop.issuers:
                 issuer.price = max(0.5, issuer.price * (1 + self.rng.gauss(0, 0.02)))
@@ -495,9 +511,9 @@ class _Generator:
             n_ownership = len(self.day_out.lines)
             self.write_indexes(day, self.day_out.lines + self.other_lines(day, n_ownership))
             self.day_out.records.sort(key=lambda x: x["accession"])
-            self.records += self.day_out.records
+            self.unflushed.append(self.day_out.records)
             self.summary_days.append(self.day_summary(day, self.day_out.records))
-        return self.write_manifest()
+            self.flush(out, keep=_MAX_AMEND_LAG)
 
     @staticmethod
     def day_summary(day: dt.date, records: list[dict]) -> dict:
@@ -513,18 +529,12 @@ class _Generator:
             "nc": sum(1 for x in records if x["container"] == "nc"),
         }
 
-    def write_manifest(self) -> Path:
-        manifest = self.root / MANIFEST_NAME
-        with manifest.open("w", encoding="utf-8") as out:
-            for rec in self.records:
-                rec.pop("_accepted", None)
-                out.write(json.dumps(rec, sort_keys=True) + "\n")
+    def write_summary(self) -> None:
         totals = {key: sum(d[key] for d in self.summary_days)
                   for key in ("filings", "broken", "inconsistent", "amendments", "joint", "nc")}
         summary = {"start": self.start.isoformat(), "end": self.end.isoformat(), "per_day": self.per_day,
                    "business_days": len(self.days), "totals": totals, "days": self.summary_days}
         (self.root / SUMMARY_NAME).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        return manifest
 
 
 SEED_RECORD: dict = {
