@@ -243,7 +243,8 @@ def test_checks_pass_and_metadata_is_attached(pipeline) -> None:
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
     for key in [("effective_transactions", "superseded_rows_excluded"), ("effective_transactions", "cofilers_counted_once"),
                 ("issuer_daily_activity", "reconciles_with_effective_transactions"),
-                ("issuer_daily_activity", "no_superseded_filing_counted")]:
+                ("issuer_daily_activity", "no_superseded_filing_counted"),
+                ("net_insider_selling", "reconciles_with_issuer_daily_activity")]:
         assert evaluations[key].passed, evaluations[key].metadata
         assert evaluations[key].metadata["checked"].value > 0
     metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}

@@ -102,3 +102,16 @@ def test_cofiler_check_catches_rows_multiplied_by_owners(engine: sa.Engine) -> N
         conn.execute(et.insert(), [{**row, "TRANS_SK": 2, "RPTOWNERCIK": "0000000202"}])
     problems = run(engine, cofilers_counted_once).problems
     assert problems == [{"ACCESSION_NUMBER": "0000000001-24-000002", "effective_rows": 2, "transaction_rows": 1}]
+
+
+def test_net_selling_reconciliation_passes_and_catches_a_wrong_window(engine: sa.Engine) -> None:
+    from form4_assets.aggregates.reconcile import reconcile_net_selling
+
+    with engine.connect() as conn:
+        finding = reconcile_net_selling(conn, TUE)
+    assert finding.passed and finding.checked == 1
+    nis = TABLES["net_insider_selling"]
+    with engine.begin() as conn:
+        conn.execute(nis.update().where(nis.c.FILING_DATE == TUE).values(NET_SELL_SHARES_90D=nis.c.NET_SELL_SHARES_90D + 1))
+        finding = reconcile_net_selling(conn, TUE)
+    assert [p["column"] for p in finding.problems] == ["NET_SELL_SHARES_90D"]

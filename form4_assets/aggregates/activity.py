@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sql import ZERO, chunks, effective_as_of, fetch, table
+from form4_assets.aggregates.sql import CHUNK, ZERO, chunks, effective_as_of, fetch, table
 from form4_assets.tables import ISSUER_DAILY_ACTIVITY
 
 IssuerDay = tuple[str, dt.date]
@@ -57,24 +57,21 @@ def touched_issuer_days(conn: sa.Connection, day: dt.date) -> dict[IssuerDay, tu
 
 
 def effective_rows_for(conn: sa.Connection, day: dt.date, keys: Iterable[IssuerDay]) -> dict[IssuerDay, list[dict[str, Any]]]:
-    """Effective non-derivative rows as of `day` for the given issuer-days."""
+    """Effective non-derivative rows as of `day` for the given issuer-days.
+
+    Asks for exactly those (issuer, date) pairs with a row-value IN, which both SQLite
+    (3.15+) and PostgreSQL answer from the ISSUERCIK index, so a late Form 5 reaching a
+    year back does not pull in the year.
+    """
     et = table("effective_transactions")
-    wanted = set(keys)
-    by_issuer: dict[str, list[dt.date]] = defaultdict(list)
-    for issuer, date in wanted:
-        by_issuer[issuer].append(date)
     found: dict[IssuerDay, list[dict[str, Any]]] = defaultdict(list)
-    for batch in chunks(by_issuer):
-        dates = [d for i in batch for d in by_issuer[i]]
+    for batch in chunks(keys, size=CHUNK // 2):
         query = effective_as_of(day, *_NEEDED).where(
-            et.c.ISSUERCIK.in_(batch),
+            sa.tuple_(et.c.ISSUERCIK, et.c.TRANS_DATE).in_(batch),
             et.c.TRANS_TABLE == "nonderiv",
-            et.c.TRANS_DATE.between(min(dates), max(dates)),
         ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
         for r in fetch(conn, query):
-            key = (r["ISSUERCIK"], r["TRANS_DATE"])
-            if key in wanted:
-                found[key].append(r)
+            found[(r["ISSUERCIK"], r["TRANS_DATE"])].append(r)
     return found
 
 

@@ -33,13 +33,19 @@ _SUMMED: tuple[tuple[str, str], ...] = (
 )
 
 
+_VERSION_COLUMNS = (
+    "ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "BUY_ROWS", "SELL_ROWS",
+    *(column for _, column in _SUMMED),
+)
+
+
 def window_query(day: dt.date) -> sa.Select:
     """Per issuer with open-market rows in the 90 days to `day`: both windows' sums."""
     ida = table("issuer_daily_activity")
     start = {w: day - dt.timedelta(days=w - 1) for w in WINDOWS}
     versions = (
         sa.select(
-            ida,
+            *(ida.c[c] for c in _VERSION_COLUMNS),
             sa.func.row_number()
             .over(partition_by=(ida.c.ISSUERCIK, ida.c.TRANS_DATE), order_by=ida.c.FILING_DATE.desc())
             .label("version_rank"),

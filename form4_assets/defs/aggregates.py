@@ -272,6 +272,11 @@ def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseRe
     deps=["issuer_daily_activity"],
     description=NET_INSIDER_SELLING.description,
     metadata=_definition_metadata(NET_INSIDER_SELLING, _lineage(NET_INSIDER_SELLING, _net_deps)),
+    check_specs=[
+        _spec("reconciles_with_issuer_daily_activity", "net_insider_selling",
+              "For the run's last filing date, 30- and 90-day net shares and dollars equal Decimal sums over the "
+              "latest issuer-day versions, and exactly the issuers with open-market rows have a row."),
+    ],
     **_COMMON,
 )
 def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -279,9 +284,12 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
     dates = partition_dates(context)
     build.build_net_insider_selling(engine, dates)
     extra: dict[str, Any] = {}
+    checks: list[dg.AssetCheckResult] = []
     if dates:
         day = dates[-1]
         with engine.connect() as conn:
+            checks.append(_check_result("reconciles_with_issuer_daily_activity", reconcile.reconcile_net_selling(conn, day),
+                                        ERROR, "differences"))
             sellers, buyers = top_movers(conn, day)
             leaders = [r["ISSUERCIK"] for r in sorted(sellers + buyers, key=lambda r: -abs(r["NET_SELL_DOLLARS_30D"]))]
             leaders = leaders[:PLOT_ISSUERS]
@@ -289,7 +297,7 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
         names = {r["ISSUERCIK"]: r["ISSUERTRADINGSYMBOL"] or r["ISSUERCIK"] for r in sellers + buyers}
         extra["top_net_sellers_and_buyers"] = dg.MetadataValue.md(_top_markdown(day, sellers, buyers))
         extra.update(_plot_metadata(warehouse, day, {names[i]: series[i] for i in leaders}))
-    return dg.MaterializeResult(metadata=_materialization_metadata(engine, NET_INSIDER_SELLING, dates, extra))
+    return dg.MaterializeResult(metadata=_materialization_metadata(engine, NET_INSIDER_SELLING, dates, extra), check_results=checks)
 
 
 def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict[str, Any]]) -> str:
