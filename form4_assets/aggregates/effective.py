@@ -281,21 +281,19 @@ def build_effective_rows(
 ) -> list[dict[str, Any]]:
     """effective_transactions rows for the filings of `dates`.
 
-    `supersessions` are the links being written for the same dates; together with the
-    links already stored they decide which rows of a date are superseded as of that
-    date (an amendment filed later is applied when reading, not here).
+    `supersessions` are the links being written for the same dates. Only an amendment
+    filed on a filing's own date can supersede it as of that date (an amendment always
+    follows what it amends), so these links are the only ones applied here; amendments
+    filed later are applied when reading, through the supersessions table.
     """
     wanted = sorted(set(dates))
     if not wanted:
         return []
     sub, own = table("submission"), table("reporting_owner")
-    nd, de, fnt, sup = table("nonderiv_trans"), table("deriv_trans"), table("footnotes"), table("supersessions")
+    nd, de, fnt = table("nonderiv_trans"), table("deriv_trans"), table("footnotes")
 
     superseded_on: dict[str, dt.date] = {}
-    stored = sa.select(sup.c.SUPERSEDED_ACCESSION, sup.c.FILING_DATE).where(
-        sup.c.SUPERSEDED_FILING_DATE.in_(wanted), sup.c.FILING_DATE.not_in(wanted)
-    )
-    for link in [*fetch(conn, stored), *supersessions]:
+    for link in supersessions:
         acc = link["SUPERSEDED_ACCESSION"]
         if acc:
             superseded_on[acc] = min(link["FILING_DATE"], superseded_on.get(acc, dt.date.max))
