@@ -1,16 +1,18 @@
 """net_insider_selling: rolling 30- and 90-day net selling per issuer, as of a filing date.
 
-One SQL statement per date reads only the issuer-day rows of the 90-day window: a
-ROW_NUMBER() window picks each issuer-day's latest version known on the date, a second
-one the latest name and ticker, then conditional SUMs give both windows at once. It
-runs unchanged on SQLite (3.25+) and PostgreSQL. PostgreSQL sums NUMERIC exactly;
-SQLite sums its REAL storage, so sums are rounded on the way out: dollars to cents,
-shares to the schema's 8 decimals.
+One SQL statement per date reads only the issuer-day rows of the 90-day window (by the
+TRANS_DATE index): a ROW_NUMBER() window keeps each issuer-day's latest version known
+on the date, a second one marks the latest name and ticker. It runs unchanged on
+SQLite (3.25+) and PostgreSQL. The sums are then taken in Python as Decimal over those
+few thousand rows, because SQLite would sum its REAL storage in floating point and a
+half cent could round either way; dollars are rounded to cents once, after
+subtracting (net = round(sales − purchases)).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -19,30 +21,22 @@ import sqlalchemy as sa
 from form4_assets.aggregates.sql import ZERO, fetch, money, table
 
 WINDOWS: tuple[int, ...] = (30, 90)
-_SHARE_PLACES = Decimal("0.00000001")
-#: (output stem, issuer_daily_activity column) summed per window.
-_SUMMED: tuple[tuple[str, str], ...] = (
-    ("SELL_SHARES", "SELL_SHARES"),
-    ("BUY_SHARES", "BUY_SHARES"),
-    ("SELL_DOLLARS", "SELL_DOLLARS"),
-    ("BUY_DOLLARS", "BUY_DOLLARS"),
-    ("SELL_SHARES_DISC", "SELL_SHARES_DISCRETIONARY"),
-    ("BUY_SHARES_DISC", "BUY_SHARES_DISCRETIONARY"),
-    ("SELL_DOLLARS_DISC", "SELL_DOLLARS_DISCRETIONARY"),
-    ("BUY_DOLLARS_DISC", "BUY_DOLLARS_DISCRETIONARY"),
-)
-
-
+#: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
+MEASURES: dict[str, tuple[str, str]] = {
+    "SHARES": ("SELL_SHARES", "BUY_SHARES"),
+    "DOLLARS": ("SELL_DOLLARS", "BUY_DOLLARS"),
+    "SHARES_DISCRETIONARY": ("SELL_SHARES_DISCRETIONARY", "BUY_SHARES_DISCRETIONARY"),
+    "DOLLARS_DISCRETIONARY": ("SELL_DOLLARS_DISCRETIONARY", "BUY_DOLLARS_DISCRETIONARY"),
+}
 _VERSION_COLUMNS = (
     "ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "BUY_ROWS", "SELL_ROWS",
-    *(column for _, column in _SUMMED),
+    *(column for pair in MEASURES.values() for column in pair),
 )
 
 
-def window_query(day: dt.date) -> sa.Select:
-    """Per issuer with open-market rows in the 90 days to `day`: both windows' sums."""
+def window_rows_query(day: dt.date) -> sa.Select:
+    """The latest version, as of `day`, of every issuer-day in the 90 days ending on `day`."""
     ida = table("issuer_daily_activity")
-    start = {w: day - dt.timedelta(days=w - 1) for w in WINDOWS}
     versions = (
         sa.select(
             *(ida.c[c] for c in _VERSION_COLUMNS),
@@ -53,71 +47,44 @@ def window_query(day: dt.date) -> sa.Select:
             .over(partition_by=ida.c.ISSUERCIK, order_by=(ida.c.TRANS_DATE.desc(), ida.c.FILING_DATE.desc()))
             .label("name_rank"),
         )
-        .where(ida.c.TRANS_DATE.between(start[max(WINDOWS)], day), ida.c.FILING_DATE <= day)
+        .where(ida.c.TRANS_DATE.between(day - dt.timedelta(days=max(WINDOWS) - 1), day), ida.c.FILING_DATE <= day)
         .subquery("versions")
     )
-    v = versions.c
-    sums = []
-    for w in WINDOWS:
-        in_window = v.TRANS_DATE >= start[w]
-        for stem, column in _SUMMED:
-            sums.append(sa.func.sum(sa.case((in_window, v[column]), else_=0)).label(f"{stem}_{w}D"))
-    latest_open_market = sa.case(((v.BUY_ROWS + v.SELL_ROWS) > 0, v.TRANS_DATE))
-    return (
-        sa.select(
-            v.ISSUERCIK,
-            sa.func.max(sa.case((v.name_rank == 1, v.ISSUERNAME))).label("ISSUERNAME"),
-            sa.func.max(sa.case((v.name_rank == 1, v.ISSUERTRADINGSYMBOL))).label("ISSUERTRADINGSYMBOL"),
-            sa.func.max(latest_open_market).label("LAST_TRANS_DATE"),
-            *sums,
-        )
-        .where(v.version_rank == 1)
-        .group_by(v.ISSUERCIK)
-        .having(sa.func.sum(v.BUY_ROWS + v.SELL_ROWS) > 0)
-        .order_by(v.ISSUERCIK)
-    )
-
-
-def _number(value: Any) -> Decimal:
-    return ZERO if value is None else Decimal(str(value))
+    return sa.select(versions).where(versions.c.version_rank == 1).order_by(versions.c.ISSUERCIK, versions.c.TRANS_DATE)
 
 
 def compute_net_insider_selling(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
-    """The net_insider_selling rows partition `day` writes."""
+    """The net_insider_selling rows partition `day` writes: issuers with open-market rows in 90 days."""
+    starts = {w: day - dt.timedelta(days=w - 1) for w in WINDOWS}
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    names: dict[str, tuple[str | None, str | None]] = {}
+    last_trade: dict[str, dt.date] = {}
+    for r in fetch(conn, window_rows_query(day)):
+        issuer = r["ISSUERCIK"]
+        if r["name_rank"] == 1:
+            names[issuer] = (r["ISSUERNAME"], r["ISSUERTRADINGSYMBOL"])
+        if not (r["BUY_ROWS"] or r["SELL_ROWS"]):
+            continue
+        last_trade[issuer] = max(r["TRANS_DATE"], last_trade.get(issuer, dt.date.min))
+        for w, start in starts.items():
+            if r["TRANS_DATE"] >= start:
+                for columns in MEASURES.values():
+                    for column in columns:
+                        sums[issuer][f"{column}_{w}D"] += r[column] or ZERO
     out: list[dict[str, Any]] = []
-    for r in fetch(conn, window_query(day)):
-        row: dict[str, Any] = {
-            "FILING_DATE": day,
-            "ISSUERCIK": r["ISSUERCIK"],
-            "ISSUERNAME": r["ISSUERNAME"],
-            "ISSUERTRADINGSYMBOL": r["ISSUERTRADINGSYMBOL"],
-            "LAST_TRANS_DATE": _as_date(r["LAST_TRANS_DATE"]),
-        }
+    for issuer in sorted(last_trade):
+        s = sums[issuer]
+        name, ticker = names.get(issuer, (None, None))
+        row: dict[str, Any] = {"FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": name,
+                               "ISSUERTRADINGSYMBOL": ticker, "LAST_TRANS_DATE": last_trade[issuer]}
         for w in WINDOWS:
-            s = {stem: _number(r[f"{stem}_{w}D"]) for stem, _ in _SUMMED}
-            shares = {k: v.quantize(_SHARE_PLACES) for k, v in s.items() if "SHARES" in k}
-            cash = {k: money(v) for k, v in s.items() if "DOLLARS" in k}
-            row.update(
-                {
-                    f"SELL_SHARES_{w}D": shares["SELL_SHARES"],
-                    f"BUY_SHARES_{w}D": shares["BUY_SHARES"],
-                    f"NET_SELL_SHARES_{w}D": shares["SELL_SHARES"] - shares["BUY_SHARES"],
-                    f"SELL_DOLLARS_{w}D": cash["SELL_DOLLARS"],
-                    f"BUY_DOLLARS_{w}D": cash["BUY_DOLLARS"],
-                    f"NET_SELL_DOLLARS_{w}D": cash["SELL_DOLLARS"] - cash["BUY_DOLLARS"],
-                    f"NET_SELL_SHARES_DISCRETIONARY_{w}D": shares["SELL_SHARES_DISC"] - shares["BUY_SHARES_DISC"],
-                    f"NET_SELL_DOLLARS_DISCRETIONARY_{w}D": cash["SELL_DOLLARS_DISC"] - cash["BUY_DOLLARS_DISC"],
-                }
-            )
+            for measure, (sell, buy) in MEASURES.items():
+                net = s[f"{sell}_{w}D"] - s[f"{buy}_{w}D"]
+                row[f"NET_SELL_{measure}_{w}D"] = money(net) if "DOLLARS" in measure else net
+            row[f"SELL_SHARES_{w}D"], row[f"BUY_SHARES_{w}D"] = s[f"SELL_SHARES_{w}D"], s[f"BUY_SHARES_{w}D"]
+            row[f"SELL_DOLLARS_{w}D"], row[f"BUY_DOLLARS_{w}D"] = money(s[f"SELL_DOLLARS_{w}D"]), money(s[f"BUY_DOLLARS_{w}D"])
         out.append(row)
     return out
-
-
-def _as_date(value: Any) -> dt.date | None:
-    """MAX() over a CASE loses the DATE type on SQLite (a string comes back)."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 TOP_COLUMNS = ("ISSUERTRADINGSYMBOL", "ISSUERNAME", "ISSUERCIK", "NET_SELL_DOLLARS_30D", "NET_SELL_SHARES_30D",
