@@ -22,6 +22,7 @@ Container = Literal["txt", "nc", "xml"]
 _OPEN_DOC = b"<ownershipDocument"
 _CLOSE_DOC = b"</ownershipDocument>"
 _DOC_META = re.compile(rb"<(TYPE|SEQUENCE|FILENAME|DESCRIPTION)>([^<\r\n]*)")
+_PREAMBLE_MAX = 2048
 _LEADING_SPACE = re.compile(rb"\s*")
 _XML_DECL_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
 
@@ -99,16 +100,16 @@ def header_text(data: bytes, container: Container) -> str:
     return raw.decode("latin-1")
 
 
-def document_list(data: bytes) -> tuple[list[dict[str, object]], int]:
+def document_list(data: bytes) -> list[dict[str, object]]:
     """The submission's documents (type, sequence, filename, description) as listed by
-    their <DOCUMENT> preambles, and how many <DOCUMENT> blocks were opened."""
+    their <DOCUMENT> preambles."""
     documents: list[dict[str, object]] = []
     pos = data.find(b"<DOCUMENT>")
     while pos >= 0:
-        text_at = data.find(b"<TEXT>", pos)
-        next_doc = data.find(b"<DOCUMENT>", pos + 10)
-        stop = text_at if text_at >= 0 and (next_doc < 0 or text_at < next_doc) else next_doc
-        preamble = data[pos + 10 : stop if stop >= 0 else len(data)]
+        # the preamble is a few short tag lines; bounding the search keeps a document
+        # without <TEXT> from making this scan the rest of the submission
+        text_at = data.find(b"<TEXT>", pos, pos + _PREAMBLE_MAX)
+        preamble = data[pos + 10 : text_at if text_at >= 0 else pos + _PREAMBLE_MAX]
         meta = {m.group(1).decode().lower(): m.group(2).decode("latin-1").strip() for m in _DOC_META.finditer(preamble)}
         sequence = meta.get("sequence")
         documents.append(
@@ -125,7 +126,7 @@ def document_list(data: bytes) -> tuple[list[dict[str, object]], int]:
         if end < 0:
             break
         pos = data.find(b"<DOCUMENT>", end)
-    return documents, len(documents)
+    return documents
 
 
 def documents_json(documents: list[dict[str, object]]) -> str:

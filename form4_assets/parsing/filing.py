@@ -53,7 +53,7 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
         if container != "xml":
             text = header_text(data, container)
             header, parties = parse_txt_header(text) if container == "txt" else parse_nc_header(text)
-            documents, opened = document_list(data)
+            documents = document_list(data)
             header["DOCUMENTS"] = documents_json(documents)
             header_accession = header["ACCESSION_NUMBER"]
             if accession and header_accession and not _same_accession(accession, header_accession):
@@ -69,10 +69,10 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
                 for party in parties:
                     party["ACCESSION_NUMBER"] = accession
             promised = header["PUBLIC_DOCUMENT_COUNT"] or 0
-            if opened < promised and data.find(b"<ownershipDocument") < 0:
+            if len(documents) < promised and data.find(b"<ownershipDocument") < 0:
                 raise FilingError(
                     errors.TRUNCATED,
-                    f"the header announces {promised} document(s) but the submission holds {opened}",
+                    f"the header announces {promised} document(s) but the submission holds {len(documents)}",
                     field="DOCUMENT",
                     offset=len(data),
                 )

@@ -116,14 +116,14 @@ _ACTIONS: dict[str, tuple[int, Any]] = {
 _SIC_CODE = re.compile(r"\[(\d{3,4})\]")
 
 # `.txt`: `KEY: value` lines and `<TAG>value` lines (closing tags keep their slash).
-_TXT_PAIR = re.compile(r"^[ \t]*(?:<(/?[A-Z][A-Z0-9-]*)>|([A-Z][^:<\n]*):)([^\n]*)", re.M)
+_TXT_PAIR = re.compile(r"^[ \t]*<?(/?[A-Z][^:<>\n]*)[:>]([^\n]*)", re.M)
 # `.nc`: `<TAG>value` anywhere, values running to the next tag.
 _NC_PAIR = re.compile(r"<(/?[A-Z][A-Z0-9-]*)>([^<]*)")
 
 
 def parse_txt_header(text: str) -> tuple[Row, list[Row]]:
     """Header of a public complete-submission `.txt` (text between <SEC-HEADER> tags)."""
-    return _build(((tag or key, value) for tag, key, value in _TXT_PAIR.findall(text)), "txt")
+    return _build(_TXT_PAIR.findall(text), "txt")
 
 
 def parse_nc_header(text: str) -> tuple[Row, list[Row]]:
@@ -131,7 +131,7 @@ def parse_nc_header(text: str) -> tuple[Row, list[Row]]:
     return _build(_NC_PAIR.findall(text), "nc")
 
 
-def _build(pairs, container: str) -> tuple[Row, list[Row]]:
+def _build(pairs: list[tuple[str, str]], container: str) -> tuple[Row, list[Row]]:
     """FILING_HEADERS row and HEADER_PARTIES rows from (name, raw value) pairs."""
     header = _HEADER_TEMPLATE.copy()
     header["CONTAINER"] = container
