@@ -115,3 +115,13 @@ def test_net_selling_reconciliation_passes_and_catches_a_wrong_window(engine: sa
         conn.execute(nis.update().where(nis.c.FILING_DATE == TUE).values(NET_SELL_SHARES_90D=nis.c.NET_SELL_SHARES_90D + 1))
         finding = reconcile_net_selling(conn, TUE)
     assert [p["column"] for p in finding.problems] == ["NET_SELL_SHARES_90D"]
+
+
+def test_money_rounds_a_half_cent_the_same_way_through_float_noise() -> None:
+    from decimal import Decimal
+
+    from form4_assets.aggregates.sql import money
+
+    noisy = [Decimal("1234.38499999999"), Decimal("1234.385"), Decimal("1234.38500000001")]
+    assert {money(v) for v in noisy} == {Decimal("1234.38")}  # half-even
+    assert money(Decimal("1234.395")) == Decimal("1234.40") and money(None) == Decimal("0.00")
