@@ -293,6 +293,7 @@ def test_files_say_what_the_manifest_records(mirror, manifest):
         flag = doc.findtext("aff10b5One")
         assert (None if flag is None else flag in ("1", "true")) == rec["aff10b5one"]
         assert {f.get("id"): f.text for f in doc.findall("footnotes/footnote")} == rec["footnotes"]
+        assert (doc.findtext("remarks") or "") == rec["remarks"]
         for table, (outer, tag) in _TAGS.items():
             rows = [r for r in rec["rows"] if r["table"] == table]
             elements = doc.findall(f"{outer}/{tag}")

@@ -33,6 +33,12 @@ def test_everything_parses_except_the_deliberately_broken(parsed):
         assert reason in BROKEN_REASONS[kind], (accession, kind, reason, message)
 
 
+#: Manifest footnote fields and the warehouse columns holding the ids bound to them.
+FOOTNOTE_COLUMNS = {"title": "SECURITY_TITLE_FN", "code": "EQUITY_SWAP_TRANS_CD_FN", "shares": "TRANS_SHARES_FN",
+                    "price": "TRANS_PRICEPERSHARE_FN", "nature": "NATURE_OF_OWNERSHIP_FN",
+                    "conv": "CONV_EXERCISE_PRICE_FN", "expiration": "EXPIRATION_DATE_FN"}
+
+
 def _dec(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -68,7 +74,33 @@ def test_parsed_values_match_the_manifest(parsed):
                 assert _dec(g["SHRS_OWND_FOLWNG_TRANS"]) == _dec(w["shares_following"])
                 assert g["DIRECT_INDIRECT_OWNERSHIP"] == w["direct_indirect"]
                 assert g["NATURE_OF_OWNERSHIP"] == w["nature"]
-                assert g.get("TRANS_PRICEPERSHARE_FN") == (w["footnotes"].get("price") or None)
-                assert g["NATURE_OF_OWNERSHIP_FN"] == (w["footnotes"].get("nature") or None)
+                # The SEC data sets spell it EXCERCISE_DATE in DERIV_TRANS, EXERCISE_DATE in DERIV_HOLDING.
+                exercise = "EXCERCISE_DATE" if table == "deriv_trans" else "EXERCISE_DATE"
+                columns = dict(FOOTNOTE_COLUMNS, exercise=f"{exercise}_FN")
+                for field, column in columns.items():
+                    if column in g:
+                        assert g[column] == (w["footnotes"].get(field) or None), (rec["accession"], column)
+                assert _dec(g.get("CONV_EXERCISE_PRICE")) == _dec(w["conv_price"])
+                assert (str(g[exercise]) if g.get(exercise) else None) == w["exercise_date"]
                 checked += 1
     assert checked > 100
+
+
+def test_the_seed_record_describes_the_seed_filing(seed_bytes):
+    """The manifest's record of the real seed filing is what the parser reads from its bytes."""
+    from form4_assets.edgar.synthetic import SEED_ACCESSION, SEED_RECORD
+
+    res = parse_filing(seed_bytes, source="seed", accession=SEED_ACCESSION)
+    assert isinstance(res, ParsedFiling)
+    assert res.submission["ISSUERCIK"] == SEED_RECORD["issuer"]["cik"]
+    assert res.submission["AFF10B5ONE"] is SEED_RECORD["aff10b5one"]
+    assert [o["RPTOWNERCIK"] for o in res.reporting_owners] == [o["cik"] for o in SEED_RECORD["owners"]]
+    assert {f["FOOTNOTE_ID"]: f["FOOTNOTE_TXT"] for f in res.footnotes} == SEED_RECORD["footnotes"]
+    (got,) = res.nonderiv_trans
+    (want,) = SEED_RECORD["rows"]
+    assert (got["TRANS_CODE"], got["TRANS_ACQUIRED_DISP_CD"], str(got["TRANS_DATE"])) == \
+        (want["code"], want["acquired_disposed"], want["trans_date"])
+    assert (_dec(got["TRANS_SHARES"]), _dec(got["TRANS_PRICEPERSHARE"]), _dec(got["SHRS_OWND_FOLWNG_TRANS"])) == \
+        (_dec(want["shares"]), _dec(want["price"]), _dec(want["shares_following"]))
+    assert (got["EQUITY_SWAP_TRANS_CD_FN"], got["TRANS_PRICEPERSHARE_FN"]) == \
+        (want["footnotes"]["code"], want["footnotes"]["price"])

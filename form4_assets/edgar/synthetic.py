@@ -49,7 +49,6 @@ from form4_assets.edgar.synthetic_xml import (
 
 MANIFEST_NAME = "synthetic-manifest.jsonl"
 SUMMARY_NAME = "synthetic-summary.json"
-OWNERSHIP_FORMS = ("3", "3/A", "4", "4/A", "5", "5/A")
 
 SEED_ACCESSION = "0001628280-23-037880"
 SEED_DATE = dt.date(2023, 11, 8)
@@ -335,6 +334,9 @@ class _Generator:
             period = dt.date(day.year - 1, 12, 31)
         else:
             period = min(x.trans_date for x in rows if x.trans_date)
+        if any(rel.title == "See Remarks" for _, rel in unit.members):
+            d.remarks = f"Title: {r.choice(('Senior Vice President', 'Executive Vice President'))}, " \
+                        f"{r.choice(('Quality', 'Global Operations', 'Strategy and Corporate Development'))}"
         doc = Document(schema=schema, doc_type=job.form, period=period, issuer=unit.issuer, members=unit.members,
                        rows=rows, footnotes=d.fn, signature_date=day, no_securities=d.no_securities,
                        aff10b5one=d.plan if plan_flag else None, remarks=d.remarks)
@@ -432,7 +434,7 @@ class _Generator:
             "amends": amends, "amended_by": None,
             "issuer": {"cik": f"{unit.issuer.cik:010d}", "name": unit.issuer.name, "ticker": unit.issuer.ticker},
             "owners": [_owner_record(o, rel) for o, rel in unit.members],
-            "joint": len(unit.members) > 1, "aff10b5one": doc.aff10b5one, "no_securities_owned": doc.no_securities,
+            "joint": len(unit.members) > 1, "aff10b5one": doc.aff10b5one, "remarks": doc.remarks, "no_securities_owned": doc.no_securities,
             "broken": broken, "inconsistent": inconsistent, "seed": False,
             "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
             "footnotes": {} if broken else dict(doc.footnotes.items),
@@ -544,7 +546,7 @@ SEED_RECORD: dict = {
     "issuer": {"cik": "0001043219", "name": SEED_COMPANY, "ticker": "NLY"},
     "owners": [{"cik": "0001688537", "name": "Finkelstein David L", "is_director": True, "is_officer": True,
                 "is_ten_pct": False, "is_other": False, "title": "CEO and CIO", "other_text": None}],
-    "joint": False, "aff10b5one": True, "no_securities_owned": False, "broken": None, "inconsistent": [],
+    "joint": False, "aff10b5one": True, "remarks": "", "no_securities_owned": False, "broken": None, "inconsistent": [],
     "seed": True,
     "footnotes": {
         "F1": "The sale of shares of common stock reported in this Form 4 was effected pursuant to a Rule 10b5-1 "

@@ -215,9 +215,8 @@ def _sell_rows(d: Draft, schema: str, available: Decimal, di: str = "D", nature:
     return rows
 
 
-def _nature(d: Draft, row: Row | None = None) -> tuple[str, str | None]:
-    name, text = d.rng.choice(_NATURES)
-    return name, text
+def _nature(d: Draft) -> tuple[str, str | None]:
+    return d.rng.choice(_NATURES)
 
 
 def sale(d: Draft, schema: str) -> bool:
@@ -497,7 +496,10 @@ def form3_holdings(d: Draft) -> None:
         d.note(g, "exercise", "The restricted stock units vest in three equal annual installments.")
         d.note(g, "expiration", "Restricted stock units do not expire.")
     if d.unit.kind == "fund":
-        d.note(row, "nature", "Held directly by the fund; see remarks for the joint filers.")
+        fund = d.unit.members[0][0].name.rstrip(".")
+        d.note(row, "nature", f"The securities are held directly by {fund}. The other reporting persons may be "
+                              f"deemed to share beneficial ownership of them and disclaim it except to the "
+                              f"extent of their pecuniary interest.")
 
 
 def form5_gifts(d: Draft) -> None:

@@ -77,10 +77,6 @@ class Footnotes:
             self.items.append((self._ids[text], text))
         return self._ids[text]
 
-    def texts(self, ids: list[str]) -> list[str]:
-        by_id = dict(self.items)
-        return [by_id[i] for i in ids]
-
 
 @dataclass
 class Document:
@@ -413,7 +409,7 @@ def render_nc(env: Envelope, xml: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class IndexLine:
     cik: int
     company: str
