@@ -17,7 +17,7 @@ from form4_assets.aggregates.reconcile import (
 )
 from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets.warehouse.schema import TABLES
-from form4_assets_tests.aggregates_support import Filing, Owner, Trade, insert
+from form4_assets_tests.aggregates_support import Filing, Owner, Trade, insert, select_all
 
 MON, TUE, WED = dt.date(2024, 6, 3), dt.date(2024, 6, 4), dt.date(2024, 6, 5)
 
@@ -125,3 +125,22 @@ def test_money_rounds_a_half_cent_the_same_way_through_float_noise() -> None:
     noisy = [Decimal("1234.38499999999"), Decimal("1234.385"), Decimal("1234.38500000001")]
     assert {money(v) for v in noisy} == {Decimal("1234.38")}  # half-even
     assert money(Decimal("1234.395")) == Decimal("1234.40") and money(None) == Decimal("0.00")
+
+
+def test_out_of_order_load_is_reported_and_fixed_by_rematerializing_the_amendment(warehouse_url: str) -> None:
+    engine = make_engine(warehouse_url)
+    create_schema(engine)
+    original = Filing("0000000001-24-000201", MON, trades=[Trade("S", "10", "2", MON)])
+    amendment = Filing("0000000001-24-000202", WED, document_type="4/A", period=MON, orig_sub=MON,
+                       trades=[Trade("S", "12", "2", MON)])
+    insert(engine, amendment)
+    build_all(engine, [WED])  # the amendment's date first: its original is not loaded yet
+    insert(engine, original)
+    build_all(engine, [MON])
+    [problem] = run(engine, unmatched_amendments, [MON]).problems
+    assert problem["AMENDMENT_ACCESSION"] == amendment.accession and problem["action"].startswith(f"re-materialize {WED}")
+    build_all(engine, [WED])
+    assert run(engine, unmatched_amendments, [MON, WED]).passed
+    [latest] = [r for r in select_all(engine, "issuer_daily_activity", FILING_DATE=WED)]
+    assert latest["SELL_SHARES"] == 12
+    engine.dispose()

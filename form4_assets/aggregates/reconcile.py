@@ -142,19 +142,32 @@ def superseded_in_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Fin
 
 
 def unmatched_amendments(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
-    """Amendments of `dates` whose original is not in the warehouse (not loaded, or mis-dated)."""
-    sup = table("supersessions")
+    """Amendments whose original is not in the warehouse, and later ones these dates may complete.
+
+    An amendment of `dates` without its original was mis-dated or amends a filing not
+    loaded. An unmatched amendment filed *after* `dates` whose issuer and period match a
+    filing of `dates` was linked before that filing was loaded (partitions materialized
+    out of order): its own date must be re-materialized, which the finding says.
+    """
+    sup, sub = table("supersessions"), table("submission")
     wanted = sorted(set(dates))
     finding = Finding()
     finding.checked = int(
         conn.execute(sa.select(sa.func.count()).where(sup.c.FILING_DATE.in_(wanted), sup.c.LINK_SK == 1)).scalar_one()
     )
-    query = sa.select(sup.c.FILING_DATE, sup.c.AMENDMENT_ACCESSION, sup.c.ISSUERCIK, sup.c.RPTOWNERCIK,
-                      sup.c.PERIOD_OF_REPORT, sup.c.DATE_OF_ORIG_SUB).where(
-        sup.c.FILING_DATE.in_(wanted), sup.c.MATCH_RULE == "unmatched"
-    ).order_by(sup.c.FILING_DATE, sup.c.AMENDMENT_ACCESSION)
-    for r in fetch(conn, query):
-        finding.add(r)
+    cols = (sup.c.FILING_DATE, sup.c.AMENDMENT_ACCESSION, sup.c.ISSUERCIK, sup.c.RPTOWNERCIK,
+            sup.c.PERIOD_OF_REPORT, sup.c.DATE_OF_ORIG_SUB)
+    own = sa.select(*cols).where(sup.c.FILING_DATE.in_(wanted), sup.c.MATCH_RULE == "unmatched")
+    for r in fetch(conn, own.order_by(sup.c.FILING_DATE, sup.c.AMENDMENT_ACCESSION)):
+        finding.add({**r, "action": "original not in the warehouse"})
+    if wanted:
+        now_loaded = sa.exists().where(
+            sub.c.FILING_DATE.in_(wanted), sub.c.ISSUERCIK == sup.c.ISSUERCIK,
+            sub.c.PERIOD_OF_REPORT == sup.c.PERIOD_OF_REPORT, sub.c.ACCESSION_NUMBER != sup.c.AMENDMENT_ACCESSION,
+        )
+        later = sa.select(*cols).where(sup.c.FILING_DATE > wanted[-1], sup.c.MATCH_RULE == "unmatched", now_loaded)
+        for r in fetch(conn, later.order_by(sup.c.FILING_DATE, sup.c.AMENDMENT_ACCESSION)):
+            finding.add({**r, "action": f"re-materialize {r['FILING_DATE']}: its original may be in these dates"})
     return finding
 
 

@@ -205,7 +205,9 @@ ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
               "Each filing contributes one row per transaction row, attributed to its first reporting owner "
               "(a joint filing is not multiplied by its owners)."),
         _spec("amendments_matched", "effective_transactions",
-              "Every amendment found the filing it amends (WARN: the original may not be loaded yet).", blocking=False),
+              "Every amendment found the filing it amends, and no later amendment is waiting for a filing of these "
+              "dates (WARN: an original not loaded yet, or partitions materialized out of order; the finding names "
+              "the date to re-materialize).", blocking=False),
     ],
     **_COMMON,
 )
