@@ -149,21 +149,24 @@ def _filings(conn: sa.Connection, where: sa.ColumnElement[bool]) -> dict[str, _F
     return found
 
 
+def _latest(filings: list[_Filing]) -> _Filing:
+    return max(filings, key=lambda f: f.order)
+
+
 def _match(amendment: _Filing, candidates: list[_Filing]) -> tuple[_Filing | None, str]:
     """The original an amendment replaces, and the rule that chose it."""
     originals = [c for c in candidates if not is_amendment(c.document_type)]
-    latest = lambda fs: max(fs, key=lambda f: f.order)  # noqa: E731 - a one-line key helper
     same_period = [c for c in originals if c.period == amendment.period]
     on_date = [c for c in same_period if amendment.orig_sub and c.filing_date == amendment.orig_sub]
     if len(on_date) == 1:
         return on_date[0], "period_and_orig_date"
     if on_date:
-        return latest(on_date), "latest_on_orig_date"
+        return _latest(on_date), "latest_on_orig_date"
     if same_period:
-        return latest(same_period), "latest_same_period"
+        return _latest(same_period), "latest_same_period"
     other_period = [c for c in originals if amendment.orig_sub and c.filing_date == amendment.orig_sub]
     if other_period:
-        return latest(other_period), "orig_date_other_period"
+        return _latest(other_period), "orig_date_other_period"
     return None, "unmatched"
 
 
