@@ -248,8 +248,8 @@ class _Generator:
             n_broken, n_chain, n_ad = max(n_broken, 3), max(n_chain, 1), max(n_ad, 1)
         specials = r.sample(form4, min(len(form4), n_broken + n_chain + n_ad + (1 if first else 0)))
         for k, job in enumerate(specials):
-            if k < n_broken:
-                job.broken = BROKEN_KINDS[k % len(BROKEN_KINDS)]
+            if k < n_broken:  # the first day has one of each kind, later days a random mix
+                job.broken = BROKEN_KINDS[k % len(BROKEN_KINDS)] if first else r.choice(BROKEN_KINDS)
             elif k < n_broken + n_chain:
                 job.chain_error = True
             elif k < n_broken + n_chain + n_ad:
@@ -399,7 +399,7 @@ class _Generator:
         company = unit.issuer.name if on_issuer else owners[0].name
         name = r.choice(_XML_NAMES).format(f=doc.base_form, n=r.randint(10**14, 10**15 - 1))
         exhibit = None
-        if container == "txt" and r.random() < 0.1:
+        if container == "txt" and broken != "no_xml" and r.random() < 0.1:
             exhibit = (f"POWER OF ATTORNEY\n\nKnow all by these presents, that the undersigned hereby constitutes "
                        f"and appoints each of the Secretary and the General Counsel of {unit.issuer.name} the "
                        f"undersigned's true and lawful attorney-in-fact to execute Forms 3, 4 and 5.\n\n"
