@@ -271,6 +271,9 @@ def test_files_say_what_the_manifest_records(mirror, manifest):
         assert len(data) == rec["size"]
         text = data.decode("utf-8")
         xml = _xml_of(text)
+        if rec["container"] == "txt" and rec["broken"] != "truncated":
+            announced = int(re.search(r"PUBLIC DOCUMENT COUNT:\t+(\d+)", text).group(1))
+            assert announced == text.count("<DOCUMENT>\n") == text.count("</DOCUMENT>\n"), rec["accession"]
         if rec["broken"]:
             if xml is not None:
                 with pytest.raises(etree.XMLSyntaxError):

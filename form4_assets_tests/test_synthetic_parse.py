@@ -104,3 +104,27 @@ def test_the_seed_record_describes_the_seed_filing(seed_bytes):
         (_dec(want["shares"]), _dec(want["price"]), _dec(want["shares_following"]))
     assert (got["EQUITY_SWAP_TRANS_CD_FN"], got["TRANS_PRICEPERSHARE_FN"]) == \
         (want["footnotes"]["code"], want["footnotes"]["price"])
+
+
+def test_a_larger_mirror_parses_except_the_broken(tmp_path):
+    """~1,500 filings of another seed: rare paths (exhibits, Form 5 in January, many broken kinds)."""
+    import datetime as dt
+
+    from form4_assets.edgar.synthetic import make_mirror
+    from form4_assets_tests.synthetic_helpers import arithmetic_findings
+
+    make_mirror(tmp_path, dt.date(2024, 1, 2), dt.date(2024, 1, 8), per_day=300, seed=11)
+    records = load_manifest(tmp_path)
+    assert len(records) > 1000
+    wrong = []
+    for rec in records:
+        res = parse_filing(filing_path(tmp_path, rec).read_bytes(), source=rec["path"], accession=rec["accession"])
+        if isinstance(res, Quarantined) != bool(rec["broken"]):
+            wrong.append((rec["accession"], rec["broken"], getattr(res, "message", "parsed")))
+        elif rec["broken"]:
+            assert res.reason in BROKEN_REASONS[rec["broken"]], (rec["accession"], res.reason)
+        else:
+            assert arithmetic_findings(rec) == {(x["table"], x["sk"], x["check"]) for x in rec["inconsistent"]}
+    assert not wrong
+    assert {r["broken"] for r in records} == {None, *BROKEN_REASONS}
+    assert {r["form_type"] for r in records} >= {"3", "4", "5", "4/A"}
