@@ -132,3 +132,30 @@ def load_filing(engine: sa.Engine, data: bytes, filing_date: dt.date, source: st
     replace_partitions(engine, [filing_date], tables)
     assert parsed.accession is not None
     return parsed.accession
+
+
+def load_bulk_corpus(engine: sa.Engine, bulk_dir: Any) -> list[dt.date]:
+    """The corpus's bare ownership XML documents, each filed on its first signature date.
+
+    Bare XML has no SEC header, so the accession comes from the file name and the filing
+    date from the signature (the date the filer signed and submitted); returns the dates.
+    """
+    from collections import defaultdict
+
+    from form4_assets.parsing import ParsedFiling, parse_filing
+    from form4_assets.warehouse.store import replace_partitions
+
+    by_day: dict[dt.date, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted(bulk_dir.glob("*.xml")):
+        accession = path.name.removesuffix(".xml")
+        parsed = parse_filing(path.read_bytes(), source=str(path), accession=accession)
+        assert isinstance(parsed, ParsedFiling), f"{path.name}: {parsed}"
+        rows = parsed.rows()
+        signed = [s["OWNERSIGNATUREDATE"] for s in rows["owner_signature"] if s["OWNERSIGNATUREDATE"]]
+        day = rows["submission"][0]["FILING_DATE"] or (signed[0] if signed else rows["submission"][0]["PERIOD_OF_REPORT"])
+        for name, batch in rows.items():
+            for row in batch:
+                by_day[day][name].append({**row, "ACCESSION_NUMBER": row.get("ACCESSION_NUMBER") or accession, "FILING_DATE": day})
+    for day, tables in sorted(by_day.items()):
+        replace_partitions(engine, [day], tables)
+    return sorted(by_day)
