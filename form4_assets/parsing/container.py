@@ -69,10 +69,10 @@ def detect_container(data: bytes) -> Container:
     return "xml"
 
 
-def header_text(data: bytes, container: Container) -> str:
-    """The header region, decoded. Headers are ASCII in practice; UTF-8 is tried first
-    and windows-1252/Latin-1 catch the rest, since a name with an odd byte must not
-    cost the whole filing."""
+def header_text(data: bytes, container: Container) -> tuple[str, int]:
+    """The header region, decoded, and the offset where the documents begin. Headers
+    are ASCII in practice; UTF-8 is tried first and windows-1252/Latin-1 catch the
+    rest, since a name with an odd byte must not cost the whole filing."""
     if container == "txt":
         start = data.find(b"<SEC-HEADER>")
         if start < 0:
@@ -91,20 +91,23 @@ def header_text(data: bytes, container: Container) -> str:
     else:
         start = data.find(b"<SUBMISSION>")
         end = data.find(b"<DOCUMENT>", start)
-        raw = data[start + len(b"<SUBMISSION>") : end if end >= 0 else len(data)]
+        if end < 0:
+            end = len(data)
+        raw = data[start + len(b"<SUBMISSION>") : end]
     for encoding in ("utf-8", "cp1252"):
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding), end
         except UnicodeDecodeError:
             continue
-    return raw.decode("latin-1")
+    return raw.decode("latin-1"), end
 
 
-def document_list(data: bytes) -> list[dict[str, object]]:
+def document_list(data: bytes, start: int = 0, known: XmlPart | None = None) -> list[dict[str, object]]:
     """The submission's documents (type, sequence, filename, description) as listed by
-    their <DOCUMENT> preambles."""
+    their <DOCUMENT> preambles, searching from `start` (the end of the header). The
+    ownership XML, once located (`known`), is jumped over rather than scanned again."""
     documents: list[dict[str, object]] = []
-    pos = data.find(b"<DOCUMENT>")
+    pos = data.find(b"<DOCUMENT>", start)
     while pos >= 0:
         # the preamble is a few short tag lines; bounding the search keeps a document
         # without <TEXT> from making this scan the rest of the submission
@@ -122,7 +125,8 @@ def document_list(data: bytes) -> list[dict[str, object]]:
         )
         if text_at < 0:
             break
-        end = data.find(b"</DOCUMENT>", text_at)
+        skip_to = known.offset + len(known.data) if known is not None and text_at < known.offset else text_at
+        end = data.find(b"</DOCUMENT>", skip_to)
         if end < 0:
             break
         pos = data.find(b"<DOCUMENT>", end)
@@ -133,10 +137,11 @@ def documents_json(documents: list[dict[str, object]]) -> str:
     return json.dumps(documents)
 
 
-def locate_xml(data: bytes, container: Container) -> XmlPart:
+def locate_xml(data: bytes, container: Container, body: int = 0) -> XmlPart:
     """The ownershipDocument's bytes, from its XML declaration (when it has one) to the
-    end of `</ownershipDocument>`. Raises `no_ownership_document` or `truncated`."""
-    start = data.find(_OPEN_DOC)
+    end of `</ownershipDocument>`, searching from `body` (the end of the header).
+    Raises `no_ownership_document` or `truncated`."""
+    start = data.find(_OPEN_DOC, body)
     if start < 0:
         raise FilingError(errors.NO_OWNERSHIP_DOCUMENT, "the submission has no <ownershipDocument> XML")
     # A bare document ends with its close tag, so search from the end; in a submission

@@ -33,6 +33,21 @@ def _same_accession(a: str, b: str) -> bool:
     return a.replace("-", "").strip() == b.replace("-", "").strip()
 
 
+def _check_documents(data: bytes, body: int, header: Row) -> None:
+    """For a submission without ownership XML: record its documents, and call it
+    truncated when the header announces documents that are not there."""
+    documents = document_list(data, body)
+    header["DOCUMENTS"] = documents_json(documents)
+    promised = header["PUBLIC_DOCUMENT_COUNT"] or 0
+    if len(documents) < promised:
+        raise FilingError(
+            errors.TRUNCATED,
+            f"the header announces {promised} document(s) but the submission holds {len(documents)}",
+            field="DOCUMENT",
+            offset=len(data),
+        )
+
+
 def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = None) -> ParsedFiling | Quarantined:
     """Parse one submission: a public `.txt`, a dissemination `.nc` or a bare
     ownershipDocument XML. `accession` (from the daily index) is checked against the
@@ -51,10 +66,8 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
         container = detect_container(data)
         parties: list[Row] = []
         if container != "xml":
-            text = header_text(data, container)
+            text, body = header_text(data, container)
             header, parties = parse_txt_header(text) if container == "txt" else parse_nc_header(text)
-            documents = document_list(data)
-            header["DOCUMENTS"] = documents_json(documents)
             header_accession = header["ACCESSION_NUMBER"]
             if accession and header_accession and not _same_accession(accession, header_accession):
                 raise FilingError(
@@ -68,15 +81,14 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
                 header["ACCESSION_NUMBER"] = accession
                 for party in parties:
                     party["ACCESSION_NUMBER"] = accession
-            promised = header["PUBLIC_DOCUMENT_COUNT"] or 0
-            if len(documents) < promised and data.find(b"<ownershipDocument") < 0:
-                raise FilingError(
-                    errors.TRUNCATED,
-                    f"the header announces {promised} document(s) but the submission holds {len(documents)}",
-                    field="DOCUMENT",
-                    offset=len(data),
-                )
-        part = locate_xml(data, container)
+            try:
+                part = locate_xml(data, container, body)
+            except FilingError:
+                _check_documents(data, body, header)
+                raise
+            header["DOCUMENTS"] = documents_json(document_list(data, body, part))
+        else:
+            part = locate_xml(data, container)
         root = parse_xml(part)
         tables = extract(root, part, accession)
     except FilingError as exc:
