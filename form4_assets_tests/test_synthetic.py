@@ -149,6 +149,7 @@ def test_volumes_and_mix_are_realistic(manifest):
     assert any(row["table"] == "nonderiv_holding" for r in manifest for row in r["rows"])
     assert any(row["table"] == "deriv_holding" for r in manifest for row in r["rows"])
     assert any(row["price"] is None and row["footnotes"].get("price") for r in manifest for row in r["rows"])
+    assert any(row["timeliness"] == "L" for r in manifest for row in r["rows"])
     assert {r["broken"] for r in manifest} == {None, "truncated", "no_xml", "malformed_xml"}
 
 
@@ -284,6 +285,9 @@ def test_files_say_what_the_manifest_records(mirror, manifest):
                                  text[: text.find("<DOCUMENT>")])
         assert header_ciks == [o["cik"] for o in rec["owners"]] + [rec["issuer"]["cik"]]
         assert rec["accession"] in text[:200]
+        if rec["container"] == "txt":
+            accepted = dt.datetime.strptime(re.search(r"<ACCEPTANCE-DATETIME>(\d{14})", text).group(1), "%Y%m%d%H%M%S")
+            assert accepted.isoformat() == rec["accepted"] and accepted.date().isoformat() == rec["filing_date"]
         doc = etree.fromstring(xml.encode(), strict)
         assert doc.findtext("schemaVersion") == rec["schema_version"]
         assert doc.findtext("documentType") == rec["form_type"]
@@ -308,6 +312,7 @@ def test_files_say_what_the_manifest_records(mirror, manifest):
                 assert _value(el, "transactionAmounts/transactionPricePerShare") == row["price"]
                 assert _value(el, "transactionAmounts/transactionAcquiredDisposedCode") == row["acquired_disposed"]
                 assert _value(el, "transactionDate") == row["trans_date"]
+                assert _value(el, "transactionTimeliness") == row["timeliness"]
                 assert _value(el, "postTransactionAmounts/sharesOwnedFollowingTransaction") == row["shares_following"]
                 assert _value(el, "ownershipNature/directOrIndirectOwnership") == row["direct_indirect"]
                 assert _value(el, "ownershipNature/natureOfOwnership") == row["nature"]
@@ -348,7 +353,9 @@ def test_the_mirror_source_lists_and_fetches_exactly_the_manifest(mirror, manife
         folder = _index_dir(mirror, day)
         from_form = parse_form_index((folder / f"form.{day:%Y%m%d}.idx").read_bytes())
         from_master = parse_master_index((folder / f"master.{day:%Y%m%d}.idx").read_bytes())
-        as_tuples = lambda xs: sorted((e.cik, e.company_name, e.form_type, e.date_filed, e.filename) for e in xs)  # noqa: E731
+        def as_tuples(xs):
+            return sorted((e.cik, e.company_name, e.form_type, e.date_filed, e.filename) for e in xs)
+
         assert as_tuples(from_form) == as_tuples(from_master) == as_tuples(entries)
         for got in source.fetch_all(entries):
             rec = by_acc[got.entry.accession]

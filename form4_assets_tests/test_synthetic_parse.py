@@ -74,6 +74,7 @@ def test_parsed_values_match_the_manifest(parsed):
                 assert _dec(g["SHRS_OWND_FOLWNG_TRANS"]) == _dec(w["shares_following"])
                 assert g["DIRECT_INDIRECT_OWNERSHIP"] == w["direct_indirect"]
                 assert g["NATURE_OF_OWNERSHIP"] == w["nature"]
+                assert g.get("TRANS_TIMELINESS") == w.get("timeliness")
                 # The SEC data sets spell it EXCERCISE_DATE in DERIV_TRANS, EXERCISE_DATE in DERIV_HOLDING.
                 exercise = "EXCERCISE_DATE" if table == "deriv_trans" else "EXERCISE_DATE"
                 columns = dict(FOOTNOTE_COLUMNS, exercise=f"{exercise}_FN")

@@ -93,6 +93,7 @@ def _row_record(row: Row, two: bool) -> dict:
         "acquired_disposed": row.ad, "shares": _record_decimal(row.shares, two),
         "price": _record_decimal(row.price, two), "trans_date": _iso(row.trans_date),
         "deemed_date": _iso(row.deemed_date), "trans_form_type": row.form_type if row.code else None,
+        "timeliness": row.timeliness,
         "shares_following": _record_decimal(row.post, two), "direct_indirect": row.di, "nature": row.nature,
         "is_10b5_1": row.is_10b5_1, "conv_price": _record_decimal(row.conv_price, two),
         "exercise_date": _iso(row.exercise_date), "expiration_date": _iso(row.expiration_date),
@@ -345,7 +346,8 @@ class _Generator:
         inconsistent: list[dict] = []
         written = doc
         amend_rate = _AMEND_RATE[job.form]
-        if job.broken is None and not (job.chain_error or job.ad_error) and (job.force_amend or r.random() < amend_rate):
+        clean = job.broken is None and not (job.chain_error or job.ad_error)
+        if clean and (job.force_amend or r.random() < amend_rate):
             wrong = _misreport(r, rows)
             if wrong is not None:
                 written = replace(doc, rows=wrong)
@@ -378,7 +380,7 @@ class _Generator:
                       remarks=f"This amendment is filed to correct the {what} and prices reported in the "
                               f"original Form {truth.base_form} filed on {original['filing_date']}.")
         record = self.emit(day, job.unit, doc, None, [], amends=original["accession"],
-                           not_before=original["_accepted"])
+                           not_before=original["accepted"])
         original["amended_by"] = record["accession"]
         return record
 
@@ -427,14 +429,15 @@ class _Generator:
         path = self.write_filing(folder, acc, data)
         two = doc.two_decimals
         record = {
-            "accession": acc, "filing_date": day.isoformat(), "_accepted": accepted.isoformat(),
+            "accession": acc, "filing_date": day.isoformat(), "accepted": accepted.isoformat(),
             "index_cik": str(folder), "index_company": company, "form_type": doc.doc_type,
             "path": path, "container": container, "schema_version": doc.schema,
             "period": doc.period.isoformat(), "date_of_orig_sub": _iso(doc.orig_sub),
             "amends": amends, "amended_by": None,
             "issuer": {"cik": f"{unit.issuer.cik:010d}", "name": unit.issuer.name, "ticker": unit.issuer.ticker},
             "owners": [_owner_record(o, rel) for o, rel in unit.members],
-            "joint": len(unit.members) > 1, "aff10b5one": doc.aff10b5one, "remarks": doc.remarks, "no_securities_owned": doc.no_securities,
+            "joint": len(unit.members) > 1, "aff10b5one": doc.aff10b5one, "remarks": doc.remarks,
+            "no_securities_owned": doc.no_securities,
             "broken": broken, "inconsistent": inconsistent, "seed": False,
             "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
             "footnotes": {} if broken else dict(doc.footnotes.items),
@@ -494,7 +497,6 @@ class _Generator:
         """Write the records of all but the last ``keep`` days (their ``amended_by`` is final)."""
         while len(self.unflushed) > keep:
             for rec in self.unflushed.pop(0):
-                rec.pop("_accepted", None)
                 out.write(json.dumps(rec, sort_keys=True) + "\n")
 
     def generate_days(self, out) -> None:
@@ -541,7 +543,8 @@ class _Generator:
 
 SEED_RECORD: dict = {
     "accession": SEED_ACCESSION, "filing_date": SEED_DATE.isoformat(), "index_cik": str(SEED_CIK),
-    "index_company": SEED_COMPANY, "form_type": "4", "container": "txt", "schema_version": "X0508",
+    "index_company": SEED_COMPANY, "accepted": "2023-11-08T16:28:09", "form_type": "4", "container": "txt",
+    "schema_version": "X0508",
     "period": "2023-11-06", "date_of_orig_sub": None, "amends": None, "amended_by": None,
     "issuer": {"cik": "0001043219", "name": SEED_COMPANY, "ticker": "NLY"},
     "owners": [{"cik": "0001688537", "name": "Finkelstein David L", "is_director": True, "is_officer": True,
@@ -560,7 +563,8 @@ SEED_RECORD: dict = {
     "rows": [{
         "table": "nonderiv_trans", "sk": 1, "security": "Common Stock", "code": "S", "acquired_disposed": "D",
         "shares": "50000", "price": "17.04", "trans_date": "2023-11-06", "deemed_date": None,
-        "trans_form_type": "4", "shares_following": "545259", "direct_indirect": "D", "nature": None,
+        "trans_form_type": "4", "timeliness": None, "shares_following": "545259", "direct_indirect": "D",
+        "nature": None,
         "is_10b5_1": True, "conv_price": None, "exercise_date": None, "expiration_date": None,
         "underlying_security": None, "underlying_shares": None, "footnotes": {"code": "F1", "price": "F2"},
     }],

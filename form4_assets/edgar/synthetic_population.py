@@ -51,7 +51,8 @@ _WORDS = ("Apex Blue Ridge Cascade Summit Harbor Granite Meridian Pioneer Sterli
 _INDUSTRY = (
     (2834, "PHARMACEUTICAL PREPARATIONS", "03 Life Sciences", ("Therapeutics", "Pharmaceuticals", "Biosciences")),
     (2836, "BIOLOGICAL PRODUCTS, (NO DIAGNOSTIC SUBSTANCES)", "03 Life Sciences", ("Bio", "Biologics", "Genomics")),
-    (3841, "SURGICAL & MEDICAL INSTRUMENTS & APPARATUS", "08 Industrial Applications and Services", ("Medical", "Surgical")),
+    (3841, "SURGICAL & MEDICAL INSTRUMENTS & APPARATUS", "08 Industrial Applications and Services",
+     ("Medical", "Surgical")),
     (7372, "SERVICES-PREPACKAGED SOFTWARE", "06 Technology", ("Software", "Systems", "Cloud")),
     (7370, "SERVICES-COMPUTER PROGRAMMING, DATA PROCESSING, ETC.", "06 Technology", ("Data", "Digital", "Networks")),
     (3674, "SEMICONDUCTORS & RELATED DEVICES", "04 Manufacturing", ("Semiconductor", "Microsystems")),
@@ -65,6 +66,7 @@ _INDUSTRY = (
     (4813, "TELEPHONE COMMUNICATIONS (NO RADIOTELEPHONE)", "06 Technology", ("Communications", "Telecom")),
     (3720, "AIRCRAFT & PARTS", "04 Manufacturing", ("Aerospace", "Aviation")),
 )
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CORP_SUFFIX = ("Inc.", "Inc", "Corp", "Corporation", "Holdings, Inc.", "Co", "Group, Inc.", "Ltd", "plc")
 _CITIES = (
     ("NEW YORK", "NY", "100"), ("SAN FRANCISCO", "CA", "941"), ("BOSTON", "MA", "021"),
@@ -199,7 +201,7 @@ def build_population(rng: random.Random, n_issuers: int) -> Population:
             return f"{base} {rng.choice(words)} {rng.choice(_CORP_SUFFIX)}"
 
         name = names.take(company)
-        ticker = tickers.take(lambda: "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(rng.randint(2, 4))))
+        ticker = tickers.take(lambda: "".join(rng.choice(_LETTERS) for _ in range(rng.randint(2, 4))))
         address = _address(rng)
         former = None
         if rng.random() < 0.2:
@@ -261,7 +263,8 @@ def build_population(rng: random.Random, n_issuers: int) -> Population:
                    f"{rng.choice(('Fund', 'Master Fund', 'Partners'))} {rng.choice(('I', 'II', 'III', 'IV'))}, L.P."
 
         fname = names.take(fund_name)
-        gp_name = names.take(lambda: f"{fname.split(',')[0].rsplit(' ', 1)[0]} GP {rng.choice(('LLC', 'L.L.C.', 'Ltd.'))}")
+        family = fname.split(",")[0].rsplit(" ", 1)[0]
+        gp_name = names.take(lambda: f"{family} GP {rng.choice(('LLC', 'L.L.C.', 'Ltd.'))}")
         addr = _address(rng)
         fund = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), fname, True, addr, "")
         gp = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), gp_name, True, addr, "")

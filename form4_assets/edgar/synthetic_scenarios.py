@@ -139,8 +139,11 @@ class Draft:
         if post < 0:
             raise ValueError(f"scenario would leave a negative holding: {title} {code} {shares} from {pre}")
         self.local[self._key(table, title, di, nature)] = post
+        form = self.form.split("/")[0]
+        # A Form 4 is due within two business days: a later one is marked late (L).
+        late = form == "4" and date < business_days_before(self.filed, 2)
         row = Row(table=table, title=title, di=di, nature=nature, code=code, ad=ad, shares=shares, price=price,
-                  trans_date=date, pre=pre, post=post, form_type=self.form.split("/")[0], **extra)
+                  trans_date=date, pre=pre, post=post, form_type=form, timeliness="L" if late else None, **extra)
         self.rows.append(row)
         return row
 

@@ -150,7 +150,8 @@ def _row_xml(row: Row, doc: Document) -> str:
             f"{_fn(row, 'code', p + '    ')}{p}</transactionCoding>\n"
         )
         if row.timeliness:
-            out.append(f"{p}<transactionTimeliness>\n{p}    <value>{row.timeliness}</value>\n{p}</transactionTimeliness>\n")
+            out.append(f"{p}<transactionTimeliness>\n{p}    <value>{row.timeliness}</value>\n"
+                       f"{p}</transactionTimeliness>\n")
         q = p + "    "
         out.append(
             f"{p}<transactionAmounts>\n"
