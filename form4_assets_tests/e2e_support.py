@@ -212,13 +212,24 @@ def _location_loaded(servers: DagsterServers) -> bool:
     servers.check_alive()
     data = servers.graphql(_LOCATION_STATUS, timeout=10)["workspaceOrError"]
     entries = data.get("locationEntries") or []
-    if not entries or any(e["loadStatus"] != "LOADED" for e in entries):
-        return False
     for entry in entries:
         loaded = entry["locationOrLoadError"]
         if loaded and loaded["__typename"] == "PythonError":
             raise RuntimeError(f"code location {entry['name']} failed to load: {loaded['message']}\n{''.join(loaded['stack'])}")
-    return True
+    return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+
+
+def _create_instance_storage(dagster_home: Path) -> None:
+    """Create (and migrate) the instance's storage once, before any server process starts.
+
+    On a fresh SQLite instance the webserver's and the daemon's code servers would
+    otherwise both create the schedule database at the same moment and can leave two
+    alembic heads behind ("Version table 'alembic_version' has more than one head").
+    """
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.run_storage, instance.event_log_storage, instance.schedule_storage  # noqa: B018
 
 
 @contextmanager
@@ -241,6 +252,7 @@ def dagster_servers(
     yaml_path = dagster_home / "dagster.yaml"
     if not yaml_path.exists():
         yaml_path.write_text(TEST_DAGSTER_YAML)
+    _create_instance_storage(dagster_home)
     full_env = {
         **os.environ,
         **env,
@@ -375,17 +387,19 @@ mutation Launch($params: ExecutionParams!) {
 
 
 def launch_partition_run(
-    servers: DagsterServers, partition: str, asset_keys: list[str], job_name: str = "__ASSET_JOB"
+    servers: DagsterServers, partition: str, job_name: str, asset_keys: list[str] | None = None
 ) -> str:
-    """Launch one run materializing ``asset_keys`` for one partition, as the UI's button does."""
+    """Launch one run of ``job_name`` (optionally a subset of its assets) for one partition."""
     location, repository = repository_selector(servers)
+    selector: dict[str, Any] = {
+        "repositoryLocationName": location,
+        "repositoryName": repository,
+        "jobName": job_name,
+    }
+    if asset_keys is not None:
+        selector["assetSelection"] = [{"path": k.split("/")} for k in asset_keys]
     params = {
-        "selector": {
-            "repositoryLocationName": location,
-            "repositoryName": repository,
-            "jobName": job_name,
-            "assetSelection": [{"path": k.split("/")} for k in asset_keys],
-        },
+        "selector": selector,
         "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
     }
     result = servers.graphql(_LAUNCH_RUN, {"params": params})["launchRun"]

@@ -1,0 +1,364 @@
+"""End to end as a user works: dagster-webserver + dagster-daemon, the GraphQL API, Chromium.
+
+One webserver and one daemon for the whole module, on a free loopback port, against the
+project's workspace.yaml, with a temporary DAGSTER_HOME and a generated mirror around
+2023-11-08 (the day of the real seed filing). The tests then do what a user does in
+the UI — look at the graph, materialize a partition, read its metadata and checks,
+backfill three days — through the same GraphQL API the UI calls, and finally open the
+pages in headless Chromium (Debian's package, no downloaded browser) and read them.
+
+Expected values come from the layout contract (form4_assets.tables), the generator's
+manifest and the warehouse on disk, not from the code under test. Server logs and
+screenshots are written to test-artifacts/e2e/ (gitignored); with
+FORM4_README_SCREENSHOTS=1 the README's screenshots in docs/screenshots/ are refreshed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from form4_assets_tests.e2e_support import (
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    DagsterServers,
+    asset_graph,
+    check_executions,
+    chromium_executable,
+    dagster_servers,
+    latest_materialization,
+    launch_backfill,
+    launch_partition_run,
+    metadata_by_label,
+    run_failure_summary,
+    skip_or_fail,
+    wait_for_backfill,
+    wait_for_run,
+)
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+README_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+JOB = "daily_filings_job"
+SEED_DAY = "2023-11-08"
+#: Three consecutive filing dates (the weekend between them is not a partition).
+BACKFILL_DAYS = ["2023-11-09", "2023-11-10", "2023-11-13"]
+MIRROR_START, MIRROR_END = dt.date(2023, 11, 6), dt.date(2023, 11, 14)
+
+EXPECTED_ASSETS = {
+    "raw_filings",
+    "filing_headers",
+    "ownership_documents",
+    "transactions",
+    "holdings",
+    "quarantine",
+    "effective_transactions",
+    "issuer_daily_activity",
+    "net_insider_selling",
+    "cluster_buys",
+}
+CORE_ASSETS = {"raw_filings", "filing_headers", "ownership_documents", "transactions", "holdings", "quarantine"}
+#: (asset, an asset it depends on): the stages of SPEC.md in order.
+EXPECTED_EDGES = {
+    ("filing_headers", "raw_filings"),
+    ("quarantine", "raw_filings"),
+    ("ownership_documents", "filing_headers"),
+    ("transactions", "ownership_documents"),
+    ("holdings", "ownership_documents"),
+    ("effective_transactions", "transactions"),
+    ("issuer_daily_activity", "effective_transactions"),
+    ("net_insider_selling", "issuer_daily_activity"),
+    ("cluster_buys", "effective_transactions"),
+}
+#: Checks SPEC.md asks for, on the asset that owns the data they check.
+SPEC_CHECKS = {
+    ("transactions", "share_chain"),
+    ("transactions", "non_negative_amounts"),
+    ("transactions", "acquired_disposed_matches_code"),
+    ("ownership_documents", "header_ciks_match_xml"),
+    ("quarantine", "raw_equals_parsed_plus_quarantined"),
+    ("issuer_daily_activity", "reconciles_with_effective_transactions"),
+}
+
+
+@dataclass
+class Deployment:
+    servers: DagsterServers
+    data_dir: Path
+    manifest: list[dict]
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data_dir / "warehouse.sqlite"
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    from form4_assets.edgar.synthetic import make_mirror
+
+    root = tmp_path_factory.mktemp("e2e")
+    data = root / "data"
+    manifest = make_mirror(data / "mirror", MIRROR_START, MIRROR_END, per_day=20)
+    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    # Only the data directory is set; empty values make the other settings fall back to
+    # their defaults (mirror under the data dir, SQLite warehouse there) whatever the
+    # calling environment holds.
+    env = {
+        "FORM4_DATA_DIR": str(data),
+        "FORM4_WAREHOUSE_URL": "",
+        "FORM4_MIRROR_DIR": "",
+        "FORM4_EDGAR_MODE": "",
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    print(f"\ne2e: server logs and screenshots in {ARTIFACTS}")
+    with dagster_servers(dagster_home=root / "dagster_home", env=env, log_dir=ARTIFACTS) as servers:
+        yield Deployment(servers, data, entries)
+
+
+def _run_partition(deployment: Deployment, partition: str) -> str:
+    servers = deployment.servers
+    run_id = launch_partition_run(servers, partition, JOB)
+    info = wait_for_run(servers, run_id, timeout=300)
+    assert info["status"] == "SUCCESS", f"run {run_id}: {info['status']}\n{run_failure_summary(servers, run_id)}"
+    return run_id
+
+
+def _check_keys() -> set[tuple[str, str]]:
+    from form4_assets.definitions import defs
+
+    return {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+
+
+@pytest.mark.timeout(420)
+def test_ui_shows_the_asset_graph_edges_checks_and_column_lineage(deployment: Deployment) -> None:
+    from form4_assets.tables import TABLES_BY_NAME
+
+    graph = asset_graph(deployment.servers)
+    assert set(graph) == EXPECTED_ASSETS
+
+    edges = {(key, "/".join(dep["path"])) for key, node in graph.items() for dep in node["dependencyKeys"]}
+    assert EXPECTED_EDGES <= edges, EXPECTED_EDGES - edges
+    for key, node in graph.items():
+        assert node["isPartitioned"], key
+        assert node["backfillPolicy"]["policyType"] == "SINGLE_RUN", key
+        assert node["description"], key
+
+    checks = {
+        (key, check["name"]) for key, node in graph.items() for check in node["assetChecksOrError"]["checks"]
+    }
+    assert checks == _check_keys()
+    assert SPEC_CHECKS <= checks, SPEC_CHECKS - checks
+
+    # Table schemas before anything ran, equal to the layout contract.
+    transactions_meta = metadata_by_label(graph["transactions"]["metadataEntries"])
+    columns = [c["name"] for c in transactions_meta["dagster/column_schema"]["schema"]["columns"]]
+    assert columns == list(TABLES_BY_NAME["nonderiv_trans"].column_names)
+
+    # Column lineage for the transaction and aggregate tables, pointing at upstream assets.
+    for key in ("transactions", "effective_transactions", "issuer_daily_activity"):
+        meta = metadata_by_label(graph[key]["metadataEntries"])
+        lineage = meta["dagster/column_lineage"]["lineage"]
+        assert lineage, key
+        for entry in lineage:
+            for dep in entry["columnDeps"]:
+                assert "/".join(dep["assetKey"]["path"]) in EXPECTED_ASSETS - {key}, (key, entry)
+    ida = {e["columnName"]: e for e in metadata_by_label(graph["issuer_daily_activity"]["metadataEntries"])["dagster/column_lineage"]["lineage"]}
+    assert {"/".join(d["assetKey"]["path"]) for d in ida["SELL_SHARES"]["columnDeps"]} == {"effective_transactions"}
+
+
+@pytest.mark.timeout(420)
+def test_materialize_one_partition_and_read_back_metadata_and_checks(deployment: Deployment) -> None:
+    from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES
+
+    servers = deployment.servers
+    run_id = _run_partition(deployment, SEED_DAY)
+    tables = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES)}
+
+    # The schema the UI shows for a partition is the materialization's when it carries
+    # one (the stages up to transactions do), else the asset definition's.
+    definitions = asset_graph(servers)
+    row_counts: dict[str, int] = {}
+    for asset in sorted(EXPECTED_ASSETS):
+        materialization = latest_materialization(servers, asset, SEED_DAY)
+        assert materialization is not None and materialization["runId"] == run_id, asset
+        meta = metadata_by_label(materialization["metadataEntries"])
+        table = meta["dagster/table_name"]["text"]
+        if asset in CORE_ASSETS:
+            assert "dagster/column_schema" in meta, asset
+        shown = meta.get("dagster/column_schema") or metadata_by_label(definitions[asset]["metadataEntries"])["dagster/column_schema"]
+        assert [c["name"] for c in shown["schema"]["columns"]] == list(tables[table].column_names), asset
+        row_counts[asset] = meta["dagster/row_count"]["intValue"]
+
+    # The counts the UI shows are the warehouse's, and the generator's.
+    engine = sa.create_engine(f"sqlite:///{deployment.warehouse}")
+    try:
+        with engine.connect() as conn:
+            day = dt.date.fromisoformat(SEED_DAY)
+            in_warehouse = {
+                name: conn.execute(sa.text(f'SELECT count(*) FROM {name} WHERE "FILING_DATE" = :d'), {"d": day}).scalar_one()
+                for name in ("raw_filings", "nonderiv_trans", "quarantine")
+            }
+    finally:
+        engine.dispose()
+    generated = [e for e in deployment.manifest if e["filing_date"] == SEED_DAY]
+    assert row_counts["raw_filings"] == in_warehouse["raw_filings"] == len(generated)
+    assert row_counts["transactions"] == in_warehouse["nonderiv_trans"] > 0
+    assert row_counts["quarantine"] == in_warehouse["quarantine"] == sum(1 for e in generated if e.get("broken"))
+
+    # Every check of the graph was evaluated in that run, with its counts as metadata.
+    evaluations = {}
+    for asset, name in sorted(_check_keys()):
+        done = [e for e in check_executions(servers, asset, name) if e["runId"] == run_id and e["evaluation"]]
+        assert done, (asset, name)
+        evaluation = done[0]["evaluation"]
+        assert evaluation["metadataEntries"], (asset, name)
+        evaluations[(asset, name)] = evaluation
+    reconcile = evaluations[("quarantine", "raw_equals_parsed_plus_quarantined")]
+    assert reconcile["success"] is True
+    counts = {e["label"]: e.get("intValue") for e in reconcile["metadataEntries"]}
+    assert counts.get("failures") == 0
+
+
+@pytest.mark.timeout(480)
+def test_backfill_of_three_days_runs_as_a_single_run(deployment: Deployment) -> None:
+    servers = deployment.servers
+    backfill_id = launch_backfill(servers, BACKFILL_DAYS, sorted(EXPECTED_ASSETS))
+    info = wait_for_backfill(servers, backfill_id, timeout=420)
+    assert info["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), info
+    assert info["numPartitions"] == 3
+    assert len(info["runs"]) == 1, info["runs"]
+    (run,) = info["runs"]
+    assert run["status"] == "SUCCESS", run_failure_summary(servers, run["runId"])
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert tags["dagster/backfill"] == backfill_id
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+        BACKFILL_DAYS[0],
+        BACKFILL_DAYS[-1],
+    )
+    for day in BACKFILL_DAYS:
+        for asset in ("raw_filings", "transactions", "issuer_daily_activity"):
+            materialization = latest_materialization(servers, asset, day)
+            assert materialization is not None and materialization["runId"] == run["runId"], (asset, day)
+
+
+# --- The same in a real browser ------------------------------------------------------
+
+
+def _seed_partition_materialized(deployment: Deployment) -> None:
+    """The browser test reads a partition page: materialize it if this test runs alone."""
+    if latest_materialization(deployment.servers, "transactions", SEED_DAY) is None:
+        _run_partition(deployment, SEED_DAY)
+
+
+def _save(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    if os.environ.get("FORM4_README_SCREENSHOTS") == "1":
+        README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, README_SCREENSHOTS / name)
+    print(f"screenshot: {path}")
+    return path
+
+
+def _settle(page, text: str, timeout_ms: int = 60_000) -> str:  # type: ignore[no-untyped-def]
+    """Wait until ``text`` is on the page and the UI's spinners are gone; return the page text."""
+    page.get_by_text(text, exact=True).first.wait_for(timeout=timeout_ms)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and page.get_by_text("Loading...").count():
+        time.sleep(0.5)
+    time.sleep(1)  # let the graph layout finish animating
+    return page.inner_text("body")
+
+
+@pytest.mark.timeout(420)
+def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deployment: Deployment) -> None:
+    executable = chromium_executable()
+    if executable is None:
+        skip_or_fail("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    _seed_partition_materialized(deployment)
+    base = deployment.servers.base_url
+    outside: list[str] = []
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 820})
+            page.set_default_timeout(60_000)
+
+            def loopback_only(route) -> None:  # type: ignore[no-untyped-def]
+                if route.request.url.startswith(base):
+                    route.continue_()
+                else:  # the UI must work offline; nothing leaves the machine
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", loopback_only)
+
+            # The catalog lists every asset by name.
+            page.goto(f"{base}/assets", wait_until="networkidle")
+            text = _settle(page, "issuer_daily_activity")
+            assert EXPECTED_ASSETS <= set(text.split()), EXPECTED_ASSETS - set(text.split())
+            _save(page, "catalog.png")
+
+            # The global asset graph, groups expanded, navigation hidden for room.
+            page.goto(f"{base}/asset-groups", wait_until="networkidle")
+            _settle(page, "aggregates")
+            page.get_by_text("Hide navigation").click()
+            _hide_asset_sidebar(page)
+            _expand_all_groups(page)
+            text = _settle(page, "raw_filings")
+            for name in ("ingest", "documents", "transactions", "aggregates", "raw_filings", "filing_headers",
+                         "quarantine", "holdings", "cluster_buys"):
+                assert name in text, name
+            _save(page, "asset-graph.png")
+
+            # One partition of a partitioned asset: its materialization metadata.
+            page.goto(f"{base}/assets/transactions?view=partitions&partition={SEED_DAY}", wait_until="networkidle")
+            text = _settle(page, "dagster/row_count")
+            assert "transactions" in text and SEED_DAY in text and "Materialized" in text
+            assert "nonderiv_trans" in text and "preview" in text
+            _save(page, "partition-metadata.png")
+
+            # Its checks, with their verdicts and counts.
+            page.goto(f"{base}/assets/transactions?view=checks", wait_until="networkidle")
+            text = _settle(page, "share_chain")
+            for name in ("share_chain", "non_negative_amounts", "acquired_disposed_matches_code"):
+                assert name in text, name
+            assert "Succeeded" in text or "Failed" in text
+            assert "checked" in text and "failures" in text
+            _save(page, "partition-checks.png")
+        finally:
+            browser.close()
+    assert not outside, f"the UI tried to reach the network: {outside[:5]}"
+
+
+def _expand_all_groups(page) -> None:  # type: ignore[no-untyped-def]
+    """Open the graph's settings menu (the gear among the zoom buttons) and expand every group."""
+    page.locator("button:has([aria-label='settings'])").last.click()
+    page.get_by_role("menuitem", name="Expand all groups").click()
+    page.keyboard.press("Escape")
+
+
+def _hide_asset_sidebar(page) -> None:  # type: ignore[no-untyped-def]
+    """Fold the asset tree beside the graph (the button right of 'Jump to…') so the graph gets the width."""
+    jump = page.get_by_placeholder("Jump to…")
+    if not jump.count():
+        return
+    box = jump.first.bounding_box()
+    for button in page.locator("button").all():
+        other = button.bounding_box() if button.is_visible() else None
+        if other and abs(other["y"] - box["y"]) < 12 and 0 < other["x"] - (box["x"] + box["width"]) < 40:
+            button.click()
+            return
