@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -186,11 +187,12 @@ def test_cli_quarantine_is_not_an_error_but_a_missing_file_is(
 
 
 def test_console_script_runs() -> None:
-    """The installed entry point (`python -m` on the CLI module here, so the test does not
-    depend on PATH) prints the same JSON line."""
+    """The installed `form4-assets` script (or, when this environment has no script on
+    PATH, the same entry point through `python -m`) prints the same JSON line."""
+    script = shutil.which("form4-assets")
+    command = [script] if script else [sys.executable, "-m", "form4_assets.cli"]
     proc = subprocess.run(
-        [sys.executable, "-m", "form4_assets.cli", "parse", str(SEED_FIXTURE)],
-        capture_output=True, text=True, timeout=60, check=False,
+        [*command, "parse", str(SEED_FIXTURE)], capture_output=True, text=True, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert '"TRANS_PRICEPERSHARE": 17.04' in proc.stdout

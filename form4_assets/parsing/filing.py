@@ -53,6 +53,8 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
     ownershipDocument XML. `accession` (from the daily index) is checked against the
     header's and used for bare XML, which carries none of its own."""
     header: Row | None = None
+    if not isinstance(data, bytes):
+        data = bytes(data)  # bytearray / memoryview from a caller's buffer
     try:
         if len(data) > MAX_FILING_BYTES:
             raise FilingError(
