@@ -7,11 +7,14 @@ one rate limiter shared by every thread and every LiveSource in the process, and
 of hosts that have answered with the fair-access block, so that once one thread is
 blocked no other thread sends another request to that host.
 
-The limiter is a token bucket of capacity one: requests start at least 1/rate seconds
-apart, measured between the moments they were admitted, so any rate+1 consecutive
-requests span more than a second and the traffic is even rather than bursty. The spacing
-is stretched by a small safety margin because the server timestamps a request slightly
-after the client admitted it, and that delay varies.
+The limiter is a token bucket of capacity one: request slots are 1/rate seconds apart,
+so any rate+1 consecutive requests span more than a second and the traffic is even
+rather than bursty. Slots follow each other on an ideal schedule (a thread that wakes a
+millisecond late does not push every later slot back); an admission later than that
+starts the schedule afresh from its own time. The spacing is stretched by a safety margin because the server
+timestamps a request later than the client admitted it, by a delay that varies with
+connection set-up and thread scheduling (measured on loopback under CPU contention: a
+few ms typically, tens of ms at worst).
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ FAIR_ACCESS_COOLDOWN_SECONDS = 600.0
 #: Fraction the spacing is stretched by, so that server-side timestamps never show more
 #: than `rate` requests in any one-second window although they lag the client's by a
 #: varying delay.
-SAFETY_MARGIN = 0.025
+SAFETY_MARGIN = 0.035
+#: How late a thread may be admitted and still count as using its scheduled slot (timer
+#: overshoot). Later than that, the slot is taken as "now": an admission borrowed from a
+#: long-missed slot would squeeze the next request closer than the spacing.
+ON_TIME_TOLERANCE = 0.002
 
 _condition = threading.Condition()
 _blocked_hosts: dict[str, tuple[float, str]] = {}
@@ -51,6 +58,11 @@ class RateLimiter:
 
     def _wait_needed(self, now: float) -> float:
         return 0.0 if self._last is None else self._last + self.spacing - now
+
+    def _take(self, now: float) -> None:
+        """Record the slot just used: the scheduled one if this admission is on time, else now."""
+        scheduled = None if self._last is None else self._last + self.spacing
+        self._last = scheduled if scheduled is not None and now <= scheduled + ON_TIME_TOLERANCE else now
 
 
 #: The one limiter for all EDGAR traffic of this process.
@@ -78,7 +90,7 @@ def admit(host: str, limiters: tuple[RateLimiter, ...]) -> float:
                 break
             _condition.wait(wait)
         for limiter in limiters:
-            limiter._last = now
+            limiter._take(now)
         return now
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import random
+import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -242,14 +245,48 @@ class LoopbackEdgar:
         return candidate if candidate.is_relative_to(self.root) else None
 
 
+#: Linux's SO_TIMESTAMPNS (not exported by the socket module): the kernel stamps each
+#: received packet, so the log shows when a request reached the server, not when a
+#: handler thread got round to it (which, with the client's threads in the same process,
+#: can be tens of milliseconds later and would blur the rate measurements).
+_SO_TIMESTAMPNS = 35
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as EDGAR: the client must pool connections
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         """Requests are recorded in LoopbackEdgar.log, not printed."""
 
+    def setup(self) -> None:
+        super().setup()
+        self._kernel_stamps = False
+        if sys.platform == "linux":
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                self._kernel_stamps = True
+            except OSError:
+                pass
+
+    def handle_one_request(self) -> None:
+        self._arrived = self._kernel_arrival() if self._kernel_stamps else None
+        super().handle_one_request()
+
+    def _kernel_arrival(self) -> float | None:
+        """Arrival (time.monotonic scale) of the next request's first byte, peeked without
+        consuming it; None if the client closed. Assumes no pipelining (urllib3 never does)."""
+        try:
+            data, ancillary, _, _ = self.connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+        except OSError:
+            return None
+        for level, kind, payload in ancillary:
+            if data and level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= 16:
+                seconds, nanoseconds = struct.unpack("qq", payload[:16])
+                return seconds + nanoseconds / 1e9 - (time.time() - time.monotonic())
+        return None
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        arrived = time.monotonic()
+        arrived = self._arrived if self._arrived is not None else time.monotonic()
         edgar: LoopbackEdgar = self.server.edgar  # type: ignore[attr-defined]
         path = urlsplit(self.path).path
         fault = edgar._arrive(path)
