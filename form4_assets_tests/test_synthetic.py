@@ -297,6 +297,14 @@ def test_files_say_what_the_manifest_records(mirror, manifest):
         assert doc.findtext("issuer/issuerTradingSymbol") == rec["issuer"]["ticker"]
         assert [o.findtext("reportingOwnerId/rptOwnerCik") for o in doc.findall("reportingOwner")] == \
             [o["cik"] for o in rec["owners"]]
+        for el, owner in zip(doc.findall("reportingOwner"), rec["owners"]):
+            rel = el.find("reportingOwnerRelationship")
+            flags = {k: rel.findtext(tag) in ("1", "true") for k, tag in (
+                ("is_director", "isDirector"), ("is_officer", "isOfficer"), ("is_ten_pct", "isTenPercentOwner"),
+                ("is_other", "isOther"))}
+            assert flags == {k: owner[k] for k in flags}
+            assert (rel.findtext("officerTitle"), rel.findtext("otherText")) == (owner["title"], owner["other_text"])
+            assert el.findtext("reportingOwnerId/rptOwnerName") == owner["name"]
         flag = doc.findtext("aff10b5One")
         assert (None if flag is None else flag in ("1", "true")) == rec["aff10b5one"]
         assert {f.get("id"): f.text for f in doc.findall("footnotes/footnote")} == rec["footnotes"]

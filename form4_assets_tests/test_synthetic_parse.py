@@ -59,6 +59,8 @@ def test_parsed_values_match_the_manifest(parsed):
         assert str(sub["PERIOD_OF_REPORT"]) == rec["period"]
         assert (str(sub["DATE_OF_ORIG_SUB"]) if sub["DATE_OF_ORIG_SUB"] else None) == rec["date_of_orig_sub"]
         assert sub["AFF10B5ONE"] == rec["aff10b5one"]
+        if rec["form_type"].startswith("3"):
+            assert bool(sub["NO_SECURITIES_OWNED"]) == rec["no_securities_owned"]
         owners = [o["RPTOWNERCIK"].lstrip("0") for o in res.reporting_owners]
         assert owners == [o["cik"].lstrip("0") for o in rec["owners"]]
         rows = res.rows()
@@ -129,3 +131,4 @@ def test_a_larger_mirror_parses_except_the_broken(tmp_path):
     assert not wrong
     assert {r["broken"] for r in records} == {None, *BROKEN_REASONS}
     assert {r["form_type"] for r in records} >= {"3", "4", "5", "4/A"}
+    assert any(r["no_securities_owned"] for r in records)
