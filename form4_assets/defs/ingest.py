@@ -1,6 +1,7 @@
 """Stage 1, ingest: raw_filings — list each filing date's Forms 3/4/5 and fetch them."""
 
-# No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
+# No `from __future__ import annotations`: Dagster reads the context and resource
+# annotations at definition time.
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -36,11 +37,12 @@ def raw_filings(
     dates = partition_dates(context)
     source, engine = edgar.source(), warehouse.engine()
     context.log.info(f"raw_filings: {len(dates)} filing date(s) from {edgar.describe()}")
-    listed = failed = rejected = 0
+    failed = rejected = 0
     for i, day in enumerate(dates, 1):
         raw = raw_filing_rows(source, day)
         replace_partitions(engine, [day], {"raw_filings": raw.rows})
-        listed, failed, rejected = listed + len(raw.rows), failed + raw.fetch_failures, rejected + len(raw.rejected_index_lines)
+        failed += raw.fetch_failures
+        rejected += len(raw.rejected_index_lines)
         for line in raw.rejected_index_lines[:5]:
             context.log.warning(f"{day}: index line refused: {line}")
         context.log.info(
