@@ -311,6 +311,12 @@ class _Generator:
     def new_filing(self, job: _Job, day: dt.date, taken: set[tuple[int, int]]) -> dict:
         r = self.rng
         schema = r.choices([s for s, _ in _SCHEMAS], [w for _, w in _SCHEMAS])[0]
+        if job.unit is not None and (job.unit.holder, job.unit.issuer.cik) in taken:
+            # A cluster buyer who already filed today: another insider of the issuer buys instead,
+            # so that (owner, issuer) stays unique per day and amendments match one original.
+            free = [u for u in job.unit.issuer.units
+                    if u.kind == "person" and (u.holder, u.issuer.cik) not in taken]
+            job.unit = r.choice(free) if free else None
         for _ in range(60):
             unit = job.unit or self.pick_unit(job, taken)
             d = self.build(job, day, unit, schema)
@@ -319,6 +325,7 @@ class _Generator:
             job.unit = None
         else:
             raise RuntimeError(f"no filer could produce a {job.form} job on {day}")
+        repeat = (unit.holder, unit.issuer.cik) in taken  # only when the population is exhausted
         taken.add((unit.holder, unit.issuer.cik))
         rows = d.rows
         for table in ("nonderiv_trans", "deriv_trans", "nonderiv_holding", "deriv_holding"):
@@ -346,7 +353,7 @@ class _Generator:
         inconsistent: list[dict] = []
         written = doc
         amend_rate = _AMEND_RATE[job.form]
-        clean = job.broken is None and not (job.chain_error or job.ad_error)
+        clean = job.broken is None and not (job.chain_error or job.ad_error or repeat)
         if clean and (job.force_amend or r.random() < amend_rate):
             wrong = _misreport(r, rows)
             if wrong is not None:
