@@ -34,6 +34,9 @@ _HEADER_TEMPLATE: Row = dict.fromkeys(c for c in tables.FILING_HEADERS.column_na
 
 # Action kinds; the action table maps a `.txt` key or `.nc` tag to (kind, payload).
 TOP, TOP_DATE, TOP_DATETIME, TOP_COUNT, PARTY, END_PARTY, BLOCK, FIELD, SIC, ADDRESS, PHONE, FORMER = range(12)
+# BLOCK payloads: which address block the following address lines belong to (an index
+# into the ADDRESS payload pair), or the start of a former-name block.
+BUSINESS, MAIL, FORMER_BLOCK = 0, 1, 2
 
 _ACTIONS: dict[str, tuple[int, Any]] = {
     # top level -> FILING_HEADERS
@@ -70,14 +73,14 @@ _ACTIONS: dict[str, tuple[int, Any]] = {
     "COMPANY-DATA": (BLOCK, None),
     "FILING VALUES": (BLOCK, None),
     "FILING-VALUES": (BLOCK, None),
-    "BUSINESS ADDRESS": (BLOCK, "BUSINESS_"),
-    "BUSINESS-ADDRESS": (BLOCK, "BUSINESS_"),
-    "MAIL ADDRESS": (BLOCK, "MAIL_"),
-    "MAIL-ADDRESS": (BLOCK, "MAIL_"),
-    "FORMER COMPANY": (BLOCK, "former"),
-    "FORMER NAME": (BLOCK, "former"),
-    "FORMER-COMPANY": (BLOCK, "former"),
-    "FORMER-NAME": (BLOCK, "former"),
+    "BUSINESS ADDRESS": (BLOCK, BUSINESS),
+    "BUSINESS-ADDRESS": (BLOCK, BUSINESS),
+    "MAIL ADDRESS": (BLOCK, MAIL),
+    "MAIL-ADDRESS": (BLOCK, MAIL),
+    "FORMER COMPANY": (BLOCK, FORMER_BLOCK),
+    "FORMER NAME": (BLOCK, FORMER_BLOCK),
+    "FORMER-COMPANY": (BLOCK, FORMER_BLOCK),
+    "FORMER-NAME": (BLOCK, FORMER_BLOCK),
     # party fields
     "COMPANY CONFORMED NAME": (FIELD, "NAME"),
     "CONFORMED-NAME": (FIELD, "NAME"),
@@ -101,13 +104,13 @@ _ACTIONS: dict[str, tuple[int, Any]] = {
     "FILM-NUMBER": (FIELD, "FILM_NUMBER"),
     "BUSINESS PHONE": (PHONE, "BUSINESS_PHONE"),
     "PHONE": (PHONE, "BUSINESS_PHONE"),
-    "STREET 1": (ADDRESS, "STREET1"),
-    "STREET1": (ADDRESS, "STREET1"),
-    "STREET 2": (ADDRESS, "STREET2"),
-    "STREET2": (ADDRESS, "STREET2"),
-    "CITY": (ADDRESS, "CITY"),
-    "STATE": (ADDRESS, "STATE"),
-    "ZIP": (ADDRESS, "ZIP"),
+    "STREET 1": (ADDRESS, ("BUSINESS_STREET1", "MAIL_STREET1")),
+    "STREET1": (ADDRESS, ("BUSINESS_STREET1", "MAIL_STREET1")),
+    "STREET 2": (ADDRESS, ("BUSINESS_STREET2", "MAIL_STREET2")),
+    "STREET2": (ADDRESS, ("BUSINESS_STREET2", "MAIL_STREET2")),
+    "CITY": (ADDRESS, ("BUSINESS_CITY", "MAIL_CITY")),
+    "STATE": (ADDRESS, ("BUSINESS_STATE", "MAIL_STATE")),
+    "ZIP": (ADDRESS, ("BUSINESS_ZIP", "MAIL_ZIP")),
     "FORMER CONFORMED NAME": (FORMER, "name"),
     "FORMER-CONFORMED-NAME": (FORMER, "name"),
     "DATE OF NAME CHANGE": (FORMER, "date_of_change"),
@@ -125,7 +128,7 @@ def parse_txt_header(text: str) -> tuple[Row, list[Row]]:
 
     Lines are `<tabs>KEY:<tabs>value` or `<TAG>value`; a split and a `partition` per
     line cost far less than a multi-line regular-expression search."""
-    return _build([line.partition(":") for line in text.split("\n")], "txt")
+    return _build([line.partition(":") for line in text.split("\n") if line], "txt")
 
 
 def parse_nc_header(text: str) -> tuple[Row, list[Row]]:
@@ -140,7 +143,7 @@ def _build(triples: list[tuple[str, str, str]], container: str) -> tuple[Row, li
     header["CONTAINER"] = container
     parties: list[Row] = []
     party: Row = {}  # fields outside any party block are dropped
-    address = None  # "BUSINESS_" / "MAIL_" inside an address block
+    address = None  # BUSINESS or MAIL inside an address block
     formers: list[dict[str, str | None]] = []
     lookup = _ACTIONS.get
     for name, separator, value in triples:
@@ -154,16 +157,19 @@ def _build(triples: list[tuple[str, str, str]], container: str) -> tuple[Row, li
             continue
         kind, payload = action
         value = value.strip()
-        if kind == FIELD:
+        if kind == ADDRESS:
+            if value and address is not None:
+                party[payload[address]] = value
+        elif kind == FIELD:
             if value:
                 party[payload] = value
-        elif kind == ADDRESS:
-            if value and address is not None:
-                party[address + payload] = value
         elif kind == BLOCK:
-            address = payload if payload != "former" else None
-            if payload == "former" and party:
-                formers.append({"name": None, "date_of_change": None})
+            if payload == FORMER_BLOCK:
+                address = None
+                if party:
+                    formers.append({"name": None, "date_of_change": None})
+            else:
+                address = payload
         elif kind == PARTY:
             _close(parties, formers)
             party = _PARTY_TEMPLATE.copy()
@@ -176,7 +182,7 @@ def _build(triples: list[tuple[str, str, str]], container: str) -> tuple[Row, li
             _close(parties, formers)
             party, formers, address = {}, [], None
         elif kind == PHONE:
-            if value and address == "BUSINESS_":  # the data set has no mail-address phone
+            if value and address == BUSINESS:  # the data set has no mail-address phone
                 party[payload] = value
         elif kind == SIC:
             found = _SIC_CODE.search(value)
