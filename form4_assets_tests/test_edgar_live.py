@@ -190,15 +190,22 @@ def test_transient_fault_is_retried_then_succeeds(mirror, tmp_path, seed_bytes, 
         assert [(r.status, r.fault) for r in attempts] == [(first_status, fault.kind), (200, None)]
 
 
-def test_429_waits_for_retry_after(mirror, tmp_path, seed_bytes):
+def test_429_waits_for_retry_after_in_every_thread(mirror, tmp_path):
     with LoopbackEdgar(mirror) as server:
-        server.inject(Fault.too_many_requests(retry_after=1), path=f"*/{SEED_ACCESSION}.txt")
+        server.inject(Fault.too_many_requests(retry_after=1), requests=[2])  # the first filing request
         source = live(server, tmp_path / "cache", backoff_factor=0.0)
-        result = list(source.fetch_all(source.list_filings(DAY)[:1]))[0]
-        assert result.ok and result.data == seed_bytes
-        first, second = requests_for(server, f"/{SEED_ACCESSION}.txt")
-        assert (first.status, second.status) == (429, 200)
+        results = list(source.fetch_all(source.list_filings(DAY)))
+        assert all(r.ok for r in results)
+        refused = server.log[1]
+        assert refused.status == 429
+        first, second = requests_for(server, refused.path)
+        assert (first, second.status) == (refused, 200)
         assert 1.0 <= second.time - first.time < 2.0
+        # The other threads held back too: nothing arrived while the server asked for quiet
+        # (bar a request already admitted when the 429 was on its way back), the rest after.
+        assert not [r for r in server.log if first.time + 0.15 <= r.time < first.time + 1.0]
+        assert len([r for r in server.log if r.time >= first.time + 1.0]) >= 10
+        assert len(server.log) == 1 + 12 + 1 + 1
 
 
 def test_persistent_server_error_becomes_an_error_entry(mirror, tmp_path):

@@ -82,6 +82,18 @@ def fair_access_message(url: str, body: bytes, user_agent: str) -> str:
     )
 
 
+class _HostWideRetry(Retry):
+    """urllib3's Retry, except that a Retry-After pauses every thread talking to the host."""
+
+    host = ""
+
+    def sleep_for_retry(self, response) -> bool:  # type: ignore[no-untyped-def]
+        retry_after = self.get_retry_after(response)
+        if retry_after:
+            fairaccess.pause(self.host, retry_after)
+        return super().sleep_for_retry(response)
+
+
 class _GatedPoolMixin:
     """Connection pool that passes the fair-access gate before every attempt."""
 
@@ -125,7 +137,8 @@ class EdgarClient:
         #: Requests actually sent (every retry counts) and calls of `get`, for reporting.
         self.attempts = 0
         self.requests = 0
-        self.retry = Retry(
+        host_retry = type("HostWideRetry", (_HostWideRetry,), {"host": self.host})
+        self.retry = host_retry(
             total=retries,
             backoff_factor=backoff_factor,
             backoff_jitter=backoff_jitter,

@@ -5,7 +5,8 @@ EDGAR allows at most 10 requests per second per client and blocks clients that e
 traffic, not one thread's or one client object's, so the state lives here at module level:
 one rate limiter shared by every thread and every LiveSource in the process, and a record
 of hosts that have answered with the fair-access block, so that once one thread is
-blocked no other thread sends another request to that host.
+blocked no other thread sends another request to that host. Likewise a Retry-After
+answer (429/503) pauses every thread talking to that host, not just the one that got it.
 
 The limiter is a token bucket of capacity one: request slots are 1/rate seconds apart,
 so any rate+1 consecutive requests span more than a second and the traffic is even
@@ -39,6 +40,7 @@ ON_TIME_TOLERANCE = 0.002
 
 _condition = threading.Condition()
 _blocked_hosts: dict[str, tuple[float, str]] = {}
+_paused_until: dict[str, float] = {}
 
 
 class RateLimiter:
@@ -85,7 +87,7 @@ def admit(host: str, limiters: tuple[RateLimiter, ...]) -> float:
         while True:
             now = time.monotonic()
             _raise_if_blocked(host, now)
-            wait = max(limiter._wait_needed(now) for limiter in limiters)
+            wait = max(_paused_until.get(host, now) - now, *(limiter._wait_needed(now) for limiter in limiters))
             if wait <= 0:
                 break
             _condition.wait(wait)
@@ -99,3 +101,9 @@ def record_block(host: str, message: str) -> None:
     with _condition:
         _blocked_hosts[host] = (time.monotonic() + FAIR_ACCESS_COOLDOWN_SECONDS, message)
         _condition.notify_all()
+
+
+def pause(host: str, seconds: float) -> None:
+    """Hold every request to `host` for `seconds` (the server asked so with Retry-After)."""
+    with _condition:
+        _paused_until[host] = max(_paused_until.get(host, 0.0), time.monotonic() + seconds)
