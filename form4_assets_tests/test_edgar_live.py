@@ -223,7 +223,7 @@ def test_persistent_server_error_becomes_an_error_entry(mirror, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def blocking_server(tmp_path_factory, seed_bytes):
+def blocking_server(tmp_path_factory):
     """A server whose every filing answer is the fair-access block. It lives for the whole
     session so no later test's server can reuse the port this process has seen blocked."""
     root = tmp_path_factory.mktemp("blocking-mirror")

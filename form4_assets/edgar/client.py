@@ -180,9 +180,7 @@ class EdgarClient:
             self.requests += 1
         try:
             answer = self._pool.request("GET", url, retries=self.retry, timeout=self.timeout, preload_content=True)
-        except FairAccessBlocked:
-            raise
-        except HTTPError as exc:
+        except HTTPError as exc:  # FairAccessBlocked from the gate is not one: it propagates
             raise EdgarError(f"GET {url} failed after {self.retry.total} retries: {exc}") from exc
         retries = len(answer.retries.history) if answer.retries is not None else 0
         response = Response(url, answer.status, answer.data, retries)

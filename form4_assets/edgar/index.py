@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from form4_assets.edgar.errors import IndexFormatError, InvalidIndexEntry
@@ -56,7 +57,9 @@ class IndexListing(list[IndexEntry]):
     ingest step report bad lines instead of losing them.
     """
 
-    def __init__(self, entries=(), rejected=(), source: str = "<index>") -> None:
+    def __init__(
+        self, entries: Iterable[IndexEntry] = (), rejected: Iterable[InvalidIndexEntry] = (), source: str = "<index>"
+    ) -> None:
         super().__init__(entries)
         self.rejected: list[InvalidIndexEntry] = list(rejected)
         self.source = source
@@ -110,8 +113,12 @@ def _entry(cik: str, name: str, form: str, date: str, filename: str) -> IndexEnt
     return IndexEntry(cik, name.strip(), form, _parse_date(date), filename.strip(), accession)
 
 
-def _collect(rows, source: str, forms: frozenset[str]) -> IndexListing:
-    """Build entries from (line_no, raw_line, fields-or-error) rows of the wanted forms."""
+#: (1-based line number, raw line, (cik, name, form, date, file name) or why it has no fields)
+_Row = tuple[int, str, "tuple[str, str, str, str, str] | str"]
+
+
+def _collect(rows: Iterable[_Row], source: str, forms: frozenset[str]) -> IndexListing:
+    """Build entries from the rows of the wanted forms; unsafe rows go to `rejected`."""
     listing = IndexListing(source=source)
     for line_no, line, fields in rows:
         try:
@@ -133,7 +140,7 @@ def parse_master_index(
 ) -> IndexListing:
     """Entries of a pipe-delimited `master.YYYYMMDD.idx`, one per line, of the given forms."""
 
-    def rows():
+    def rows() -> Iterator[_Row]:
         for line_no, line in _data_lines(_decode(data), source):
             fields = line.split("|")
             if len(fields) < 5:
@@ -165,7 +172,7 @@ def parse_form_index(
     data: bytes | str, source: str = "<form.idx>", forms: frozenset[str] = OWNERSHIP_FORMS
 ) -> IndexListing:
     """Entries of a fixed-width `form.YYYYMMDD.idx`, one per line, of the given forms."""
-    split: list[tuple[int, str, tuple[str, ...] | str]] = []
+    split: list[tuple[int, str, tuple[str, ...] | str]] = []  # (line no, line, 4 tokens or error)
     for line_no, line in _data_lines(_decode(data), source):
         tokens = line.rstrip().rsplit(None, 3)
         if len(tokens) < 4:
@@ -174,7 +181,7 @@ def parse_form_index(
             split.append((line_no, line, tuple(tokens)))
     width = _form_column_width([t[0] for _, _, t in split if isinstance(t, tuple)])
 
-    def rows():
+    def rows() -> Iterator[_Row]:
         for line_no, line, tokens in split:
             if isinstance(tokens, str):
                 yield line_no, line, tokens
