@@ -200,7 +200,8 @@ def test_429_waits_for_retry_after_in_every_thread(mirror, tmp_path):
         assert refused.status == 429
         first, second = requests_for(server, refused.path)
         assert (first, second.status) == (refused, 200)
-        assert 1.0 <= second.time - first.time < 2.0
+        # At least Retry-After; after the pause the retry queues with the other threads.
+        assert 1.0 <= second.time - first.time < 3.0
         # The other threads held back too: nothing arrived while the server asked for quiet
         # (bar a request already admitted when the 429 was on its way back), the rest after.
         assert not [r for r in server.log if first.time + 0.15 <= r.time < first.time + 1.0]
