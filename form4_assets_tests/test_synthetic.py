@@ -371,3 +371,26 @@ def test_the_mirror_source_lists_and_fetches_exactly_the_manifest(mirror, manife
             assert got.entry.date_filed == day and got.entry.form_type == rec["form_type"]
             seen.append(got.entry.accession)
     assert sorted(seen) == sorted(by_acc)
+
+
+def test_population_issuers_and_owners():
+    """Several hundred issuers, thousands of owners, each tied to one or two issuers with a role."""
+    import random
+
+    from form4_assets.edgar.synthetic_population import RESERVED_CIKS, build_population
+
+    pop = build_population(random.Random(345), 600)
+    assert len(pop.issuers) == 600 and len(pop.owners) > 5000
+    issuers_of: dict[int, set[int]] = {}
+    for unit in pop.units:
+        for owner, rel in unit.members:
+            issuers_of.setdefault(owner.cik, set()).add(unit.issuer.cik)
+            assert rel.is_director or rel.is_officer or rel.is_ten_pct or rel.is_other
+            assert (rel.title is not None) == rel.is_officer
+    assert set(Counter(len(v) for v in issuers_of.values())) == {1, 2}
+    pairs = [(u.holder, u.issuer.cik) for u in pop.units]
+    assert len(pairs) == len(set(pairs))
+    ciks = [i.cik for i in pop.issuers] + [o.cik for o in pop.owners]
+    assert len(ciks) == len(set(ciks)) and not set(ciks) & RESERVED_CIKS
+    assert len({i.ticker for i in pop.issuers}) == 600
+    assert any(u.kind == "fund" and len(u.members) >= 2 for u in pop.units)

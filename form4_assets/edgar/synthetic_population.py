@@ -237,21 +237,22 @@ def build_population(rng: random.Random, n_issuers: int) -> Population:
         for k in range(rng.randint(3, 7)):
             title = "Chief Executive Officer" if k == 0 else rng.choice(_OFFICER_TITLES)
             is_dir = k == 0 and rng.random() < 0.6
-            unit = FilerUnit(issuer, [(person(issuer.name), Relationship(is_dir, True, False, False, title))], "person")
-            units.append(unit)
+            issuer.units.append(
+                FilerUnit(issuer, [(person(issuer.name), Relationship(is_dir, True, False, False, title))], "person"))
         for _ in range(rng.randint(3, 8)):
             if directors and rng.random() < 0.08:
-                owner = rng.choice(directors)  # sits on a second board
+                owner = rng.choice(directors)  # sits on a second board (and no third)
                 if any(u.members[0][0] is owner for u in issuer.units):
                     continue
+                directors.remove(owner)
             else:
                 owner = person(issuer.name)
                 directors.append(owner)
             is_other = rng.random() < 0.03
             rel = Relationship(True, False, False, is_other,
                                other_text="Member of 13(d) group" if is_other else None)
-            units.append(FilerUnit(issuer, [(owner, rel)], "person"))
-        issuer.units = [u for u in units if u.issuer is issuer]
+            issuer.units.append(FilerUnit(issuer, [(owner, rel)], "person"))
+        units += issuer.units
 
     # Funds: a fund, its general partner and sometimes the managing member, all 10% owners.
     n_funds = max(4, n_issuers // 4)
