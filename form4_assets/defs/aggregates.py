@@ -39,6 +39,7 @@ from form4_assets.tables import (
     SUPERSESSIONS,
     Table,
 )
+from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import count_rows, preview_rows
 
 GROUP = "aggregates"
@@ -230,8 +231,7 @@ def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseR
 
 
 def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[str, int]:
-    from form4_assets.warehouse.schema import TABLES
-
+    """How many amendment links each matching rule produced (a quick view of amendment health)."""
     sup = TABLES["supersessions"]
     query = (
         sa.select(sup.c.MATCH_RULE, sa.func.count())
