@@ -127,9 +127,11 @@ def test_filing_missing_everywhere_is_an_error_entry_not_an_exception(mirror, tm
     ghost = IndexEntry("1000", "NOBODY", "4", DAY, "edgar/data/1000/0000001000-23-000001.txt", "0000001000-23-000001")
     with LoopbackEdgar(mirror, missing_status=403) as server:
         source = live(server, tmp_path / "cache")
-        seed, missing = list(source.fetch_all([source.list_filings(DAY)[0], ghost]))
-        assert seed.ok and not missing.ok
+        seed, old, missing = list(source.fetch_all([*source.list_filings(DAY)[:2], ghost]))
+        # S3's 403 AccessDenied means "no such file": the old path is tried, nothing is blocked.
+        assert seed.ok and old.ok and not missing.ok
         assert missing.data is None and "not on EDGAR" in missing.error and "HTTP 403" in missing.error
+        assert [r.status for r in server.log].count(403) == 3
 
 
 # -- daily index answers ------------------------------------------------------------------
