@@ -4,8 +4,9 @@ Tests and `benchmarks/fetch.py` point the live client at it to exercise real soc
 keep-alive, retries and rate limiting without sending a single packet to sec.gov. The
 server adds latency, injects the faults EDGAR is known for (429 with Retry-After, 5xx,
 the fair-access 403 page, S3 AccessDenied 403s, 404s, dropped connections, truncated
-bodies, slow answers) and records every request it receives, so the client's behaviour
-is measured where it matters: at the server.
+bodies, slow answers) and records every request it receives, stamped (on Linux) with
+the kernel's receive time, so the client's behaviour is measured where it matters: at
+the server, as a packet arrives.
 
 `write_mirror` and `generated_filings` build the small mirrors these runs serve.
 """
@@ -92,7 +93,7 @@ class Fault:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as the server saw it: arrival (time.monotonic), path, answer.
+    """One request as the server saw it: arrival (on the time.monotonic scale), path, answer.
 
     `status` is None when the connection was dropped without an answer.
     """
