@@ -256,7 +256,12 @@ def test_checks_pass_and_metadata_is_attached(pipeline) -> None:
     assert net["net_selling_plot"].value.startswith("![30-day net insider selling](data:image/png;base64,")
     png = Path(net["net_selling_plot_path"].value)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.is_relative_to(pipeline["base"])
-    assert metadata["issuer_daily_activity"]["dagster/row_count"].value == len(rows(pipeline["engine"], "issuer_daily_activity"))
+    for name in ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys"):
+        assert metadata[name]["dagster/row_count"].value == len(rows(pipeline["engine"], name)), name
+        assert {c.name for c in metadata[name]["dagster/column_schema"].schema.columns} == set(TABLES[name].columns.keys())
+    assert metadata["effective_transactions"]["row_count/supersessions"].value == len(rows(pipeline["engine"], "supersessions"))
+    clusters = metadata["cluster_buys"]["clusters"].value
+    assert clusters.startswith(f"### Cluster buys as of {LAST}")
 
 
 def test_rematerializing_a_day_changes_nothing(pipeline) -> None:

@@ -150,6 +150,7 @@ def _materialization_metadata(
     preview_columns = list(spec.column_names[:8])
     meta: dict[str, Any] = {
         "dagster/table_name": spec.name,
+        "dagster/column_schema": _schema(spec),
         "dagster/row_count": count_rows(engine, spec.name, dates),
         "partitions": dg.MetadataValue.text(f"{dates[0]} .. {dates[-1]} ({len(dates)} filing dates)" if dates else "none"),
         "preview": dg.MetadataValue.md(markdown_table(preview_rows(engine, spec.name, dates, preview_columns), preview_columns)),
