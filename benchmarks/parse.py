@@ -5,7 +5,7 @@ of the same filings' ownership XML, measured in the same run.
 
 The corpus is the real-filing corpus (`filings/` and `bulk/`); by default it is found
 as `shared/corpus` in a parent folder of the repository (or FORM4_CORPUS_DIR), like the
-tests do. Each round times both, filing by filing back to back (fastest of three
+tests do. Each round times both, filing by filing back to back (fastest of five
 alternating tries each), over every filing that has an ownershipDocument; the medians
 over the rounds are printed as ms per filing, with the median of the per-round ratios,
 for all filings and for the complete submissions alone (which also pay for the SEC
@@ -65,7 +65,7 @@ def load(corpus: Path) -> list[Sample]:
     return samples
 
 
-def time_round(samples: list[Sample], repeats: int = 3) -> tuple[list[float], list[float]]:
+def time_round(samples: list[Sample], repeats: int = 5) -> tuple[list[float], list[float]]:
     """One round: per filing, the bare-lxml seconds and the parser seconds.
 
     The two are measured back to back on the same filing, `repeats` times alternately,
@@ -112,7 +112,7 @@ def report(label: str, rounds: list[tuple[list[float], list[float]]], keep: list
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=None, help="corpus folder with filings/ and bulk/")
-    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--rounds", type=int, default=11)
     args = ap.parse_args(argv)
     corpus = args.corpus or find_corpus()
     if corpus is None or not (corpus / "filings").is_dir():
