@@ -11,6 +11,27 @@ purpose and which rows are arithmetically wrong on purpose.
 Everything comes from one ``random.Random(seed)`` consumed in a fixed order (days in date
 order, lists rather than sets), and nothing reads the clock, so the same arguments give
 the same bytes.
+
+Manifest (``synthetic-manifest.jsonl``, one object per filing, by filing date then accession).
+Decimals are strings exactly as written in the XML (``"50000.00"``); absent values are null.
+
+- filing: ``accession``, ``filing_date``, ``accepted`` (ISO datetime), ``index_cik`` and
+  ``index_company`` (the index line), ``path`` (index File Name), ``form_type``,
+  ``container`` (txt|nc), ``schema_version``, ``period``, ``date_of_orig_sub``, ``amends`` /
+  ``amended_by`` (accessions), ``issuer`` {cik, name, ticker}, ``owners`` [{cik, name,
+  is_director, is_officer, is_ten_pct, is_other, title, other_text}] in document order,
+  ``joint``, ``aff10b5one`` (null before X0508 and on Form 3), ``remarks``,
+  ``no_securities_owned``, ``broken`` (truncated|no_xml|malformed_xml, rows then empty),
+  ``inconsistent`` [{table, sk, check: share_chain|ad_code}], ``seed``, ``sha256``, ``size``,
+  ``footnotes`` {id: text}.
+- ``rows``: every transaction and holding in document order: ``table`` (nonderiv_trans,
+  deriv_trans, nonderiv_holding, deriv_holding), ``sk`` (1-based within its table),
+  ``security``, ``code``, ``acquired_disposed``, ``shares``, ``price``, ``trans_date``,
+  ``deemed_date``, ``trans_form_type``, ``timeliness``, ``shares_following``,
+  ``direct_indirect``, ``nature``, ``is_10b5_1`` (X0508+: the filing's aff10b5One; earlier:
+  a Rule 10b5-1 footnote bound to the row), ``conv_price``, ``exercise_date``,
+  ``expiration_date``, ``underlying_security``, ``underlying_shares``, ``footnotes``
+  {field: "F1,F2"} for title, code, shares, price, nature, conv, exercise, expiration.
 """
 
 from __future__ import annotations
