@@ -260,10 +260,10 @@ def _seed_partition_materialized(deployment: Deployment) -> None:
         _run_partition(deployment, SEED_DAY)
 
 
-def _save(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def _save(page, name: str, readme: bool = False) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
-    if os.environ.get("FORM4_README_SCREENSHOTS") == "1":
+    if readme and os.environ.get("FORM4_README_SCREENSHOTS") == "1":
         README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, README_SCREENSHOTS / name)
     print(f"screenshot: {path}")
@@ -322,14 +322,14 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
             for name in ("ingest", "documents", "transactions", "aggregates", "raw_filings", "filing_headers",
                          "quarantine", "holdings", "cluster_buys"):
                 assert name in text, name
-            _save(page, "asset-graph.png")
+            _save(page, "asset-graph.png", readme=True)
 
             # One partition of a partitioned asset: its materialization metadata.
             page.goto(f"{base}/assets/transactions?view=partitions&partition={SEED_DAY}", wait_until="networkidle")
             text = _settle(page, "dagster/row_count")
             assert "transactions" in text and SEED_DAY in text and "Materialized" in text
             assert "nonderiv_trans" in text and "preview" in text
-            _save(page, "partition-metadata.png")
+            _save(page, "partition-metadata.png", readme=True)
 
             # Its checks, with their verdicts and counts.
             page.goto(f"{base}/assets/transactions?view=checks", wait_until="networkidle")
@@ -338,7 +338,7 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
                 assert name in text, name
             assert "Succeeded" in text or "Failed" in text
             assert "checked" in text and "failures" in text
-            _save(page, "partition-checks.png")
+            _save(page, "partition-checks.png", readme=True)
         finally:
             browser.close()
     assert not outside, f"the UI tried to reach the network: {outside[:5]}"

@@ -12,6 +12,7 @@ recorded in the same database.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -187,3 +188,47 @@ def test_team_instance_keeps_runs_events_and_schedules_in_postgres(team_home: Pa
     finally:
         third.dispose()
     assert states["previous_business_day_schedule"] == InstigatorStatus.STOPPED
+
+
+@pytest.mark.timeout(300)
+def test_multiprocess_executor_runs_each_step_in_its_own_process(team_home: Path, team_database: str) -> None:
+    """deploy/multiprocess_definitions.py: the same assets, steps in separate processes, on the team instance."""
+    import dagster as dg
+
+    run_config = json.dumps({"execution": {"config": {"max_concurrent": 2}}})
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "dagster", "asset", "materialize",
+            "-f", str(REPO_ROOT / "deploy" / "multiprocess_definitions.py"),
+            # Ingest and the parse step: two steps, so two step processes (each pays a
+            # Python and Dagster start-up, which is why the whole graph is not run here).
+            "--select", "raw_filings,filing_headers,ownership_documents,transactions,holdings,quarantine",
+            "--partition", SEED_DAY.isoformat(), "--config-json", run_config,
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+
+    engine = sa.create_engine(team_database)
+    try:
+        with engine.connect() as conn:
+            runs = conn.execute(sa.text("SELECT run_id, status FROM runs")).all()
+    finally:
+        engine.dispose()
+    assert [status for _, status in runs] == ["SUCCESS"]
+    run_id = runs[0][0]
+
+    instance = dg.DagsterInstance.from_config(str(team_home))
+    try:
+        starts = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
+        run_start = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_START)
+    finally:
+        instance.dispose()
+    step_pids = {entry.step_key: entry.dagster_event.pid for entry in starts}
+    assert set(step_pids) == {"raw_filings", "parse_filings"}
+    assert len(set(step_pids.values())) == len(step_pids), step_pids
+    assert run_start[0].dagster_event.pid not in step_pids.values()
