@@ -88,6 +88,9 @@ def test_team_instance_keeps_runs_events_and_schedules_in_postgres(team_home: Pa
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue is not None and queue.max_concurrent_runs == 4
+        assert {"key": "form4/edgar", "value": "live", "limit": 1} in queue.tag_concurrency_limits
 
         job = defs.resolve_job_def("daily_filings_job")
         result = job.execute_in_process(partition_key=SEED_DAY.isoformat(), instance=instance)
