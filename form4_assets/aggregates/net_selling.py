@@ -1,24 +1,26 @@
 """net_insider_selling: rolling 30- and 90-day net selling per issuer, as of a filing date.
 
-One SQL statement per date reads only the issuer-day rows of the 90-day window (by the
+One SQL statement per date, over only the issuer-day rows of the 90-day window (by the
 TRANS_DATE index): a ROW_NUMBER() window keeps each issuer-day's latest version known
-on the date, a second one marks the latest name and ticker. It runs unchanged on
-SQLite (3.25+) and PostgreSQL. The sums are then taken in Python as Decimal over those
-few thousand rows, because SQLite would sum its REAL storage in floating point and a
-half cent could round either way; dollars are rounded to cents once, after
-subtracting (net = round(sales − purchases)).
+on the date, a second one marks the latest name and ticker, and conditional SUMs give
+both windows per issuer. It runs unchanged on SQLite (3.25+) and PostgreSQL and returns
+one row per issuer, however long the history.
+
+The sums are of whole micro-units (millionths of a share or dollar): SQLite stores
+NUMERIC as REAL and would add floats, so a half cent could round either way; a
+rounded micro-unit of a stored value is exact on both databases, and so is an integer
+sum. Dollars are rounded to cents once, after subtracting (net = round(sales − purchases)).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sql import ZERO, fetch, money, table
+from form4_assets.aggregates.sql import fetch, money, table
 
 WINDOWS: tuple[int, ...] = (30, 90)
 #: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
@@ -28,15 +30,22 @@ MEASURES: dict[str, tuple[str, str]] = {
     "SHARES_DISCRETIONARY": ("SELL_SHARES_DISCRETIONARY", "BUY_SHARES_DISCRETIONARY"),
     "DOLLARS_DISCRETIONARY": ("SELL_DOLLARS_DISCRETIONARY", "BUY_DOLLARS_DISCRETIONARY"),
 }
+MICRO_UNITS = 1_000_000
 _VERSION_COLUMNS = (
     "ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "BUY_ROWS", "SELL_ROWS",
     *(column for pair in MEASURES.values() for column in pair),
 )
 
 
-def window_rows_query(day: dt.date) -> sa.Select:
-    """The latest version, as of `day`, of every issuer-day in the 90 days ending on `day`."""
+def micro(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """A stored amount as whole micro-units (an exact integer on SQLite and PostgreSQL)."""
+    return sa.cast(sa.func.round(column * MICRO_UNITS), sa.BigInteger)
+
+
+def window_query(day: dt.date) -> sa.Select:
+    """Per issuer with open-market rows in the 90 days to `day`: both windows' micro-unit sums."""
     ida = table("issuer_daily_activity")
+    starts = {w: day - dt.timedelta(days=w - 1) for w in WINDOWS}
     versions = (
         sa.select(
             *(ida.c[c] for c in _VERSION_COLUMNS),
@@ -47,44 +56,64 @@ def window_rows_query(day: dt.date) -> sa.Select:
             .over(partition_by=ida.c.ISSUERCIK, order_by=(ida.c.TRANS_DATE.desc(), ida.c.FILING_DATE.desc()))
             .label("name_rank"),
         )
-        .where(ida.c.TRANS_DATE.between(day - dt.timedelta(days=max(WINDOWS) - 1), day), ida.c.FILING_DATE <= day)
+        .where(ida.c.TRANS_DATE.between(starts[max(WINDOWS)], day), ida.c.FILING_DATE <= day)
         .subquery("versions")
     )
-    return sa.select(versions).where(versions.c.version_rank == 1).order_by(versions.c.ISSUERCIK, versions.c.TRANS_DATE)
+    v = versions.c
+    sums = [
+        sa.func.sum(sa.case((v.TRANS_DATE >= starts[w], micro(v[column])), else_=0)).label(f"{column}_{w}D")
+        for w in WINDOWS
+        for pair in MEASURES.values()
+        for column in pair
+    ]
+    open_market = (v.BUY_ROWS + v.SELL_ROWS) > 0
+    return (
+        sa.select(
+            v.ISSUERCIK,
+            sa.func.max(sa.case((v.name_rank == 1, v.ISSUERNAME))).label("ISSUERNAME"),
+            sa.func.max(sa.case((v.name_rank == 1, v.ISSUERTRADINGSYMBOL))).label("ISSUERTRADINGSYMBOL"),
+            sa.func.max(sa.case((open_market, v.TRANS_DATE))).label("LAST_TRANS_DATE"),
+            *sums,
+        )
+        .where(v.version_rank == 1)
+        .group_by(v.ISSUERCIK)
+        .having(sa.func.sum(v.BUY_ROWS + v.SELL_ROWS) > 0)
+        .order_by(v.ISSUERCIK)
+    )
+
+
+def from_micro(units: Any) -> Decimal:
+    return Decimal(int(units or 0)).scaleb(-6)
 
 
 def compute_net_insider_selling(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
     """The net_insider_selling rows partition `day` writes: issuers with open-market rows in 90 days."""
-    starts = {w: day - dt.timedelta(days=w - 1) for w in WINDOWS}
-    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    names: dict[str, tuple[str | None, str | None]] = {}
-    last_trade: dict[str, dt.date] = {}
-    for r in fetch(conn, window_rows_query(day)):
-        issuer = r["ISSUERCIK"]
-        if r["name_rank"] == 1:
-            names[issuer] = (r["ISSUERNAME"], r["ISSUERTRADINGSYMBOL"])
-        if not (r["BUY_ROWS"] or r["SELL_ROWS"]):
-            continue
-        last_trade[issuer] = max(r["TRANS_DATE"], last_trade.get(issuer, dt.date.min))
-        for w, start in starts.items():
-            if r["TRANS_DATE"] >= start:
-                for columns in MEASURES.values():
-                    for column in columns:
-                        sums[issuer][f"{column}_{w}D"] += r[column] or ZERO
     out: list[dict[str, Any]] = []
-    for issuer in sorted(last_trade):
-        s = sums[issuer]
-        name, ticker = names.get(issuer, (None, None))
-        row: dict[str, Any] = {"FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": name,
-                               "ISSUERTRADINGSYMBOL": ticker, "LAST_TRANS_DATE": last_trade[issuer]}
+    for r in fetch(conn, window_query(day)):
+        row: dict[str, Any] = {
+            "FILING_DATE": day,
+            "ISSUERCIK": r["ISSUERCIK"],
+            "ISSUERNAME": r["ISSUERNAME"],
+            "ISSUERTRADINGSYMBOL": r["ISSUERTRADINGSYMBOL"],
+            "LAST_TRANS_DATE": _as_date(r["LAST_TRANS_DATE"]),
+        }
         for w in WINDOWS:
             for measure, (sell, buy) in MEASURES.items():
-                net = s[f"{sell}_{w}D"] - s[f"{buy}_{w}D"]
+                net = from_micro(r[f"{sell}_{w}D"]) - from_micro(r[f"{buy}_{w}D"])
                 row[f"NET_SELL_{measure}_{w}D"] = money(net) if "DOLLARS" in measure else net
-            row[f"SELL_SHARES_{w}D"], row[f"BUY_SHARES_{w}D"] = s[f"SELL_SHARES_{w}D"], s[f"BUY_SHARES_{w}D"]
-            row[f"SELL_DOLLARS_{w}D"], row[f"BUY_DOLLARS_{w}D"] = money(s[f"SELL_DOLLARS_{w}D"]), money(s[f"BUY_DOLLARS_{w}D"])
+            row[f"SELL_SHARES_{w}D"] = from_micro(r[f"SELL_SHARES_{w}D"])
+            row[f"BUY_SHARES_{w}D"] = from_micro(r[f"BUY_SHARES_{w}D"])
+            row[f"SELL_DOLLARS_{w}D"] = money(from_micro(r[f"SELL_DOLLARS_{w}D"]))
+            row[f"BUY_DOLLARS_{w}D"] = money(from_micro(r[f"BUY_DOLLARS_{w}D"]))
         out.append(row)
     return out
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """MAX() over a CASE comes back as text on SQLite, as a date on PostgreSQL."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
 
 
 TOP_COLUMNS = ("ISSUERTRADINGSYMBOL", "ISSUERNAME", "ISSUERCIK", "NET_SELL_DOLLARS_30D", "NET_SELL_SHARES_30D",

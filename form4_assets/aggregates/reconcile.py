@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sql import chunks, fetch, money, superseded_as_of, table
+from form4_assets.aggregates.sql import MICRO, chunks, fetch, money, superseded_as_of, table
 
 SHARE_PLACES = Decimal("0.000001")
 EXAMPLES = 20
@@ -207,6 +207,11 @@ def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
     return finding
 
 
+def _micro(value: Any) -> Decimal:
+    """A stored amount to whole micro-units, half away from zero like SQL ROUND()."""
+    return Decimal(str(value or 0)).quantize(MICRO, rounding=ROUND_HALF_UP)
+
+
 def reconcile_net_selling(conn: sa.Connection, day: dt.date) -> Finding:
     """net_insider_selling of `day` versus Decimal sums over the latest issuer-day versions.
 
@@ -232,7 +237,7 @@ def reconcile_net_selling(conn: sa.Connection, day: dt.date) -> Finding:
             if trans_date >= day - dt.timedelta(days=window - 1):
                 for unit in ("SHARES", "DOLLARS"):
                     key = f"NET_SELL_{unit}_{window}D"
-                    sums[key] = sums.get(key, Decimal(0)) + Decimal(str(r[f"SELL_{unit}"])) - Decimal(str(r[f"BUY_{unit}"]))
+                    sums[key] = sums.get(key, Decimal(0)) + _micro(r[f"SELL_{unit}"]) - _micro(r[f"BUY_{unit}"])
         sums["rows"] += r["SELL_ROWS"] + r["BUY_ROWS"]
     expected = {i: s for i, s in expected.items() if s["rows"] > 0}
     written = {r["ISSUERCIK"]: r for r in fetch(conn, sa.select(nis).where(nis.c.FILING_DATE == day))}
