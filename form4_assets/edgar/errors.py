@@ -21,6 +21,10 @@ class FairAccessBlocked(EdgarError):
     """EDGAR answered with its fair-access block page; the run must stop, not retry."""
 
 
+class InvalidIdentifier(EdgarError, ValueError):
+    """A CIK, accession number or index file name does not have EDGAR's format."""
+
+
 class IndexFormatError(EdgarError, ValueError):
     """A daily index file does not have the layout EDGAR publishes."""
 

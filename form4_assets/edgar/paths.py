@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from form4_assets.edgar.errors import EdgarError
+from form4_assets.edgar.errors import InvalidIdentifier
 
 #: A CIK is 1–10 ASCII digits (EDGAR pads to 10 in some places and not in paths).
 CIK_RE = re.compile(r"[0-9]{1,10}")
@@ -21,9 +21,8 @@ ACCESSION_RE = re.compile(r"[0-9]{10}-[0-9]{2}-[0-9]{6}")
 #: The only file-name shape a daily index may give for a submission.
 INDEX_FILENAME_RE = re.compile(r"edgar/data/([0-9]{1,10})/([0-9]{10}-[0-9]{2}-[0-9]{6})\.txt")
 
-
-class InvalidIdentifier(EdgarError, ValueError):
-    """A CIK, accession number or index file name does not have EDGAR's format."""
+__all__ = ["InvalidIdentifier", "validate_cik", "validate_accession", "split_index_filename", "quarter",
+           "daily_index_path", "filing_path", "legacy_filing_path"]
 
 
 def validate_cik(cik: str) -> str:
