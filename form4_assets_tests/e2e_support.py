@@ -112,6 +112,20 @@ class ManagedProcess:
             self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - the kernel reaps SIGKILLed leaders
             pass
+        # Orphaned children are reaped by init, a moment after SIGKILL: give it a few seconds.
+        deadline = time.monotonic() + 10
+        while _group_exists(self.popen.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a member we may not signal still exists
+        return True
+    return True
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
