@@ -178,14 +178,14 @@ def test_index_server_errors_after_retries_raise_edgar_error(mirror, tmp_path):
         (Fault.server_error(503), 503),
         (Fault.drop_connection(), None),
         (Fault.truncated_body(), 200),
-        (Fault.slow(2.0), 200),
+        (Fault.slow(2.5), 200),
     ],
     ids=["500", "503", "dropped-connection", "truncated-body", "slow-response"],
 )
 def test_transient_fault_is_retried_then_succeeds(mirror, tmp_path, seed_bytes, fault, first_status):
     with LoopbackEdgar(mirror) as server:
         server.inject(fault, path=f"*/{SEED_ACCESSION}.txt")
-        source = live(server, tmp_path / "cache", timeout=0.5)
+        source = live(server, tmp_path / "cache", timeout=1.0)
         result = list(source.fetch_all(source.list_filings(DAY)[:1]))[0]
         assert result.ok and result.data == seed_bytes
         attempts = requests_for(server, f"/{SEED_ACCESSION}.txt")
