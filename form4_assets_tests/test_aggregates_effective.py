@@ -195,3 +195,20 @@ def test_10b5_1_flag_decides_and_footnotes_count_only_without_it(engine: sa.Engi
 )
 def test_mentions_10b5_1(text: str | None, expected: bool) -> None:
     assert mentions_10b5_1(text) is expected
+
+
+def test_an_amendment_that_corrects_the_period_matches_by_original_date_and_never_across_forms(engine: sa.Engine) -> None:
+    form4 = Filing("0000000001-24-000081", TUE, period=MON, trades=[Trade("S", "10", "1", MON)])
+    form5 = Filing("0000000001-24-000082", TUE, document_type="5", period=dt.date(2023, 12, 31),
+                   trades=[Trade("G", "5", None, dt.date(2023, 6, 1))])
+    period_fix = Filing("0000000001-24-000083", THU, document_type="4/A", period=FRI - dt.timedelta(days=7),
+                        orig_sub=TUE, trades=[Trade("S", "10", "1", FRI - dt.timedelta(days=7))])
+    five_fix = Filing("0000000001-24-000084", THU, document_type="5/A", period=dt.date(2023, 12, 31), orig_sub=TUE,
+                      trades=[Trade("G", "6", None, dt.date(2023, 6, 1))])
+    insert(engine, form4, form5, period_fix, five_fix)
+    build_effective_transactions(engine, [TUE, THU])
+    links = {r["AMENDMENT_ACCESSION"]: (r["SUPERSEDED_ACCESSION"], r["MATCH_RULE"]) for r in select_all(engine, "supersessions")}
+    assert links == {
+        period_fix.accession: (form4.accession, "orig_date_other_period"),
+        five_fix.accession: (form5.accession, "period_and_orig_date"),
+    }
