@@ -18,8 +18,9 @@ import argparse
 import datetime as dt
 import hashlib
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -245,9 +246,8 @@ def _fmt(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if hasattr(value, "normalize") and hasattr(value, "as_tuple"):  # Decimal: no float noise
-        text = format(value.normalize(), "f")
-        return text
+    if isinstance(value, Decimal):  # exactly as filed, without exponent or trailing zeros
+        return format(value.normalize(), "f")
     return str(value)
 
 
