@@ -169,6 +169,22 @@ def test_cli_prints_seed_as_json_lines(capsys: pytest.CaptureFixture[str]) -> No
         assert obj[key] == []
 
 
+def test_cli_prints_tiny_and_zero_decimals_with_the_filing_digits(
+    tmp_path, seed_bytes: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Positional notation as written, never Decimal's scientific form (1E-7, 0E-8)."""
+    edited = seed_bytes.replace(b"<value>17.04</value>", b"<value>0.0000001</value>", 1)
+    edited = edited.replace(b"<value>545259</value>", b"<value>0.00000000</value>", 1)
+    assert edited.count(b"0.0000001") == 1 and edited.count(b"0.00000000") == 1
+    filing = tmp_path / "tiny.txt"
+    filing.write_bytes(edited)
+    assert main(["parse", str(filing)]) == 0
+    out = capsys.readouterr().out
+    assert '"TRANS_PRICEPERSHARE": 0.0000001,' in out and '"SHRS_OWND_FOLWNG_TRANS": 0.00000000,' in out
+    (row,) = json.loads(out, parse_float=Decimal)["nonderiv_trans"]
+    assert row["TRANS_PRICEPERSHARE"] == Decimal("0.0000001") and row["SHRS_OWND_FOLWNG_TRANS"] == 0
+
+
 def test_cli_quarantine_is_not_an_error_but_a_missing_file_is(
     tmp_path, seed_bytes: bytes, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -41,7 +41,9 @@ def _encode(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, Decimal):
-        return str(value)  # the filing's digits; the parser only admits finite decimals
+        # the filing's digits in positional notation: str() would print 0.0000001 as 1E-7
+        # and 0.00000000 as 0E-8; the parser only admits finite decimals
+        return format(value, "f")
     if isinstance(value, (dt.date, dt.datetime)):
         return f'"{value.isoformat()}"'
     if isinstance(value, dict):

@@ -113,14 +113,14 @@ def document_list(data: bytes, start: int = 0, known: XmlPart | None = None) -> 
         # without <TEXT> from making this scan the rest of the submission
         text_at = data.find(b"<TEXT>", pos, pos + _PREAMBLE_MAX)
         preamble = data[pos + 10 : text_at if text_at >= 0 else pos + _PREAMBLE_MAX]
-        meta = {m.group(1).decode().lower(): m.group(2).decode("latin-1").strip() for m in _DOC_META.finditer(preamble)}
-        sequence = meta.get("sequence")
+        meta = dict(_DOC_META.findall(preamble))  # a tag given twice: the last one wins
+        sequence = _meta_text(meta, b"SEQUENCE")
         documents.append(
             {
-                "type": meta.get("type"),
+                "type": _meta_text(meta, b"TYPE"),
                 "sequence": int(sequence) if sequence and sequence.isdigit() else sequence,
-                "filename": meta.get("filename"),
-                "description": meta.get("description"),
+                "filename": _meta_text(meta, b"FILENAME"),
+                "description": _meta_text(meta, b"DESCRIPTION"),
             }
         )
         if text_at < 0:
@@ -131,6 +131,11 @@ def document_list(data: bytes, start: int = 0, known: XmlPart | None = None) -> 
             break
         pos = data.find(b"<DOCUMENT>", end)
     return documents
+
+
+def _meta_text(meta: dict[bytes, bytes], tag: bytes) -> str | None:
+    value = meta.get(tag)
+    return None if value is None else value.decode("latin-1").strip()
 
 
 def documents_json(documents: list[dict[str, object]]) -> str:

@@ -9,6 +9,7 @@ of every filing), so they are written to do the common case in one C-level call.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -55,8 +56,13 @@ def to_flag(text: str) -> bool:
         raise ValueError(f"not a boolean (1, 0, true, false): {text!r}") from None
 
 
+@functools.lru_cache(maxsize=4096)
 def header_date(text: str) -> dt.date:
-    """EDGAR header date YYYYMMDD."""
+    """EDGAR header date YYYYMMDD.
+
+    Cached: a header repeats its date three times (filed, period, change) and a day's
+    filings share a handful of dates, so the conversion is paid once per distinct text
+    (dates are immutable, and a ValueError is never cached)."""
     if len(text) == 8 and text.isascii() and text.isdigit():
         try:
             return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
