@@ -225,11 +225,10 @@ def test_persistent_server_error_becomes_an_error_entry(mirror, tmp_path):
 # -- fair access --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def blocking_server(tmp_path_factory):
-    """A server whose every filing answer is the fair-access block. It lives for the whole
-    session so no later test's server can reuse the port this process has seen blocked."""
-    root = tmp_path_factory.mktemp("blocking-mirror")
+@pytest.fixture
+def blocking_server(tmp_path):
+    """A server whose every filing answer is the fair-access block."""
+    root = tmp_path / "blocking-mirror"
     write_mirror(root, DAY, generated_filings(DAY, 30))
     with LoopbackEdgar(root) as server:
         server.inject(Fault.fair_access_block(), path="/Archives/edgar/data/*", times=None)
@@ -254,6 +253,25 @@ def test_fair_access_block_stops_the_run_at_once(blocking_server, tmp_path):
     with pytest.raises(FairAccessBlocked):
         live(blocking_server, tmp_path / "other").list_filings(DAY + dt.timedelta(days=1))
     assert len(blocking_server.log) == before
+
+
+def test_a_stopped_server_takes_its_block_with_it(mirror, tmp_path):
+    """A later stand-in on the same port is a different server: the block is not inherited."""
+    server = LoopbackEdgar(mirror).start()
+    server.inject(Fault.fair_access_block(), path="*.idx")
+    with pytest.raises(FairAccessBlocked):
+        live(server, tmp_path / "a").list_filings(DAY)
+    with pytest.raises(FairAccessBlocked):
+        live(server, tmp_path / "b").list_filings(DAY)
+    blocked_url = server.base_url
+    server.stop()
+    assert len(server.log) == 1
+    # The same host and port, as a reused port would give, is no longer refused up front:
+    # the request is sent and fails only because nobody listens there any more.
+    source = LiveSource(UA, tmp_path / "c", base_url=blocked_url, retries=0)
+    with pytest.raises(EdgarError) as raised:
+        source.list_filings(DAY)
+    assert type(raised.value) is EdgarError and source.client.attempts == 1
 
 
 def test_fair_access_block_on_the_index_is_not_mistaken_for_a_holiday(mirror, tmp_path):

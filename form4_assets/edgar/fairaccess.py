@@ -107,3 +107,12 @@ def pause(host: str, seconds: float) -> None:
     """Hold every request to `host` for `seconds` (the server asked so with Retry-After)."""
     with _condition:
         _paused_until[host] = max(_paused_until.get(host, 0.0), time.monotonic() + seconds)
+
+
+def forget_host(host: str) -> None:
+    """Drop any block or pause recorded for `host`: it is no longer the server that imposed
+    them (the loopback stand-in calls this when it stops, since its port may be reused)."""
+    with _condition:
+        _blocked_hosts.pop(host, None)
+        _paused_until.pop(host, None)
+        _condition.notify_all()

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from form4_assets.edgar import fairaccess
 from form4_assets.edgar.paths import daily_index_path, filing_path, legacy_filing_path
 
 #: The page EDGAR serves (with HTTP 403) to clients it blocks under its fair-access policy.
@@ -204,10 +205,13 @@ class LoopbackEdgar:
 
     def stop(self) -> None:
         if self._server is not None:
+            host = self.base_url.removeprefix("http://")
             self._server.shutdown()
             self._server.server_close()
             self._thread.join()
             self._server = None
+            # A later server may get this port: it must not inherit a block this one imposed.
+            fairaccess.forget_host(host)
 
     def __enter__(self) -> LoopbackEdgar:
         return self.start()
