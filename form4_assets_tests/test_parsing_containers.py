@@ -83,7 +83,7 @@ def test_to_decimal_is_exact(text: str, value: Decimal) -> None:
     assert got == value and str(got) == str(value)
 
 
-@pytest.mark.parametrize("text", ["NaN", "-Infinity", "1_000", "1,000", "\u0661\u0662", "12a", ""])
+@pytest.mark.parametrize("text", ["NaN", "-Infinity", "1_000", "1,000", "\u0661\u0662", "12a", "", "1E5", "1.704e1"])
 def test_to_decimal_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         to_decimal(text)

@@ -19,12 +19,13 @@ _ZONE = re.compile(r"(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)")
 
 def to_decimal(text: str) -> Decimal:
     """Exact decimal as written. Refuses what `Decimal` would otherwise accept but
-    xs:decimal does not: NaN/Infinity, digit-group underscores, non-ASCII digits."""
+    xs:decimal does not: NaN/Infinity, exponents (1.7E1), digit-group underscores,
+    non-ASCII digits."""
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"not a decimal number: {text!r}") from None
-    if not value.is_finite() or "_" in text or not text.isascii():
+    if not value.is_finite() or "_" in text or "e" in text or "E" in text or not text.isascii():
         raise ValueError(f"not a decimal number: {text!r}")
     return value
 
