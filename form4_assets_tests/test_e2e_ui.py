@@ -312,17 +312,21 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
             assert EXPECTED_ASSETS <= set(text.split()), EXPECTED_ASSETS - set(text.split())
             _save(page, "catalog.png")
 
-            # The global asset graph, groups expanded, navigation hidden for room.
-            page.goto(f"{base}/asset-groups", wait_until="networkidle")
-            _settle(page, "aggregates")
-            page.get_by_text("Hide navigation").click()
-            _hide_asset_sidebar(page)
-            _expand_all_groups(page)
-            text = _settle(page, "raw_filings")
-            for name in ("ingest", "documents", "transactions", "aggregates", "raw_filings", "filing_headers",
-                         "quarantine", "holdings", "cluster_buys"):
+            # The global asset graph, groups expanded, navigation hidden: wide and low, so the
+            # graph is drawn at a scale where every node shows its full name and status.
+            graph = browser.new_page(viewport={"width": 1920, "height": 720})
+            graph.set_default_timeout(60_000)
+            graph.route("**/*", loopback_only)
+            graph.goto(f"{base}/asset-groups", wait_until="networkidle")
+            _settle(graph, "aggregates")
+            graph.get_by_text("Hide navigation").click()
+            _hide_asset_sidebar(graph)
+            _expand_all_groups(graph)
+            text = _settle(graph, "raw_filings")
+            for name in ("ingest", "documents", "transactions", "aggregates", *sorted(EXPECTED_ASSETS)):
                 assert name in text, name
-            _save(page, "asset-graph.png", readme=True)
+            _save(graph, "asset-graph.png", readme=True)
+            graph.close()
 
             # One partition of a partitioned asset: its materialization metadata.
             page.goto(f"{base}/assets/transactions?view=partitions&partition={SEED_DAY}", wait_until="networkidle")
