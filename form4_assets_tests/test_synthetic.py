@@ -8,6 +8,7 @@ parser) and recompute its share arithmetic independently of the generator.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -394,3 +395,10 @@ def test_population_issuers_and_owners():
     assert len(ciks) == len(set(ciks)) and not set(ciks) & RESERVED_CIKS
     assert len({i.ticker for i in pop.issuers}) == 600
     assert any(u.kind == "fund" and len(u.members) >= 2 for u in pop.units)
+
+
+def test_a_mirror_across_a_leap_day_generates(tmp_path):
+    """Ten-year option expirations granted on 29 February land on 28 February."""
+    make_mirror(tmp_path / "leap", start=dt.date(2024, 2, 28), end=dt.date(2024, 3, 1), per_day=60, seed=3)
+    rows = [json.loads(line) for line in (tmp_path / "leap" / "synthetic-manifest.jsonl").read_text().splitlines()]
+    assert {r["filing_date"] for r in rows} == {"2024-02-28", "2024-02-29", "2024-03-01"}

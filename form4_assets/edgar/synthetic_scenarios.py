@@ -33,6 +33,15 @@ AD_BY_CODE = {
     ("deriv_trans", "A"): "A", ("deriv_trans", "D"): "D",
 }
 
+def shift_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later (or earlier); 29 February becomes 28 February
+    in a non-leap year, as option grants dated on a leap day expire on the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 _NATURES = (("By Trust", "The shares are held by a revocable trust of which the reporting person is trustee."),
             ("By Spouse", "The shares are held by the reporting person's spouse. The reporting person disclaims "
                           "beneficial ownership except to the extent of his or her pecuniary interest therein."),
@@ -250,7 +259,7 @@ def option_exercise_and_sale(d: Draft, schema: str) -> bool:
     d.plan = r.random() < 0.4
     grant = business_days_before(date, r.randint(300, 2000))
     m = d.trans("deriv_trans", OPTION, "M", n, Decimal("0"), date, conv_price=strike,
-                exercise_date=grant, expiration_date=grant.replace(year=grant.year + 10),
+                exercise_date=grant, expiration_date=shift_years(grant, 10),
                 underlying_title=COMMON, underlying_shares=n)
     if r.random() < 0.3:
         m.exercise_date = None
@@ -303,13 +312,13 @@ def award(d: Draft, schema: str) -> bool:
         n = Decimal(r.randint(10, 600) * 100)
         if title == OPTION:
             g = d.trans("deriv_trans", OPTION, "A", n, Decimal("0"), date, conv_price=price,
-                        expiration_date=date.replace(year=date.year + 10), underlying_title=COMMON,
+                        expiration_date=shift_years(date, 10), underlying_title=COMMON,
                         underlying_shares=n)
             if r.random() < 0.5:
                 d.note(g, "exercise", "The option vests as to 25% of the shares on the first anniversary of the "
                                       "grant date and in 36 equal monthly installments thereafter.")
             else:
-                g.exercise_date = date.replace(year=date.year + 1)
+                g.exercise_date = shift_years(date, 1)
         else:
             g = d.trans("deriv_trans", RSU, "A", n, Decimal("0"), date, underlying_title=COMMON, underlying_shares=n)
             d.note(g, "conv", "Each restricted stock unit represents a contingent right to receive one share of the "
@@ -393,7 +402,7 @@ def warrant_exercise(d: Draft, schema: str) -> bool:
     date = d.trade_date()
     issued = business_days_before(date, r.randint(200, 900))
     d.trans("deriv_trans", WARRANT, "X", n, Decimal("0"), date, conv_price=strike, exercise_date=issued,
-            expiration_date=issued.replace(year=issued.year + 5), underlying_title=COMMON, underlying_shares=n)
+            expiration_date=shift_years(issued, 5), underlying_title=COMMON, underlying_shares=n)
     d.trans("nonderiv_trans", COMMON, "X", n, strike, date)
     return True
 
@@ -407,7 +416,7 @@ def forfeiture(d: Draft, schema: str) -> bool:
     date = d.trade_date()
     strike = money(d.unit.issuer.price * r.uniform(0.9, 2.0))
     row = d.trans("deriv_trans", OPTION, "D", n, Decimal("0"), date, conv_price=strike,
-                  expiration_date=date.replace(year=date.year + r.randint(1, 8)), underlying_title=COMMON,
+                  expiration_date=shift_years(date, r.randint(1, 8)), underlying_title=COMMON,
                   underlying_shares=n)
     d.note(row, "code", "Represents unvested options forfeited upon the reporting person's departure.")
     d.note(row, "exercise", "The option was scheduled to vest in annual installments.")
@@ -473,8 +482,8 @@ def extra_holdings(d: Draft) -> None:
                 d.note(row, "nature", text)
     if r.random() < 0.08 and ("deriv_trans", OPTION, "D", "") not in used:
         strike = money(d.unit.issuer.price * r.uniform(0.5, 1.5))
-        expiry = d.filed.replace(year=d.filed.year + r.randint(2, 9))
-        d.hold("deriv_holding", OPTION, conv_price=strike, exercise_date=d.filed.replace(year=d.filed.year - 1),
+        expiry = shift_years(d.filed, r.randint(2, 9))
+        d.hold("deriv_holding", OPTION, conv_price=strike, exercise_date=shift_years(d.filed, -1),
                expiration_date=expiry, underlying_title=COMMON, underlying_shares=d.held("deriv_trans", OPTION))
 
 
@@ -489,7 +498,7 @@ def form3_holdings(d: Draft) -> None:
             d.note(h, "nature", text)
     if d.unit.kind == "person" and r.random() < 0.6:
         strike = money(d.unit.issuer.price * r.uniform(0.4, 1.2))
-        g = d.hold("deriv_holding", OPTION, conv_price=strike, expiration_date=d.filed.replace(year=d.filed.year + 8),
+        g = d.hold("deriv_holding", OPTION, conv_price=strike, expiration_date=shift_years(d.filed, 8),
                    underlying_title=COMMON, underlying_shares=d.held("deriv_trans", OPTION))
         d.note(g, "exercise", "The option vests in four equal annual installments.")
     if d.unit.kind == "person" and r.random() < 0.4:
