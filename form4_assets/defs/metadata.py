@@ -17,6 +17,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from form4_assets.tables import TABLES_BY_NAME
+from form4_assets.warehouse.checks_sql import plain_value
 from form4_assets.warehouse.store import count_rows, preview_rows
 
 OWNERS = ["team:form4-data"]
@@ -80,13 +81,7 @@ def definition_metadata(asset: str, lineage: dg.TableColumnLineage | None = None
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f")
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value).replace("|", "\\|").replace("\n", " ")[:60]
+    return str(plain_value(value)).replace("|", "\\|").replace("\n", " ")[:60]
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

@@ -75,7 +75,7 @@ def _in_dates(column: sa.ColumnElement[Any], dates: Sequence[dt.date]) -> sa.Col
     return column.in_(sorted(set(dates)))
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """JSON-friendly values for metadata: exact decimals as strings, dates as ISO."""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
@@ -90,7 +90,7 @@ def _count_and_examples(conn: sa.Connection, query: sa.Select[Any]) -> tuple[int
     sub = query.subquery()
     total = int(conn.execute(sa.select(sa.func.count()).select_from(sub)).scalar_one())
     ordered = sa.select(sub).order_by(*sub.columns).limit(MAX_EXAMPLES)
-    rows = [{k: _plain(v) for k, v in r._mapping.items()} for r in conn.execute(ordered)] if total else []
+    rows = [{k: plain_value(v) for k, v in r._mapping.items()} for r in conn.execute(ordered)] if total else []
     return total, rows
 
 
