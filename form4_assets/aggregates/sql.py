@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -65,8 +65,3 @@ def money(value: Decimal | None) -> Decimal:
     """
     return (value or ZERO).quantize(MICRO).quantize(CENT)
 
-
-def joined(values: Sequence[str]) -> str | None:
-    """Comma-separated, order kept, duplicates dropped; None when empty."""
-    seen = list(dict.fromkeys(v for v in values if v))
-    return ",".join(seen) if seen else None
