@@ -7,6 +7,12 @@ and backfill policy as the UI rather than a hand-assembled subset.
 from __future__ import annotations
 
 import dagster as dg
+
+# Private module, on purpose: a single-run backfill marks its range with these two tags,
+# and Dagster 1.13 has no public in-process API for "one run over partitions first..last"
+# (execute_in_process and materialize take one partition_key). The tag names are part of
+# Dagster's run storage format; dagster is pinned in pyproject.toml so an upgrade that
+# moves them fails loudly in the tests that run ranges (test_assets.py).
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource

@@ -42,8 +42,9 @@ class FetchedFiling:
 
 @runtime_checkable
 class FilingSource(Protocol):
-    def list_filings(self, day: dt.date) -> list[IndexEntry]:
-        """Forms 3/4/5 and /A filed on `day`, one per accession; [] when there is no index."""
+    def list_filings(self, day: dt.date) -> IndexListing:
+        """Forms 3/4/5 and /A filed on `day`, one per accession (empty when there is no
+        index), with the index lines refused as unsafe in `.rejected`."""
         ...
 
     def fetch_all(self, entries: Iterable[IndexEntry]) -> Iterator[FetchedFiling]:

@@ -11,11 +11,6 @@ from form4_assets.warehouse.schema import metadata
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def sqlite_url(path: Path) -> str:
-    """The SQLAlchemy URL of a SQLite file."""
-    return f"sqlite:///{path}"
-
-
 def make_engine(url: str) -> sa.Engine:
     """An engine for the warehouse URL, with SQLite set up for concurrent readers.
 

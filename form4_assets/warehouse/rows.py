@@ -57,7 +57,7 @@ class RawDay:
 def raw_filing_rows(source: FilingSource, day: dt.date) -> RawDay:
     """List the day's Forms 3/4/5 and fetch each; a failed fetch is a row with FETCH_ERROR."""
     listing = source.list_filings(day)
-    out = RawDay(rejected_index_lines=[str(r) for r in getattr(listing, "rejected", [])])
+    out = RawDay(rejected_index_lines=[str(r) for r in listing.rejected])
     for fetched in source.fetch_all(listing):
         entry = fetched.entry
         out.rows.append(
