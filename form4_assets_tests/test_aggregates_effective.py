@@ -191,6 +191,26 @@ def test_10b5_1_flag_decides_and_footnotes_count_only_without_it(engine: sa.Engi
         ("The sales were not effected under a Rule 10b5-1 plan", False),
         ("Rule 10b-5 does not apply", False),
         (None, False),
+        # Real wording: the trades under a plan that was adopted earlier, or completed later.
+        ("Shares were sold pursuant to a duly adopted 10b5-1 trading plan entered into in accordance with the "
+         "Issuer's insider trading policy.", True),
+        ("THE TRANSACTIONS WERE EFFECTED PURSUANT TO A RULE 10B5-1 TRADING PLAN PREVIOUSLY ADOPTED ON SEPTEMBER 14, "
+         "2021. THIS RULE 10B5-1 TRADING PLAN WAS COMPLETED ON DECEMBER 28, 2021.", True),
+        ("Effected in compliance with a preexisting Rule 10b5-1 plan adopted by the holder.", True),
+        # The plan ended: these trades were not made under it.
+        ("On March 3, 2024 the reporting person terminated his Rule 10b5-1 plan.", False),
+        ("The reporting person's Rule 10b5-1 trading plan was terminated on May 1, 2024.", False),
+        ("The reporting person will terminate the Rule 10b5-1 plan after these sales.", False),
+        # Adoption only, or adopted but not in effect for these trades.
+        ("On May 1, 2024, the reporting person adopted a Rule 10b5-1 trading plan.", False),
+        ("A 10b5-1 plan adopted on May 1, 2024 (not in effect for these sales).", False),
+        # Other negations.
+        ("These sales were made outside of the reporting person's Rule 10b5-1 plan.", False),
+        ("Other than under a Rule 10b5-1 plan, the reporting person sold no shares.", False),
+        ("No shares were sold pursuant to the Rule 10b5-1 plan.", False),
+        # An ended plan and a new one in one footnote: the sentence about these sales decides.
+        ("The reporting person terminated a prior Rule 10b5-1 plan on May 1; these sales were effected pursuant "
+         "to a new Rule 10b5-1 plan adopted on June 1.", True),
     ],
 )
 def test_mentions_10b5_1(text: str | None, expected: bool) -> None:

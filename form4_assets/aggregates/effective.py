@@ -24,7 +24,8 @@ the others' CIKs go to CO_FILERS.
 
 10b5-1. AFF10B5ONE decides when the filing has it (schema X0508 and later). Older
 filings count a row as planned when a footnote bound to the row, a footnote of the
-filing bound to no row, or the remarks mention Rule 10b5-1 affirmatively.
+filing bound to no row, or the remarks mention Rule 10b5-1 affirmatively (see
+`mentions_10b5_1`: negated, terminated and adoption-only mentions do not count).
 """
 
 from __future__ import annotations
@@ -58,15 +59,49 @@ ROLE_PRECEDENCE: tuple[tuple[str, str], ...] = (
     ("TenPercentOwner", "TEN_PCT_OWNER"),
 )
 
-_RULE_10B5_1 = re.compile(r"10\s*b\s*-?\s*5\s*[-\u2010-\u2015\s]\s*1", re.IGNORECASE)
-_NEGATED = re.compile(r"\bnot\b[^.;]{0,80}?10\s*b\s*-?\s*5\s*[-\u2010-\u2015\s]\s*1", re.IGNORECASE)
+_MENTION = r"10\s*b\s*-?\s*5\s*[-\u2010-\u2015\s]\s*1"
+_RULE_10B5_1 = re.compile(_MENTION, re.IGNORECASE)
+_SENTENCES = re.compile(r"(?<=[.;])\s+")
+#: "not made under a Rule 10b5-1 plan", "other than ... 10b5-1", "outside of his 10b5-1 plan".
+_NEGATED = re.compile(
+    r"\b(?:not|no|never|neither|nor|other\s+than|outside|without)\b[^.;]{0,80}?" + _MENTION, re.IGNORECASE
+)
+#: "... a 10b5-1 plan adopted on May 1 (not in effect for these sales)".
+_NOT_IN_EFFECT = re.compile(r"\b(?:not|no\s+longer)\s+(?:yet\s+)?(?:in\s+effect|effective)\b", re.IGNORECASE)
+#: "terminated his Rule 10b5-1 plan": the plan ended, these trades were not made under it.
+_ENDED = re.compile(r"\b(?:terminat|cancel)\w*", re.IGNORECASE)
+_ADOPTED = re.compile(r"\b(?:adopt\w*|enter(?:s|ed|ing)?)\b", re.IGNORECASE)
+#: The trades themselves were made under the plan: "pursuant to a (duly adopted) Rule 10b5-1 plan".
+_UNDER_PLAN = re.compile(
+    r"\b(?:pursuant\s+to|under|in\s+accordance\s+with|in\s+compliance\s+with|according\s+to|via|through)\b"
+    r"[^.;]{0,60}?" + _MENTION,
+    re.IGNORECASE,
+)
+
+
+def _affirms_plan(sentence: str) -> bool:
+    if not _RULE_10B5_1.search(sentence):
+        return False
+    if _NEGATED.search(sentence) or _NOT_IN_EFFECT.search(sentence) or _ENDED.search(sentence):
+        return False
+    # A plan only adopted or entered into ("adopted a Rule 10b5-1 plan on May 1") says
+    # nothing about these trades unless the sentence puts the trades under it.
+    return not _ADOPTED.search(sentence) or bool(_UNDER_PLAN.search(sentence))
 
 
 def mentions_10b5_1(text: str | None) -> bool:
-    """The text says a plan under Rule 10b5-1 applies (a plain "not ... 10b5-1" does not)."""
+    """The text says trades were made under a Rule 10b5-1 plan.
+
+    A heuristic over sentences (split at "." and ";"): some sentence must mention Rule
+    10b5-1 without a negation before it ("not", "no", "other than", "outside", ...)
+    or "not (yet) in effect", without "terminated"/"cancelled", and, when it speaks of
+    adopting or entering into a plan, with the trades put under it ("pursuant to",
+    "under", "in accordance with" ... the plan). A footnote that only reports that a
+    plan was adopted or ended is therefore not evidence that these trades were planned.
+    """
     if not text or not _RULE_10B5_1.search(text):
         return False
-    return not _NEGATED.search(text)
+    return any(_affirms_plan(sentence) for sentence in _SENTENCES.split(text))
 
 
 def activity(code: str | None) -> str:
