@@ -27,10 +27,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import CHUNK, ZERO, chunks, effective_as_of, fetch, table
+from form4_assets.codes import AWARD, EXERCISE, GIFT, PURCHASE, SALE, TAX_WITHHOLDING
 from form4_assets.tables import ISSUER_DAILY_ACTIVITY
 
 IssuerDay = tuple[str, dt.date]
-SIDES: dict[str, tuple[str, str]] = {"purchase": ("BUY", "BUYERS"), "sale": ("SELL", "SELLERS")}
+SIDES: dict[str, tuple[str, str]] = {PURCHASE: ("BUY", "BUYERS"), SALE: ("SELL", "SELLERS")}
 _NEEDED = (
     "FILING_DATE", "ACCESSION_NUMBER", "ISSUERCIK", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "RPTOWNERCIK",
     "ROLE", "TRANS_DATE", "TRANS_ACQUIRED_DISP_CD", "TRANS_SHARES", "TRANS_PRICEPERSHARE",
@@ -86,7 +87,7 @@ def empty_activity(day: dt.date, key: IssuerDay, name: str | None, ticker: str |
 def summarize(day: dt.date, key: IssuerDay, name: str | None, ticker: str | None, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One issuer_daily_activity row from the issuer-day's effective transactions."""
     out = empty_activity(day, key, name, ticker)
-    people: dict[str, set[str]] = {"purchase": set(), "sale": set()}
+    people: dict[str, set[str]] = {kind: set() for kind in SIDES}
     for r in rows:
         shares = r["TRANS_SHARES"] or ZERO
         kind = r["ACTIVITY"]
@@ -103,13 +104,13 @@ def summarize(day: dt.date, key: IssuerDay, name: str | None, ticker: str | None
                     out[f"{side}_DOLLARS{suffix}"] += value
             if value is None:
                 out[f"{side}_ROWS_NO_PRICE"] += 1
-        elif kind == "award":
+        elif kind == AWARD:
             out["AWARD_SHARES"] += shares
-        elif kind == "tax_withholding":
+        elif kind == TAX_WITHHOLDING:
             out["TAX_WITHHOLDING_SHARES"] += shares
-        elif kind == "exercise":
+        elif kind == EXERCISE:
             out["EXERCISE_SHARES"] += shares
-        elif kind == "gift":
+        elif kind == GIFT:
             given = (r["TRANS_ACQUIRED_DISP_CD"] or "").upper() == "D"
             out["GIFT_SHARES_GIVEN" if given else "GIFT_SHARES_RECEIVED"] += shares
         else:

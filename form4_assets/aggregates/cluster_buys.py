@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import ZERO, effective_as_of, fetch, table
+from form4_assets.codes import PURCHASE
 
 WINDOW_DAYS = 10
 MIN_INSIDERS = 3
@@ -31,7 +32,7 @@ def compute_cluster_buys(conn: sa.Connection, day: dt.date) -> list[dict[str, An
         "RPTOWNERCIK", "RPTOWNERNAME", "ROLE", "TRANS_DATE", "TRANS_SHARES", "TRANS_DOLLARS",
     ).where(
         et.c.TRANS_TABLE == "nonderiv",
-        et.c.ACTIVITY == "purchase",
+        et.c.ACTIVITY == PURCHASE,
         et.c.TRANS_DATE.between(start, day),
         et.c.RPTOWNERCIK.is_not(None),
     ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)

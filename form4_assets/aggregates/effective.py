@@ -41,18 +41,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, fetch, table
+from form4_assets.codes import activity
 
-#: Codes that are open-market buying and selling, and the categories reported beside them.
-ACTIVITY_BY_CODE: dict[str, str] = {
-    "P": "purchase",
-    "S": "sale",
-    "A": "award",
-    "F": "tax_withholding",
-    "M": "exercise",
-    "X": "exercise",
-    "C": "exercise",
-    "G": "gift",
-}
 ROLE_PRECEDENCE: tuple[tuple[str, str], ...] = (
     ("Officer", "OFFICER"),
     ("Director", "DIRECTOR"),
@@ -102,10 +92,6 @@ def mentions_10b5_1(text: str | None) -> bool:
     if not text or not _RULE_10B5_1.search(text):
         return False
     return any(_affirms_plan(sentence) for sentence in _SENTENCES.split(text))
-
-
-def activity(code: str | None) -> str:
-    return ACTIVITY_BY_CODE.get((code or "").upper(), "other")
 
 
 def role_flags(relationship: str | None) -> dict[str, bool]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import dagster as dg
 import sqlalchemy as sa
 
+from form4_assets.codes import describe_acquired_disposed
 from form4_assets.defs.metadata import markdown_table
 from form4_assets.warehouse import checks_sql
 
@@ -57,8 +58,7 @@ POLICIES: tuple[CheckPolicy, ...] = (
         checks_sql.AD_MATCHES_CODE,
         "transactions",
         dg.AssetCheckSeverity.WARN,
-        "The acquired/disposed code agrees with the transaction code "
-        "(P, A acquire; S, F, D dispose; M, X, C acquire shares and dispose of the derivative).",
+        f"The acquired/disposed code agrees with the transaction code ({describe_acquired_disposed()}).",
     ),
     CheckPolicy(
         checks_sql.HEADER_CIKS,

@@ -13,6 +13,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from form4_assets.codes import ACQUIRED_DISPOSED
 from form4_assets.edgar.synthetic_calendar import is_business_day
 from form4_assets.edgar.synthetic_population import FilerUnit
 from form4_assets.edgar.synthetic_xml import Footnotes, Row
@@ -24,13 +25,14 @@ WARRANT = "Warrants (right to buy)"
 PREFERRED = "Series A Convertible Preferred Stock"
 PSU = "Performance Stock Units"
 
-#: The transaction codes a scenario may use and the A/D each one implies (table, code) -> A/D.
+#: The transaction codes a scenario may use, each with the A/D it implies: (table, code) -> A/D.
 AD_BY_CODE = {
-    ("nonderiv_trans", "S"): "D", ("nonderiv_trans", "F"): "D", ("nonderiv_trans", "D"): "D",
-    ("nonderiv_trans", "P"): "A", ("nonderiv_trans", "A"): "A", ("nonderiv_trans", "M"): "A",
-    ("nonderiv_trans", "C"): "A", ("nonderiv_trans", "X"): "A",
-    ("deriv_trans", "M"): "D", ("deriv_trans", "X"): "D", ("deriv_trans", "C"): "D",
-    ("deriv_trans", "A"): "A", ("deriv_trans", "D"): "D",
+    (table, code): ACQUIRED_DISPOSED[table][code]
+    for table, code in (
+        ("nonderiv_trans", "S"), ("nonderiv_trans", "F"), ("nonderiv_trans", "D"), ("nonderiv_trans", "P"),
+        ("nonderiv_trans", "A"), ("nonderiv_trans", "M"), ("nonderiv_trans", "C"), ("nonderiv_trans", "X"),
+        ("deriv_trans", "M"), ("deriv_trans", "X"), ("deriv_trans", "C"), ("deriv_trans", "A"), ("deriv_trans", "D"),
+    )
 }
 
 def shift_years(day: dt.date, years: int) -> dt.date:

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.codes import ACQUIRED_DISPOSED
 from form4_assets.warehouse.schema import DECIMAL_TYPE, TABLES
 
 MAX_EXAMPLES = 20
@@ -29,16 +30,6 @@ NON_NEGATIVE = "non_negative_amounts"
 AD_MATCHES_CODE = "acquired_disposed_matches_code"
 HEADER_CIKS = "header_ciks_match_xml"
 RAW_RECONCILES = "raw_equals_parsed_plus_quarantined"
-
-#: Transaction codes whose direction is fixed by the SEC's definition of the code
-#: (Form 4 General Instructions 8). M, X and C (exercise / conversion) acquire the
-#: underlying shares (non-derivative table) and dispose of the derivative (derivative
-#: table). Codes that go either way (G gift, J other, W will, Z trust, I, K, L, U, E, H,
-#: O, V) are not checked.
-EXPECTED_AD: dict[str, dict[str, str]] = {
-    "nonderiv_trans": {"P": "A", "S": "D", "A": "A", "D": "D", "F": "D", "M": "A", "X": "A", "C": "A"},
-    "deriv_trans": {"P": "A", "S": "D", "A": "A", "D": "D", "F": "D", "M": "D", "X": "D", "C": "D"},
-}
 
 #: Amount columns that can never be negative, per table.
 NON_NEGATIVE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -187,11 +178,11 @@ def non_negative_amounts(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOu
 
 
 def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
-    """The A/D code agrees with the transaction code (see EXPECTED_AD for the mapping)."""
+    """The A/D code agrees with the transaction code (the mapping is form4_assets.codes.ACQUIRED_DISPOSED)."""
     checked = failures = 0
     examples: list[dict[str, Any]] = []
     with engine.connect() as conn:
-        for name, mapping in EXPECTED_AD.items():
+        for name, mapping in ACQUIRED_DISPOSED.items():
             t = TABLES[name]
             expected = sa.case(*((t.c.TRANS_CODE == code, ad) for code, ad in mapping.items()))
             evaluable = sa.and_(
@@ -211,7 +202,7 @@ def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) 
             count, rows = _count_and_examples(conn, query)
             failures += count
             examples.extend(rows[: MAX_EXAMPLES - len(examples)])
-    return CheckOutcome(AD_MATCHES_CODE, checked, failures, examples, {"mapping": EXPECTED_AD})
+    return CheckOutcome(AD_MATCHES_CODE, checked, failures, examples, {"mapping": ACQUIRED_DISPOSED})
 
 
 def _cik(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
