@@ -5,7 +5,9 @@ functions when a run or a command starts, so a definitions load never depends on
 environment and an unset optional variable simply means "use the default".
 
 Variables (all optional):
-- ``FORM4_DATA_DIR``: the data directory (default ``./form4_data``)
+- ``FORM4_DATA_DIR``: the data directory (default ``./form4_data``; made absolute against
+  the working directory when a run or command starts, so the paths stored in the
+  warehouse stay valid wherever they are read from later)
 - ``FORM4_WAREHOUSE_URL``: SQLAlchemy URL (default SQLite ``<data dir>/warehouse.sqlite``)
 - ``FORM4_EDGAR_MODE``: ``mirror`` (offline, default) or ``live``
 - ``FORM4_MIRROR_DIR``: the offline mirror (default ``<data dir>/mirror``)
@@ -31,9 +33,19 @@ def env(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
+def absolute(path: Path | str) -> Path:
+    """`path` made absolute now (`~` expanded, relative to the working directory).
+
+    Directories are resolved when a run starts because their paths end up in the
+    warehouse (raw_filings.LOCAL_PATH, quarantine.SOURCE_PATH): a relative path would
+    point somewhere else for `explain`, a re-parse or a run worker with another cwd.
+    """
+    return Path(path).expanduser().resolve()
+
+
 def data_dir() -> Path:
-    """The data directory: FORM4_DATA_DIR or ./form4_data (relative to the working directory)."""
-    return Path(env("FORM4_DATA_DIR", DEFAULT_DATA_DIR) or DEFAULT_DATA_DIR)
+    """The data directory, absolute: FORM4_DATA_DIR or ./form4_data of the working directory."""
+    return absolute(env("FORM4_DATA_DIR", DEFAULT_DATA_DIR) or DEFAULT_DATA_DIR)
 
 
 def sqlite_file(base: Path | None = None) -> Path:

@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import sqlalchemy as sa
 
 from form4_assets.defs.documents import parse_filings
@@ -104,6 +105,47 @@ def test_bytes_changed_after_fetch_are_quarantined(warehouse_url: str, tmp_path:
     reasons = {r["ACCESSION_NUMBER"]: r["REASON_CODE"] for r in read_partition(engine, "quarantine", DAY)}
     assert reasons[SEED] == "raw_bytes_changed"
     assert read_partition(engine, "nonderiv_trans", DAY) == []
+    engine.dispose()
+
+
+def test_stored_paths_are_absolute_and_read_back_from_another_directory(
+    warehouse_url: str, tmp_path: Path, seed_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run configured with a relative data dir stores absolute paths, so a later re-parse
+    (or `explain`) started from another working directory still finds the bytes."""
+    for name in ("FORM4_DATA_DIR", "FORM4_MIRROR_DIR", "FORM4_EDGAR_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    lay_out_mirror(tmp_path / "project" / "data" / "mirror", seed_bytes)
+    monkeypatch.chdir(tmp_path / "project")
+    result = dg.materialize(
+        [raw_filings, parse_filings],
+        partition_key="2023-11-08",
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"warehouse": WarehouseResource(url=warehouse_url), "edgar": EdgarSourceResource(data_dir="data")},
+    )
+    assert result.success
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    engine = make_engine(warehouse_url)
+    raw = {r["ACCESSION_NUMBER"]: r for r in read_partition(engine, "raw_filings", DAY)}
+    expected = (tmp_path / "project" / "data" / "mirror").resolve() / filing_path("1043219", SEED)
+    assert raw[SEED]["LOCAL_PATH"] == str(expected)
+    quarantine = {r["ACCESSION_NUMBER"]: r for r in read_partition(engine, "quarantine", DAY)}
+    assert Path(quarantine[BROKEN]["SOURCE_PATH"]).is_absolute()
+    assert Path(quarantine[BROKEN]["SOURCE_PATH"]).is_file()
+
+    reparse = dg.materialize(
+        [raw_filings.to_source_asset(), parse_filings],
+        partition_key="2023-11-08",
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"warehouse": WarehouseResource(url=warehouse_url)},
+    )
+    assert reparse.success
+    assert [r["ACCESSION_NUMBER"] for r in read_partition(engine, "submission", DAY)] == [SEED]
+    assert {r["ACCESSION_NUMBER"]: r["REASON_CODE"] for r in read_partition(engine, "quarantine", DAY)} == {
+        BROKEN: "truncated", MISSING: "fetch_failed"
+    }
     engine.dispose()
 
 

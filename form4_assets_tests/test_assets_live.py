@@ -17,6 +17,7 @@ from form4_assets.defs.documents import parse_filings
 from form4_assets.defs.ingest import raw_filings
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
 from form4_assets.edgar.loopback import Fault, LoopbackEdgar
+from form4_assets.edgar.source import LiveSource
 from form4_assets.edgar.synthetic import make_mirror
 from form4_assets.warehouse.engine import make_engine
 from form4_assets.warehouse.store import read_partition
@@ -81,12 +82,48 @@ def test_live_equals_mirror_and_a_missing_filing_is_quarantined(mirror: Path, tm
     assert len(tables(gone_url)["submission"]) == len(tables(offline_url)["submission"]) - 1
 
 
-def test_fair_access_block_stops_the_run(mirror: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def live_sources(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[LiveSource]]:
+    """Records every LiveSource built and closed (the real methods still run)."""
+    seen: dict[str, list[LiveSource]] = {"built": [], "closed": []}
+    real_init, real_close = LiveSource.__init__, LiveSource.close
+
+    def init(self: LiveSource, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        seen["built"].append(self)
+
+    def close(self: LiveSource) -> None:
+        seen["closed"].append(self)
+        real_close(self)
+
+    monkeypatch.setattr(LiveSource, "__init__", init)
+    monkeypatch.setattr(LiveSource, "close", close)
+    return seen
+
+
+def test_one_live_source_per_run_closed_at_the_end(
+    mirror: Path, tmp_path: Path, live_sources: dict[str, list[LiveSource]]
+) -> None:
+    with LoopbackEdgar(mirror) as server:
+        base_url = server.base_url
+        result = materialize(f"sqlite:///{tmp_path / 'w.sqlite'}", live(server, tmp_path / "cache"))
+    assert result.success
+    assert len(live_sources["built"]) == 1
+    assert live_sources["closed"] == live_sources["built"]
+    raw = next(m for m in result.get_asset_materialization_events() if m.asset_key.to_user_string() == "raw_filings")
+    source = raw.materialization.metadata["source"].value
+    assert source == f"live EDGAR {base_url} (cache {(tmp_path / 'cache').resolve()})"
+
+
+def test_fair_access_block_stops_the_run(
+    mirror: Path, tmp_path: Path, live_sources: dict[str, list[LiveSource]]
+) -> None:
     url = f"sqlite:///{tmp_path / 'blocked.sqlite'}"
     with LoopbackEdgar(mirror) as server:
         server.inject(Fault.fair_access_block(), path="*/Archives/edgar/data/*", times=None)
         result = materialize(url, live(server, tmp_path / "cache"))
     assert not result.success
+    assert len(live_sources["built"]) == 1 and live_sources["closed"] == live_sources["built"]  # closed on failure too
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "FairAccessBlocked" in str(failure.event_specific_data.error.cause or failure.event_specific_data.error)
     assert read_partition(make_engine(url), "raw_filings", DAY) == []  # nothing half-written

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-from form4_assets.edgar.source import MirrorSource
+from form4_assets.edgar.source import LiveSource, MirrorSource
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,15 @@ def test_defaults_live_under_the_data_dir(tmp_path: Path, monkeypatch: pytest.Mo
     assert WarehouseResource().resolved_url() == f"sqlite:///{tmp_path / 'form4_data' / 'warehouse.sqlite'}"
     source = EdgarSourceResource().source()
     assert isinstance(source, MirrorSource)
-    assert source.root == Path("form4_data") / "mirror"
+    # Absolute, resolved against the working directory of the run's start (paths built from
+    # it are stored in the warehouse and read back from anywhere).
+    assert source.root == tmp_path.resolve() / "form4_data" / "mirror"
+    live = EdgarSourceResource(mode="live", user_agent="Jane Doe jane@example.com", cache_dir="c").source()
+    try:
+        assert isinstance(live, LiveSource) and live.cache.root == tmp_path.resolve() / "c"
+    finally:
+        live.close()
+    assert EdgarSourceResource(data_dir="d").source().root == tmp_path.resolve() / "d" / "mirror"
 
 
 def test_environment_is_read_when_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from dagster import AssetExecutionContext
 
 from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialization_metadata
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
-from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
+from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource, describe_source
 from form4_assets.warehouse.rows import raw_filing_rows
 from form4_assets.warehouse.store import replace_partitions
 
@@ -35,23 +35,25 @@ def raw_filings(
     transaction as soon as it is fetched, so a long backfill holds one day in memory.
     """
     dates = partition_dates(context)
-    source, engine = edgar.source(), warehouse.engine()
-    context.log.info(f"raw_filings: {len(dates)} filing date(s) from {edgar.describe()}")
+    engine = warehouse.engine()
     failed = rejected = 0
-    for i, day in enumerate(dates, 1):
-        raw = raw_filing_rows(source, day)
-        replace_partitions(engine, [day], {"raw_filings": raw.rows})
-        failed += raw.fetch_failures
-        rejected += len(raw.rejected_index_lines)
-        for line in raw.rejected_index_lines[:5]:
-            context.log.warning(f"{day}: index line refused: {line}")
-        context.log.info(
-            f"{day} ({i}/{len(dates)}): {len(raw.rows)} filings, {raw.fetch_failures} fetch failures, "
-            f"{len(raw.rejected_index_lines)} index lines refused"
-        )
+    with edgar.opened() as source:
+        where = describe_source(source)
+        context.log.info(f"raw_filings: {len(dates)} filing date(s) from {where}")
+        for i, day in enumerate(dates, 1):
+            raw = raw_filing_rows(source, day)
+            replace_partitions(engine, [day], {"raw_filings": raw.rows})
+            failed += raw.fetch_failures
+            rejected += len(raw.rejected_index_lines)
+            for line in raw.rejected_index_lines[:5]:
+                context.log.warning(f"{day}: index line refused: {line}")
+            context.log.info(
+                f"{day} ({i}/{len(dates)}): {len(raw.rows)} filings, {raw.fetch_failures} fetch failures, "
+                f"{len(raw.rejected_index_lines)} index lines refused"
+            )
     return dg.MaterializeResult(
         metadata=materialization_metadata(
             engine, "raw_filings", dates,
-            {"fetch_failures": failed, "index_lines_refused": rejected, "source": edgar.describe()},
+            {"fetch_failures": failed, "index_lines_refused": rejected, "source": where},
         )
     )

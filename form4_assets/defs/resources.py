@@ -10,6 +10,8 @@ launchpad or in Python (tests, the demo).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -17,12 +19,12 @@ import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 
 from form4_assets import settings
-from form4_assets.edgar.source import FilingSource, MirrorSource
+from form4_assets.edgar.source import FilingSource, LiveSource, MirrorSource
 from form4_assets.warehouse.engine import create_schema, make_engine
 
 
 def _data_dir(value: str | None) -> Path:
-    return Path(value) if value else settings.data_dir()
+    return settings.absolute(value) if value else settings.data_dir()
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -75,26 +77,45 @@ class EdgarSourceResource(dg.ConfigurableResource):
         return mode
 
     def source(self) -> FilingSource:
-        """The configured source; live mode refuses to start without a User-Agent (LiveSource checks)."""
+        """A new source as configured, its directories absolute (see settings.absolute).
+
+        Live mode refuses to start without a User-Agent (LiveSource checks). The caller
+        owns the source: use `opened()` to have a live source closed after use.
+        """
         base = _data_dir(self.data_dir)
         if self.resolved_mode() == "mirror":
-            return MirrorSource(Path(self.mirror_dir or settings.env("FORM4_MIRROR_DIR") or base / "mirror"))
-        from form4_assets.edgar.source import LiveSource  # only live runs pay for the HTTP stack
-
+            return MirrorSource(settings.absolute(self.mirror_dir or settings.env("FORM4_MIRROR_DIR") or base / "mirror"))
         rps = self.max_requests_per_second or float(settings.env("FORM4_MAX_RPS", str(settings.DEFAULT_MAX_RPS)))
         return LiveSource(
             user_agent=self.user_agent or settings.env("FORM4_USER_AGENT", "") or "",
-            cache_dir=Path(self.cache_dir or settings.env("FORM4_CACHE_DIR") or base / "cache"),
+            cache_dir=settings.absolute(self.cache_dir or settings.env("FORM4_CACHE_DIR") or base / "cache"),
             base_url=self.base_url or settings.env("FORM4_EDGAR_BASE_URL", settings.DEFAULT_EDGAR_BASE_URL),
             max_requests_per_second=rps,
         )
 
-    def describe(self) -> str:
-        """One line for run logs: which source, where."""
+    @contextmanager
+    def opened(self) -> Iterator[FilingSource]:
+        """One source for a whole run, closed at the end even when the run fails.
+
+        A live source holds an HTTP connection pool; building it once per run (rather
+        than per call) also keeps one client, so its request counters and rate limiter
+        describe the whole run. A mirror source holds nothing to close.
+        """
         source = self.source()
-        if isinstance(source, MirrorSource):
-            return f"offline mirror {source.root}"
-        return f"live EDGAR {self.base_url or settings.env('FORM4_EDGAR_BASE_URL', settings.DEFAULT_EDGAR_BASE_URL)}"
+        try:
+            yield source
+        finally:
+            if isinstance(source, LiveSource):
+                source.close()
+
+
+def describe_source(source: FilingSource) -> str:
+    """One line for run logs and metadata: which source, where."""
+    if isinstance(source, LiveSource):
+        return f"live EDGAR {source.client.base_url} (cache {source.cache.root})"
+    if isinstance(source, MirrorSource):
+        return f"offline mirror {source.root}"
+    return type(source).__name__
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
