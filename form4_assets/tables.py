@@ -72,18 +72,22 @@ FILING_DATE_EXTRA = Column(
 RAW_FILINGS = Table(
     "raw_filings",
     "One row per Form 3/4/5 (and /A) listed in EDGAR's daily index for the filing date; "
-    "the bytes are kept unmodified in the on-disk cache or mirror at LOCAL_PATH.",
+    "the bytes are kept unmodified in the on-disk cache or mirror at LOCAL_PATH. An index line "
+    "refused as unsafe (bad CIK, accession, date or file name; path traversal) is a row too, "
+    "keyed by its accession when well-formed and unused that day, else index:<YYYYMMDD>:<line no>.",
     (
         FILING_DATE,
         ACCESSION,
         Column("CIK", "text", "CIK whose folder the index lists the filing under"),
         Column("FORM_TYPE", "text", "Form type as listed in the daily index"),
         Column("COMPANY_NAME", "text", "Company name as listed in the daily index"),
-        Column("EDGAR_PATH", "text", "Path below the EDGAR root, e.g. edgar/data/<cik>/<accession>.txt"),
+        Column("EDGAR_PATH", "text", "Path below the EDGAR root, e.g. edgar/data/<cik>/<accession>.txt; "
+               "for a refused index line: '<index file>, line <n>'"),
         Column("LOCAL_PATH", "text", "Where the unmodified bytes are stored on disk"),
         Column("SHA256", "text", "SHA-256 of the stored bytes, hex"),
         Column("SIZE_BYTES", "int", "Size of the stored bytes"),
-        Column("FETCH_ERROR", "text", "Why the filing could not be fetched (it is then quarantined as fetch_failed)"),
+        Column("FETCH_ERROR", "text", "Why the filing could not be fetched (it is then quarantined as fetch_failed); "
+               "'index line refused: <reason>: <line>' for a refused index line (quarantined as index_line_rejected)"),
     ),
     key=("ACCESSION_NUMBER",),
 )
@@ -317,7 +321,9 @@ OWNER_SIGNATURE = Table(
 
 QUARANTINE = Table(
     "quarantine",
-    "Every filing that could not be parsed, kept with the reason; raw = parsed + quarantined.",
+    "Every filing that could not be parsed, kept with the reason; raw = parsed + quarantined. "
+    "A refused daily-index line (index_line_rejected) keeps its raw_filings key (possibly "
+    "index:<YYYYMMDD>:<line no>), FIELD = the index file and line, MESSAGE = the reason and the line.",
     (
         FILING_DATE,
         ACCESSION,

@@ -149,6 +149,50 @@ def test_stored_paths_are_absolute_and_read_back_from_another_directory(
     engine.dispose()
 
 
+def test_refused_index_lines_are_quarantined_and_reconciled(warehouse_url: str, tmp_path: Path, seed_bytes: bytes) -> None:
+    """Lines the source refuses (path traversal, CIK not matching the folder) are kept:
+    a raw_filings row without bytes and an `index_line_rejected` quarantine row each."""
+    mirror = tmp_path / "mirror"
+    lay_out_mirror(mirror, seed_bytes)
+    index = mirror / daily_index_path(DAY)
+    assert len(index.read_text().splitlines()) == 10
+    with index.open("a") as handle:
+        handle.write("666|EVIL CORP|4|20231108|edgar/data/666/../../../../etc/passwd\n")  # line 11
+        handle.write("777|WRONG FOLDER|4|20231108|edgar/data/778/0000000001-23-000009.txt\n")  # line 12
+        handle.write(f"888|REUSED|4|20231108|edgar/data/1/{SEED}.txt\n")  # line 13: accession already listed
+    result = run(warehouse_url, mirror)
+    assert result.success
+    engine = make_engine(warehouse_url)
+
+    raw = {r["ACCESSION_NUMBER"]: r for r in read_partition(engine, "raw_filings", DAY)}
+    refused = {"index:20231108:11", "0000000001-23-000009", "index:20231108:13"}
+    assert set(raw) == {SEED, BROKEN, MISSING} | refused
+    assert raw["index:20231108:11"]["EDGAR_PATH"] == f"{index.resolve()}, line 11"
+    assert all(raw[key]["LOCAL_PATH"] is None and raw[key]["CIK"] is None for key in refused)
+
+    quarantine = {r["ACCESSION_NUMBER"]: r for r in read_partition(engine, "quarantine", DAY)}
+    assert {k: r["REASON_CODE"] for k, r in quarantine.items()} == {
+        BROKEN: "truncated", MISSING: "fetch_failed", **{key: "index_line_rejected" for key in refused}
+    }
+    traversal = quarantine["index:20231108:11"]
+    assert traversal["FIELD"] == f"{index.resolve()}, line 11"
+    assert "edgar/data/<cik>/<accession>.txt" in traversal["MESSAGE"] and "etc/passwd" in traversal["MESSAGE"]
+    assert traversal["SOURCE_PATH"] is None
+    assert "not under the line's CIK 777" in quarantine["0000000001-23-000009"]["MESSAGE"]
+    assert [r["ACCESSION_NUMBER"] for r in read_partition(engine, "submission", DAY)] == [SEED]
+
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["raw_equals_parsed_plus_quarantined"].passed
+    assert checks["raw_equals_parsed_plus_quarantined"].metadata["details"].value["per_day"] == {
+        "2023-11-08": {"raw": 6, "parsed": 1, "quarantined": 5}
+    }
+    raw_meta = next(
+        m for m in result.get_asset_materialization_events() if m.asset_key.to_user_string() == "raw_filings"
+    ).materialization.metadata
+    assert (raw_meta["index_lines_refused"].value, raw_meta["fetch_failures"].value) == (3, 1)
+    engine.dispose()
+
+
 def test_a_holiday_is_an_empty_successful_partition(warehouse_url: str, tmp_path: Path, seed_bytes: bytes) -> None:
     lay_out_mirror(tmp_path / "mirror", seed_bytes)
     result = run(warehouse_url, tmp_path / "mirror", partition="2023-11-23")  # Thanksgiving: no index

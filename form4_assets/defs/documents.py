@@ -75,7 +75,8 @@ QUARANTINE = dg.AssetSpec(
     "quarantine",
     description=(
         "Every raw filing that could not be parsed, kept with its reason code, the field and byte offset "
-        "where known, and where its bytes are. Per filing date, raw = parsed + quarantined exactly."
+        "where known, and where its bytes are; also every daily-index line refused as unsafe "
+        "(index_line_rejected, FIELD = index file and line). Per filing date, raw = parsed + quarantined exactly."
     ),
     deps=["raw_filings"],
     group_name="documents",

@@ -30,8 +30,10 @@ def raw_filings(
     The bytes stay unmodified where the source keeps them (the offline mirror, or the
     on-disk cache of live EDGAR); this table is their manifest: accession, index CIK,
     form type, EDGAR path, local path, SHA-256 and size. A filing that cannot be fetched
-    is a row with FETCH_ERROR (the parse step quarantines it as `fetch_failed`); a day
-    without an index (holiday) is an empty partition. Each day is written in its own
+    is a row with FETCH_ERROR (the parse step quarantines it as `fetch_failed`), and so is
+    an index line refused as unsafe (quarantined as `index_line_rejected`), so nothing
+    EDGAR listed escapes raw = parsed + quarantined; a day without an index (holiday) is
+    an empty partition. Each day is written in its own
     transaction as soon as it is fetched, so a long backfill holds one day in memory.
     """
     dates = partition_dates(context)
@@ -48,7 +50,7 @@ def raw_filings(
             for line in raw.rejected_index_lines[:5]:
                 context.log.warning(f"{day}: index line refused: {line}")
             context.log.info(
-                f"{day} ({i}/{len(dates)}): {len(raw.rows)} filings, {raw.fetch_failures} fetch failures, "
+                f"{day} ({i}/{len(dates)}): {len(raw.rows)} rows, {raw.fetch_failures} fetch failures, "
                 f"{len(raw.rejected_index_lines)} index lines refused"
             )
     return dg.MaterializeResult(

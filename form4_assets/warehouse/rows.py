@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from form4_assets.edgar.errors import InvalidIndexEntry
+from form4_assets.edgar.paths import InvalidIdentifier, split_index_filename
 from form4_assets.edgar.source import FilingSource
 from form4_assets.parsing import Quarantined, parse_filing
 
@@ -25,6 +27,11 @@ Row = dict[str, Any]
 FETCH_FAILED = "fetch_failed"
 #: The bytes on disk no longer hash to the SHA-256 recorded when they were fetched.
 RAW_BYTES_CHANGED = "raw_bytes_changed"
+#: EDGAR's daily index listed a line the source refused as unsafe (bad CIK, accession,
+#: date or file name; a path-traversal attempt), so there are no bytes to fetch.
+INDEX_LINE_REJECTED = "index_line_rejected"
+#: How raw_filings.FETCH_ERROR starts for a refused index line (what the parse step keys on).
+REFUSED_LINE_PREFIX = "index line refused: "
 
 #: Every table the parse step writes for a filing date, including quarantine.
 PARSED_PARTITION_TABLES: tuple[str, ...] = (
@@ -44,18 +51,62 @@ PARSED_PARTITION_TABLES: tuple[str, ...] = (
 
 @dataclass
 class RawDay:
-    """One day's raw_filings rows and the index lines EDGAR listed but we refused."""
+    """One day's raw_filings rows and the index lines EDGAR listed but we refused.
+
+    A refused line is also a row (see `refused_line_row`), so it reaches the quarantine
+    like any filing that cannot be used; `rejected_index_lines` only feeds the run log.
+    """
 
     rows: list[Row] = field(default_factory=list)
     rejected_index_lines: list[str] = field(default_factory=list)
 
     @property
     def fetch_failures(self) -> int:
-        return sum(1 for r in self.rows if r["FETCH_ERROR"])
+        return sum(1 for r in self.rows if r["FETCH_ERROR"] and not is_refused_line(r))
+
+
+def is_refused_line(raw: Mapping[str, Any]) -> bool:
+    """True for the raw_filings row of an index line the source refused."""
+    return bool(raw["FETCH_ERROR"]) and raw["FETCH_ERROR"].startswith(REFUSED_LINE_PREFIX) and not raw["LOCAL_PATH"]
+
+
+def refused_line_key(day: dt.date, rejected: InvalidIndexEntry, taken: set[str]) -> str:
+    """ACCESSION_NUMBER for a refused index line: its accession when the line's file name
+    is well-formed and no other row of the day uses it, else `index:<YYYYMMDD>:<line no>`.
+
+    The stand-in is deterministic (same index, same key on a re-run) and unique, because
+    a day has one index file and each line one number.
+    """
+    token = rejected.text.replace("|", " ").split()[-1:] or [""]
+    try:
+        _cik, accession = split_index_filename(token[0])
+    except InvalidIdentifier:
+        accession = None
+    if accession is None or accession in taken:
+        return f"index:{day:%Y%m%d}:{rejected.line_no}"
+    return accession
+
+
+def refused_line_row(day: dt.date, rejected: InvalidIndexEntry, key: str) -> Row:
+    """The raw_filings row of a refused index line: where EDGAR listed it and why it was
+    refused, nothing fetched. None of the line's fields is trusted into a column."""
+    return {
+        "FILING_DATE": day,
+        "ACCESSION_NUMBER": key,
+        "CIK": None,
+        "FORM_TYPE": None,
+        "COMPANY_NAME": None,
+        "EDGAR_PATH": f"{rejected.source}, line {rejected.line_no}",
+        "LOCAL_PATH": None,
+        "SHA256": None,
+        "SIZE_BYTES": None,
+        "FETCH_ERROR": f"{REFUSED_LINE_PREFIX}{rejected.reason}: {rejected.text!r}",
+    }
 
 
 def raw_filing_rows(source: FilingSource, day: dt.date) -> RawDay:
-    """List the day's Forms 3/4/5 and fetch each; a failed fetch is a row with FETCH_ERROR."""
+    """List the day's Forms 3/4/5 and fetch each; a failed fetch is a row with FETCH_ERROR,
+    and so is each index line the source refused (no fetch is attempted for it)."""
     listing = source.list_filings(day)
     out = RawDay(rejected_index_lines=[str(r) for r in listing.rejected])
     for fetched in source.fetch_all(listing):
@@ -74,6 +125,11 @@ def raw_filing_rows(source: FilingSource, day: dt.date) -> RawDay:
                 "FETCH_ERROR": fetched.error,
             }
         )
+    taken = {entry.accession for entry in listing}
+    for rejected in listing.rejected:
+        key = refused_line_key(day, rejected, taken)
+        taken.add(key)
+        out.rows.append(refused_line_row(day, rejected, key))
     return out
 
 
@@ -93,6 +149,10 @@ def _quarantine_row(raw: Mapping[str, Any], reason: str, message: str, field_: s
 
 def _stored_bytes(raw: Mapping[str, Any]) -> bytes | Row:
     """The bytes raw_filings points at, or the quarantine row saying why they are unusable."""
+    if is_refused_line(raw):
+        # FIELD: the index file and line; MESSAGE: why it was refused and the line itself.
+        return _quarantine_row(raw, INDEX_LINE_REJECTED, raw["FETCH_ERROR"][len(REFUSED_LINE_PREFIX):],
+                               raw["EDGAR_PATH"])
     if raw["FETCH_ERROR"] or not raw["LOCAL_PATH"]:
         return _quarantine_row(raw, FETCH_FAILED, raw["FETCH_ERROR"] or "no stored bytes")
     try:
