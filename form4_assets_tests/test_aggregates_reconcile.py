@@ -108,13 +108,33 @@ def test_net_selling_reconciliation_passes_and_catches_a_wrong_window(engine: sa
     from form4_assets.aggregates.reconcile import reconcile_net_selling
 
     with engine.connect() as conn:
-        finding = reconcile_net_selling(conn, TUE)
+        finding = reconcile_net_selling(conn, [TUE])
     assert finding.passed and finding.checked == 1
     nis = TABLES["net_insider_selling"]
     with engine.begin() as conn:
         conn.execute(nis.update().where(nis.c.FILING_DATE == TUE).values(NET_SELL_SHARES_90D=nis.c.NET_SELL_SHARES_90D + 1))
-        finding = reconcile_net_selling(conn, TUE)
+        finding = reconcile_net_selling(conn, [TUE])
     assert [p["column"] for p in finding.problems] == ["NET_SELL_SHARES_90D"]
+
+
+def test_net_selling_reconciliation_checks_every_date_of_a_run(engine: sa.Engine) -> None:
+    from form4_assets.aggregates.reconcile import reconcile_net_selling
+
+    nis = TABLES["net_insider_selling"]
+    run_dates = [MON, TUE, WED]
+    with engine.connect() as conn:
+        written = conn.execute(sa.select(sa.func.count()).where(nis.c.FILING_DATE.in_(run_dates))).scalar_one()
+        clean = reconcile_net_selling(conn, run_dates)
+    assert clean.passed and clean.checked == written == 3  # one issuer, one row per date
+    # Corrupt the run's FIRST date only: a check of the last date alone would not see it.
+    with engine.begin() as conn:
+        conn.execute(nis.update().where(nis.c.FILING_DATE == MON)
+                     .values(NET_SELL_DOLLARS_30D=nis.c.NET_SELL_DOLLARS_30D + 5))
+    with engine.connect() as conn:
+        assert reconcile_net_selling(conn, [WED]).passed
+        finding = reconcile_net_selling(conn, run_dates)
+    assert finding.checked == 3
+    assert [(p["FILING_DATE"], p["column"]) for p in finding.problems] == [(MON, "NET_SELL_DOLLARS_30D")]
 
 
 def test_money_rounds_a_half_cent_the_same_way_through_float_noise() -> None:

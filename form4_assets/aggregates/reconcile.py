@@ -8,6 +8,10 @@
 - Co-filers once: each filing contributes exactly as many effective rows as it has
   transaction rows (a join through the owners would multiply them), each attributed to
   the filing's first reporting owner.
+- Net selling: each date's 30- and 90-day sums equal Decimal sums over the latest
+  issuer-day versions, read back and summed in Python.
+- Cluster buys: each date's clusters, buyers and amounts equal a SQL GROUP BY over the
+  effective open-market purchases (TRANS_CODE P) of the 10-day window.
 
 Each check returns the number of problems and a few offending rows for the UI.
 Comparisons round dollars to cents and shares to 6 decimals, because SQLite sums in
@@ -24,10 +28,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates.cluster_buys import MIN_INSIDERS, WINDOW_DAYS
 from form4_assets.aggregates.sql import MICRO, chunks, fetch, money, superseded_as_of, table
+from form4_assets.warehouse.checks_sql import MAX_EXAMPLES, CheckOutcome, plain_value
 
 SHARE_PLACES = Decimal("0.000001")
-EXAMPLES = 20
 
 
 @dataclass
@@ -43,6 +48,16 @@ class Finding:
 
     def add(self, problem: dict[str, Any]) -> None:
         self.problems.append(problem)
+
+    def extend(self, other: Finding) -> None:
+        """Merge another date's finding into this one."""
+        self.checked += other.checked
+        self.problems.extend(other.problems)
+
+    def outcome(self, name: str) -> CheckOutcome:
+        """The same result in the warehouse checks' shape (one vocabulary in the UI), JSON-ready."""
+        examples = [{k: plain_value(v) for k, v in p.items()} for p in self.problems[:MAX_EXAMPLES]]
+        return CheckOutcome(name, self.checked, len(self.problems), examples)
 
 
 def _shares(value: Any) -> Decimal:
@@ -212,13 +227,20 @@ def _micro(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(MICRO, rounding=ROUND_HALF_UP)
 
 
-def reconcile_net_selling(conn: sa.Connection, day: dt.date) -> Finding:
-    """net_insider_selling of `day` versus Decimal sums over the latest issuer-day versions.
+def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """net_insider_selling of each of `dates` versus Decimal sums over the latest issuer-day versions.
 
-    The builder picks versions with a SQL window function and sums in SQL; this reads the
-    window's rows and does both in Python. One date (the run's last) keeps a long
-    backfill from re-reading every 90-day window a second time.
+    The builder picks versions with a SQL window function and sums in SQL; this reads
+    each date's 90-day window of rows and does both in Python. Every date of a backfill
+    is checked: a date written but not checked would report as passed without being so.
     """
+    finding = Finding()
+    for day in sorted(set(dates)):
+        finding.extend(_reconcile_net_selling_day(conn, day))
+    return finding
+
+
+def _reconcile_net_selling_day(conn: sa.Connection, day: dt.date) -> Finding:
     ida, nis = table("issuer_daily_activity"), table("net_insider_selling")
     start = day - dt.timedelta(days=89)
     latest: dict[tuple[str, dt.date], dict[str, Any]] = {}
@@ -255,4 +277,70 @@ def reconcile_net_selling(conn: sa.Connection, day: dt.date) -> Finding:
                 got, exp = _shares(row[column]), _shares(want.get(column))
             if got != exp:
                 finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": column, "written": got, "expected": exp})
+    return finding
+
+
+def reconcile_cluster_buys(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """cluster_buys rows of each of `dates` versus a plain SQL GROUP BY over the effective transactions.
+
+    As of date D: open-market purchases (TRANS_CODE P, not the builder's ACTIVITY) of
+    non-derivative rows, filed by D and not superseded by D, traded in D-9 .. D; issuers
+    with at least three distinct buyers are clusters. Each buyer's shares, dollars
+    (shares × price, not the builder's TRANS_DOLLARS) and the cluster size must equal
+    what was written, and exactly those issuers and buyers must have rows.
+    """
+    finding = Finding()
+    for day in sorted(set(dates)):
+        finding.extend(_reconcile_cluster_buys_day(conn, day))
+    return finding
+
+
+def _reconcile_cluster_buys_day(conn: sa.Connection, day: dt.date) -> Finding:
+    et, cb = table("effective_transactions"), table("cluster_buys")
+    buys = (
+        sa.select(et.c.ISSUERCIK, et.c.RPTOWNERCIK, et.c.TRANS_SHARES,
+                  (et.c.TRANS_SHARES * et.c.TRANS_PRICEPERSHARE).label("DOLLARS"))
+        .where(
+            et.c.TRANS_TABLE == "nonderiv",
+            sa.func.upper(et.c.TRANS_CODE) == "P",
+            et.c.TRANS_DATE.between(day - dt.timedelta(days=WINDOW_DAYS - 1), day),
+            et.c.RPTOWNERCIK.is_not(None),
+            et.c.FILING_DATE <= day,
+            ~superseded_as_of(et.c.ACCESSION_NUMBER, day),
+        )
+        .subquery("buys")
+    )
+    insiders = (
+        sa.select(buys.c.ISSUERCIK, sa.func.count(sa.distinct(buys.c.RPTOWNERCIK)).label("INSIDERS"))
+        .group_by(buys.c.ISSUERCIK)
+        .subquery("insiders")
+    )
+    per_buyer = (
+        sa.select(buys.c.ISSUERCIK, buys.c.RPTOWNERCIK, insiders.c.INSIDERS,
+                  sa.func.sum(buys.c.TRANS_SHARES).label("SHARES"), sa.func.sum(buys.c.DOLLARS).label("DOLLARS"))
+        .select_from(buys.join(insiders, insiders.c.ISSUERCIK == buys.c.ISSUERCIK))
+        .where(insiders.c.INSIDERS >= MIN_INSIDERS)
+        .group_by(buys.c.ISSUERCIK, buys.c.RPTOWNERCIK, insiders.c.INSIDERS)
+    )
+    expected = {(r["ISSUERCIK"], r["RPTOWNERCIK"]): r for r in fetch(conn, per_buyer)}
+    written = {
+        (r["ISSUERCIK"], r["RPTOWNERCIK"]): r
+        for r in fetch(conn, sa.select(cb).where(cb.c.FILING_DATE == day))
+    }
+    # Every issuer bought on the open market in the window was evaluated, clustered or not.
+    finding = Finding(checked=int(conn.execute(sa.select(sa.func.count()).select_from(insiders)).scalar_one()))
+    for key in sorted(set(expected) | set(written)):
+        row, want = written.get(key), expected.get(key)
+        problem = {"FILING_DATE": day, "ISSUERCIK": key[0], "RPTOWNERCIK": key[1]}
+        if row is None or want is None:
+            finding.add({**problem, "column": "(row)", "written": row is not None, "recomputed": want is not None})
+            continue
+        pairs = {
+            "CLUSTER_INSIDERS": (row["CLUSTER_INSIDERS"], int(want["INSIDERS"])),
+            "BUY_SHARES": (_shares(row["BUY_SHARES"]), _shares(want["SHARES"])),
+            "BUY_DOLLARS": (money(_decimal(row["BUY_DOLLARS"])), money(_decimal(want["DOLLARS"]))),
+        }
+        for column, (stored, recomputed) in pairs.items():
+            if stored != recomputed:
+                finding.add({**problem, "column": column, "written": stored, "recomputed": recomputed})
     return finding

@@ -15,7 +15,6 @@ problems it found and the first offending rows.
 
 import base64
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,19 +27,13 @@ from form4_assets import settings
 from form4_assets.aggregates import build, reconcile
 from form4_assets.aggregates.charts import net_selling_png, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
-from form4_assets.defs.metadata import KINDS, OWNERS, markdown_table
+from form4_assets.defs.checks import CheckPolicy, check_result
+from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, markdown_table, materialization_metadata
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
-from form4_assets.tables import (
-    CLUSTER_BUYS,
-    EFFECTIVE_TRANSACTIONS,
-    ISSUER_DAILY_ACTIVITY,
-    NET_INSIDER_SELLING,
-    SUPERSESSIONS,
-    Table,
-)
+from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING, Table
 from form4_assets.warehouse.schema import TABLES
-from form4_assets.warehouse.store import count_rows, preview_rows
+from form4_assets.warehouse.store import preview_rows
 
 GROUP = "aggregates"
 PLOT_ISSUERS = 5
@@ -49,13 +42,6 @@ Dep = tuple[str, str]  # (upstream asset, column)
 
 
 # --------------------------------------------------------------------------- metadata
-
-
-def _schema(spec: Table) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(c.name, c.kind, description=c.description) for c in spec.columns],
-        constraints=dg.TableConstraints(other=[f"primary key ({', '.join(spec.key)})"]),
-    )
 
 
 def _lineage(spec: Table, deps_of: Callable[[str], Iterable[Dep]]) -> dg.TableColumnLineage:
@@ -132,54 +118,48 @@ def _cluster_deps(column: str) -> list[Dep]:
     return [(e, c) for c in mapping.get(column, [column])]
 
 
-def _definition_metadata(spec: Table, lineage: dg.TableColumnLineage, *others: Table) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "dagster/table_name": spec.name,
-        "dagster/column_schema": _schema(spec),
-        "dagster/column_lineage": lineage,
-        "tables": dg.MetadataValue.text(", ".join(t.name for t in (spec, *others))),
-    }
-    for other in others:
-        meta[f"schema/{other.name}"] = _schema(other)
-    return meta
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+
+#: The aggregates' checks; ERROR ones are blocking (see form4_assets.defs.checks).
+SUPERSEDED_EXCLUDED = CheckPolicy(
+    "superseded_rows_excluded", "effective_transactions", ERROR,
+    "No row belongs to a filing superseded by an amendment filed on or before its filing date.",
+)
+COFILERS_ONCE = CheckPolicy(
+    "cofilers_counted_once", "effective_transactions", ERROR,
+    "Each filing contributes one row per transaction row, attributed to its first reporting owner "
+    "(a joint filing is not multiplied by its owners).",
+)
+AMENDMENTS_MATCHED = CheckPolicy(
+    "amendments_matched", "effective_transactions", WARN,
+    "Every amendment found the filing it amends, and no later amendment is waiting for a filing of these "
+    "dates (WARN: an original not loaded yet, or partitions materialized out of order; the finding names "
+    "the date to re-materialize).",
+)
+ACTIVITY_RECONCILES = CheckPolicy(
+    "reconciles_with_effective_transactions", "issuer_daily_activity", ERROR,
+    "Per issuer-day, buy and sell shares, dollars (to the cent) and rows equal a SQL GROUP BY over the "
+    "effective transactions as of the filing date; every issuer-day filed that day has a row.",
+)
+ACTIVITY_NOT_SUPERSEDED = CheckPolicy(
+    "no_superseded_filing_counted", "issuer_daily_activity", ERROR,
+    "No issuer-day lists a filing superseded by an amendment filed on or before its as-of date.",
+)
+NET_SELLING_RECONCILES = CheckPolicy(
+    "reconciles_with_issuer_daily_activity", "net_insider_selling", ERROR,
+    "For every filing date of the run, 30- and 90-day net shares and dollars equal Decimal sums over the "
+    "latest issuer-day versions, and exactly the issuers with open-market rows have a row.",
+)
+CLUSTERS_RECONCILE = CheckPolicy(
+    "reconciles_with_effective_transactions", "cluster_buys", ERROR,
+    "For every filing date of the run, the issuers with three or more distinct open-market buyers (TRANS_CODE P) "
+    "in the 10-day window, their buyers, shares, dollars and cluster size equal a SQL GROUP BY over the "
+    "effective transactions as of that date.",
+)
 
 
-def _materialization_metadata(
-    engine: sa.Engine, spec: Table, dates: Sequence[dt.date], extra: Mapping[str, Any] | None = None, *others: Table
-) -> dict[str, Any]:
-    preview_columns = list(spec.column_names[:8])
-    meta: dict[str, Any] = {
-        "dagster/table_name": spec.name,
-        "dagster/column_schema": _schema(spec),
-        "dagster/row_count": count_rows(engine, spec.name, dates),
-        "partitions": dg.MetadataValue.text(f"{dates[0]} .. {dates[-1]} ({len(dates)} filing dates)" if dates else "none"),
-        "preview": dg.MetadataValue.md(markdown_table(preview_rows(engine, spec.name, dates, preview_columns), preview_columns)),
-    }
-    for other in others:
-        meta[f"row_count/{other.name}"] = count_rows(engine, other.name, dates)
-    meta.update(extra or {})
-    return meta
-
-
-def _check_result(name: str, finding: reconcile.Finding, severity: dg.AssetCheckSeverity, what: str) -> dg.AssetCheckResult:
-    examples = finding.problems[: reconcile.EXAMPLES]
-    columns = list(dict.fromkeys(k for p in examples for k in p))
-    return dg.AssetCheckResult(
-        check_name=name,
-        passed=finding.passed,
-        severity=severity,
-        description=f"{len(finding.problems)} {what} among {finding.checked} checked",
-        metadata={
-            "checked": finding.checked,
-            "problems": len(finding.problems),
-            "examples": dg.MetadataValue.md(markdown_table(examples, columns) if examples else "_none_"),
-            "examples_json": dg.MetadataValue.json(json.loads(json.dumps(examples, default=str))),
-        },
-    )
-
-
-def _spec(name: str, asset: str, description: str, blocking: bool = True) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking)
+def _result(policy: CheckPolicy, finding: reconcile.Finding, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
+    return check_result(policy, finding.outcome(policy.name), dates)
 
 
 _COMMON = dict(
@@ -189,7 +169,6 @@ _COMMON = dict(
     owners=OWNERS,
     kinds=KINDS,
 )
-ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
 
 # --------------------------------------------------------------------------- assets
@@ -199,18 +178,10 @@ ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
     name="effective_transactions",
     deps=["transactions", "ownership_documents"],
     description=EFFECTIVE_TRANSACTIONS.description + " Writes supersessions (the amendment links) too.",
-    metadata=_definition_metadata(EFFECTIVE_TRANSACTIONS, _lineage(EFFECTIVE_TRANSACTIONS, lambda c: _EFFECTIVE_DEPS.get(c, [])), SUPERSESSIONS),
-    check_specs=[
-        _spec("superseded_rows_excluded", "effective_transactions",
-              "No row belongs to a filing superseded by an amendment filed on or before its filing date."),
-        _spec("cofilers_counted_once", "effective_transactions",
-              "Each filing contributes one row per transaction row, attributed to its first reporting owner "
-              "(a joint filing is not multiplied by its owners)."),
-        _spec("amendments_matched", "effective_transactions",
-              "Every amendment found the filing it amends, and no later amendment is waiting for a filing of these "
-              "dates (WARN: an original not loaded yet, or partitions materialized out of order; the finding names "
-              "the date to re-materialize).", blocking=False),
-    ],
+    metadata=definition_metadata(
+        "effective_transactions", _lineage(EFFECTIVE_TRANSACTIONS, lambda c: _EFFECTIVE_DEPS.get(c, []))
+    ),
+    check_specs=[p.spec() for p in (SUPERSEDED_EXCLUDED, COFILERS_ONCE, AMENDMENTS_MATCHED)],
     **_COMMON,
 )
 def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -221,13 +192,13 @@ def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseR
     with engine.connect() as conn:
         rules = _rule_counts(conn, dates)
         checks = [
-            _check_result("superseded_rows_excluded", reconcile.superseded_in_effective(conn, dates), ERROR, "superseded rows"),
-            _check_result("cofilers_counted_once", reconcile.cofilers_counted_once(conn, dates), ERROR, "filings counted wrongly"),
-            _check_result("amendments_matched", reconcile.unmatched_amendments(conn, dates), WARN, "unmatched amendments"),
+            _result(SUPERSEDED_EXCLUDED, reconcile.superseded_in_effective(conn, dates), dates),
+            _result(COFILERS_ONCE, reconcile.cofilers_counted_once(conn, dates), dates),
+            _result(AMENDMENTS_MATCHED, reconcile.unmatched_amendments(conn, dates), dates),
         ]
     extra = {"supersessions_by_rule": dg.MetadataValue.json(rules)}
     return dg.MaterializeResult(
-        metadata=_materialization_metadata(engine, EFFECTIVE_TRANSACTIONS, dates, extra, SUPERSESSIONS), check_results=checks
+        metadata=materialization_metadata(engine, "effective_transactions", dates, extra), check_results=checks
     )
 
 
@@ -246,14 +217,8 @@ def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[str, int
     name="issuer_daily_activity",
     deps=["effective_transactions"],
     description=ISSUER_DAILY_ACTIVITY.description,
-    metadata=_definition_metadata(ISSUER_DAILY_ACTIVITY, _lineage(ISSUER_DAILY_ACTIVITY, _activity_deps)),
-    check_specs=[
-        _spec("reconciles_with_effective_transactions", "issuer_daily_activity",
-              "Per issuer-day, buy and sell shares, dollars (to the cent) and rows equal a SQL GROUP BY over the "
-              "effective transactions as of the filing date; every issuer-day filed that day has a row."),
-        _spec("no_superseded_filing_counted", "issuer_daily_activity",
-              "No issuer-day lists a filing superseded by an amendment filed on or before its as-of date."),
-    ],
+    metadata=definition_metadata("issuer_daily_activity", _lineage(ISSUER_DAILY_ACTIVITY, _activity_deps)),
+    check_specs=[p.spec() for p in (ACTIVITY_RECONCILES, ACTIVITY_NOT_SUPERSEDED)],
     **_COMMON,
 )
 def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -262,24 +227,20 @@ def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseRe
     build.build_issuer_daily_activity(engine, dates)
     with engine.connect() as conn:
         checks = [
-            _check_result("reconciles_with_effective_transactions", reconcile.reconcile_activity(conn, dates), ERROR,
-                          "differences"),
-            _check_result("no_superseded_filing_counted", reconcile.superseded_in_activity(conn, dates), ERROR,
-                          "superseded filings counted"),
+            _result(ACTIVITY_RECONCILES, reconcile.reconcile_activity(conn, dates), dates),
+            _result(ACTIVITY_NOT_SUPERSEDED, reconcile.superseded_in_activity(conn, dates), dates),
         ]
-    return dg.MaterializeResult(metadata=_materialization_metadata(engine, ISSUER_DAILY_ACTIVITY, dates), check_results=checks)
+    return dg.MaterializeResult(
+        metadata=materialization_metadata(engine, "issuer_daily_activity", dates), check_results=checks
+    )
 
 
 @dg.asset(
     name="net_insider_selling",
     deps=["issuer_daily_activity"],
     description=NET_INSIDER_SELLING.description,
-    metadata=_definition_metadata(NET_INSIDER_SELLING, _lineage(NET_INSIDER_SELLING, _net_deps)),
-    check_specs=[
-        _spec("reconciles_with_issuer_daily_activity", "net_insider_selling",
-              "For the run's last filing date, 30- and 90-day net shares and dollars equal Decimal sums over the "
-              "latest issuer-day versions, and exactly the issuers with open-market rows have a row."),
-    ],
+    metadata=definition_metadata("net_insider_selling", _lineage(NET_INSIDER_SELLING, _net_deps)),
+    check_specs=[NET_SELLING_RECONCILES.spec()],
     **_COMMON,
 )
 def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -287,12 +248,11 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
     dates = partition_dates(context)
     build.build_net_insider_selling(engine, dates)
     extra: dict[str, Any] = {}
-    checks: list[dg.AssetCheckResult] = []
+    with engine.connect() as conn:
+        checks = [_result(NET_SELLING_RECONCILES, reconcile.reconcile_net_selling(conn, dates), dates)]
     if dates:
-        day = dates[-1]
+        day = dates[-1]  # the leaders and the plot describe the run's last date
         with engine.connect() as conn:
-            checks.append(_check_result("reconciles_with_issuer_daily_activity", reconcile.reconcile_net_selling(conn, day),
-                                        ERROR, "differences"))
             sellers, buyers = top_movers(conn, day)
             leaders = [r["ISSUERCIK"] for r in sorted(sellers + buyers, key=lambda r: -abs(r["NET_SELL_DOLLARS_30D"]))]
             leaders = leaders[:PLOT_ISSUERS]
@@ -300,7 +260,9 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
         names = {r["ISSUERCIK"]: r["ISSUERTRADINGSYMBOL"] or r["ISSUERCIK"] for r in sellers + buyers}
         extra["top_net_sellers_and_buyers"] = dg.MetadataValue.md(_top_markdown(day, sellers, buyers))
         extra.update(_plot_metadata(warehouse, day, {names[i]: series[i] for i in leaders}))
-    return dg.MaterializeResult(metadata=_materialization_metadata(engine, NET_INSIDER_SELLING, dates, extra), check_results=checks)
+    return dg.MaterializeResult(
+        metadata=materialization_metadata(engine, "net_insider_selling", dates, extra), check_results=checks
+    )
 
 
 def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict[str, Any]]) -> str:
@@ -327,20 +289,25 @@ def _plot_metadata(warehouse: WarehouseResource, day: dt.date, series: Mapping[s
     name="cluster_buys",
     deps=["effective_transactions"],
     description=CLUSTER_BUYS.description,
-    metadata=_definition_metadata(CLUSTER_BUYS, _lineage(CLUSTER_BUYS, _cluster_deps)),
+    metadata=definition_metadata("cluster_buys", _lineage(CLUSTER_BUYS, _cluster_deps)),
+    check_specs=[CLUSTERS_RECONCILE.spec()],
     **_COMMON,
 )
 def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_cluster_buys(engine, dates)
+    with engine.connect() as conn:
+        checks = [_result(CLUSTERS_RECONCILE, reconcile.reconcile_cluster_buys(conn, dates), dates)]
     extra: dict[str, Any] = {}
     if dates:
         columns = ["ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "ROLE", "CLUSTER_INSIDERS", "BUY_SHARES", "BUY_DOLLARS",
                    "FIRST_TRANS_DATE", "LAST_TRANS_DATE"]
         rows = preview_rows(engine, "cluster_buys", [dates[-1]], ["ISSUERCIK", "RPTOWNERCIK", *columns], limit=30)
         extra["clusters"] = dg.MetadataValue.md(f"### Cluster buys as of {dates[-1]}\n\n" + markdown_table(rows, columns))
-    return dg.MaterializeResult(metadata=_materialization_metadata(engine, CLUSTER_BUYS, dates, extra))
+    return dg.MaterializeResult(
+        metadata=materialization_metadata(engine, "cluster_buys", dates, extra), check_results=checks
+    )
 
 
 #: What definitions.py collects; the checks are declared on the assets (check_specs).

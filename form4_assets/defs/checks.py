@@ -38,6 +38,9 @@ class CheckPolicy:
     def blocking(self) -> bool:
         return self.severity == dg.AssetCheckSeverity.ERROR
 
+    def spec(self) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(self.name, asset=self.asset, description=self.description, blocking=self.blocking)
+
 
 POLICIES: tuple[CheckPolicy, ...] = (
     CheckPolicy(
@@ -74,16 +77,21 @@ POLICIES: tuple[CheckPolicy, ...] = (
     ),
 )
 
-CHECK_SPECS: list[dg.AssetCheckSpec] = [
-    dg.AssetCheckSpec(p.name, asset=p.asset, description=p.description, blocking=p.blocking) for p in POLICIES
-]
+CHECK_SPECS: list[dg.AssetCheckSpec] = [p.spec() for p in POLICIES]
 
 EXAMPLE_COLUMNS = ("accession", "table", "sk", "column", "code", "expected", "found")
 
 
 def check_result(policy: CheckPolicy, outcome: checks_sql.CheckOutcome, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
-    """An AssetCheckResult with counts and up to 20 offending rows as metadata."""
-    columns = [c for c in EXAMPLE_COLUMNS if any(c in r for r in outcome.examples)] or list(EXAMPLE_COLUMNS[:3])
+    """An AssetCheckResult with counts and up to 20 offending rows as metadata.
+
+    Every check of the project (parse stage and aggregates) reports through here, so the
+    UI shows one vocabulary: checked, failures, offending_rows. The table shows the
+    usual columns first, then whatever else the offending rows name (issuer, dates).
+    """
+    found = list(dict.fromkeys(k for r in outcome.examples for k in r))
+    columns = [c for c in EXAMPLE_COLUMNS if c in found] + [c for c in found if c not in EXAMPLE_COLUMNS]
+    columns = columns or list(EXAMPLE_COLUMNS[:3])
     metadata = {
         "checked": outcome.checked,
         "failures": outcome.failures,

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from form4_assets.tables import TABLES_BY_NAME
+from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, Table
 from form4_assets.warehouse.checks_sql import plain_value
 from form4_assets.warehouse.store import count_rows, preview_rows
 
@@ -31,14 +30,21 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "transactions": ("nonderiv_trans", "deriv_trans"),
     "holdings": ("nonderiv_holding", "deriv_holding"),
     "quarantine": ("quarantine",),
+    "effective_transactions": ("effective_transactions", "supersessions"),
+    "issuer_daily_activity": ("issuer_daily_activity",),
+    "net_insider_selling": ("net_insider_selling",),
+    "cluster_buys": ("cluster_buys",),
 }
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
+#: Every warehouse table by name, parsed and derived (TABLES_BY_NAME holds only the parsed side).
+_SPECS: dict[str, Table] = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES)}
+
 
 def table_schema(table: str) -> dg.TableSchema:
-    spec = TABLES_BY_NAME[table]
+    spec = _SPECS[table]
     return dg.TableSchema(
         columns=[dg.TableColumn(c.name, c.kind, description=c.description) for c in spec.columns],
         constraints=dg.TableConstraints(other=[f"primary key ({', '.join(spec.key)})"]),
@@ -54,7 +60,7 @@ def column_lineage(table: str, same_as: Mapping[str, tuple[str, str]]) -> dg.Tab
     """
     bytes_deps = [dg.TableColumnDep(dg.AssetKey("raw_filings"), "LOCAL_PATH"),
                   dg.TableColumnDep(dg.AssetKey("raw_filings"), "SHA256")]
-    parsed = [c for c in TABLES_BY_NAME[table].column_names if c not in same_as]
+    parsed = [c for c in _SPECS[table].column_names if c not in same_as]
     deps: dict[str, list[dg.TableColumnDep]] = {
         column: [dg.TableColumnDep(dg.AssetKey(asset), upstream)] for column, (asset, upstream) in same_as.items()
     }
@@ -98,7 +104,7 @@ def materialization_metadata(
 ) -> dict[str, Any]:
     """Row counts (per table), schema, table name and a preview, read back from the warehouse."""
     main, *others = ASSET_TABLES[asset]
-    columns = TABLES_BY_NAME[main].column_names[:PREVIEW_COLUMNS]
+    columns = _SPECS[main].column_names[:PREVIEW_COLUMNS]
     meta: dict[str, Any] = {
         "dagster/table_name": main,
         "dagster/column_schema": table_schema(main),
