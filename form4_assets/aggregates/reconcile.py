@@ -230,39 +230,65 @@ def _micro(value: Any) -> Decimal:
 def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
     """net_insider_selling of each of `dates` versus Decimal sums over the latest issuer-day versions.
 
-    The builder picks versions with a SQL window function and sums in SQL; this reads
-    each date's 90-day window of rows and does both in Python. Every date of a backfill
-    is checked: a date written but not checked would report as passed without being so.
+    The builder picks versions with a SQL window function and sums in SQL, per date; this
+    reads the issuer-days of all the dates' windows once, in filing-date order, and for
+    each date in turn takes the latest version of each issuer-day filed by then and sums
+    in Python. Every date of a backfill is checked (a date written but not checked would
+    report as passed without being so), at the cost of one read of the whole span.
     """
+    wanted = sorted(set(dates))
     finding = Finding()
-    for day in sorted(set(dates)):
-        finding.extend(_reconcile_net_selling_day(conn, day))
-    return finding
-
-
-def _reconcile_net_selling_day(conn: sa.Connection, day: dt.date) -> Finding:
+    if not wanted:
+        return finding
     ida, nis = table("issuer_daily_activity"), table("net_insider_selling")
-    start = day - dt.timedelta(days=89)
-    latest: dict[tuple[str, dt.date], dict[str, Any]] = {}
     query = (
         sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.SELL_SHARES, ida.c.BUY_SHARES,
                   ida.c.SELL_DOLLARS, ida.c.BUY_DOLLARS, ida.c.SELL_ROWS, ida.c.BUY_ROWS)
-        .where(ida.c.TRANS_DATE.between(start, day), ida.c.FILING_DATE <= day)
+        .where(ida.c.TRANS_DATE.between(wanted[0] - dt.timedelta(days=89), wanted[-1]),
+               ida.c.FILING_DATE <= wanted[-1])
         .order_by(ida.c.FILING_DATE)
     )
-    for r in fetch(conn, query):
-        latest[(r["ISSUERCIK"], r["TRANS_DATE"])] = r
+    versions = fetch(conn, query)
+    written: dict[dt.date, dict[str, dict[str, Any]]] = {day: {} for day in wanted}
+    for r in fetch(conn, sa.select(nis).where(nis.c.FILING_DATE.in_(wanted))):
+        written[r["FILING_DATE"]][r["ISSUERCIK"]] = r
+    # (issuer, trans date) -> (net shares, net dollars, open-market rows) of its latest version so far
+    latest: dict[tuple[str, dt.date], tuple[Decimal, Decimal, int]] = {}
+    position = 0
+    for day in wanted:
+        while position < len(versions) and versions[position]["FILING_DATE"] <= day:
+            r = versions[position]
+            latest[(r["ISSUERCIK"], r["TRANS_DATE"])] = (
+                _micro(r["SELL_SHARES"]) - _micro(r["BUY_SHARES"]),
+                _micro(r["SELL_DOLLARS"]) - _micro(r["BUY_DOLLARS"]),
+                r["SELL_ROWS"] + r["BUY_ROWS"],
+            )
+            position += 1
+        finding.extend(_compare_net_selling(day, _expected_net_selling(latest, day), written[day]))
+    return finding
+
+
+def _expected_net_selling(
+    latest: dict[tuple[str, dt.date], tuple[Decimal, Decimal, int]], day: dt.date
+) -> dict[str, dict[str, Decimal]]:
+    """Per issuer, the 30- and 90-day sums as of `day`, for issuers with open-market rows."""
     expected: dict[str, dict[str, Decimal]] = {}
-    for (issuer, trans_date), r in latest.items():
+    for (issuer, trans_date), (shares, dollars, rows) in latest.items():
+        if not day - dt.timedelta(days=89) <= trans_date <= day:
+            continue
         sums = expected.setdefault(issuer, {"rows": Decimal(0)})
         for window in (30, 90):
             if trans_date >= day - dt.timedelta(days=window - 1):
-                for unit in ("SHARES", "DOLLARS"):
+                for unit, amount in (("SHARES", shares), ("DOLLARS", dollars)):
                     key = f"NET_SELL_{unit}_{window}D"
-                    sums[key] = sums.get(key, Decimal(0)) + _micro(r[f"SELL_{unit}"]) - _micro(r[f"BUY_{unit}"])
-        sums["rows"] += r["SELL_ROWS"] + r["BUY_ROWS"]
-    expected = {i: s for i, s in expected.items() if s["rows"] > 0}
-    written = {r["ISSUERCIK"]: r for r in fetch(conn, sa.select(nis).where(nis.c.FILING_DATE == day))}
+                    sums[key] = sums.get(key, Decimal(0)) + amount
+        sums["rows"] += rows
+    return {i: s for i, s in expected.items() if s["rows"] > 0}
+
+
+def _compare_net_selling(
+    day: dt.date, expected: dict[str, dict[str, Decimal]], written: dict[str, dict[str, Any]]
+) -> Finding:
     finding = Finding(checked=len(written))
     for issuer in sorted(set(expected) | set(written)):
         row, want = written.get(issuer), expected.get(issuer)
