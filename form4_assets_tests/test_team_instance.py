@@ -6,7 +6,8 @@ would (DAGSTER_HOME + DAGSTER_PG_URL), the whole asset graph materializes one fi
 date of a generated mirror into a PostgreSQL warehouse, and the run, its events and
 check results are read back from PostgreSQL — with SQL, and through a second instance
 standing for a second user. A user stopping the schedule from the command line is
-recorded in the same database.
+recorded in the same database. Two live runs started together fetch one after the
+other (the `edgar` concurrency pool with one slot).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def test_team_instance_keeps_runs_events_and_schedules_in_postgres(team_home: Pa
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         queue = instance.get_concurrency_config().run_queue_config
         assert queue is not None and queue.max_concurrent_runs == 4
-        assert {"key": "form4/edgar", "value": "live", "limit": 1} in queue.tag_concurrency_limits
+        pools = instance.get_concurrency_config().pool_config
+        assert (pools.default_pool_limit, pools.pool_granularity.value) == (1, "op")
 
         job = defs.resolve_job_def("daily_filings_job")
         result = job.execute_in_process(partition_key=SEED_DAY.isoformat(), instance=instance)
@@ -235,3 +237,77 @@ def test_multiprocess_executor_runs_each_step_in_its_own_process(team_home: Path
     assert set(step_pids) == {"raw_filings", "parse_filings"}
     assert len(set(step_pids.values())) == len(step_pids), step_pids
     assert run_start[0].dagster_event.pid not in step_pids.values()
+
+
+def _step_window(instance, run_id: str, step: str) -> tuple[float, float]:
+    import dagster as dg
+
+    start = [e.timestamp for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START) if e.step_key == step]
+    end = [e.timestamp for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS) if e.step_key == step]
+    assert len(start) == len(end) == 1, (run_id, start, end)
+    return start[0], end[0]
+
+
+def _two_live_runs_at_once(team_home: Path, tmp_path: Path, label: str) -> list[tuple[float, float]]:
+    """raw_filings for two filing dates as two runs started together from the command line
+    (two processes, as two users would), each live against a slow loopback EDGAR; returns
+    each run's raw_filings (start, end) in time order."""
+    import dagster as dg
+
+    from form4_assets.edgar.loopback import LoopbackEdgar
+    from form4_assets.warehouse.engine import create_schema, make_engine
+
+    # The team's instance tables and warehouse exist before users start runs (two first
+    # runs creating them at the same moment race on PostgreSQL's catalog).
+    dg.DagsterInstance.from_config(str(team_home)).dispose()
+    engine = make_engine(os.environ["FORM4_WAREHOUSE_URL"])
+    create_schema(engine)
+    engine.dispose()
+    with LoopbackEdgar(tmp_path / "data" / "mirror", latency=1.5) as server:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "form4_assets",
+                 "--select", "raw_filings", "--partition", day],
+                cwd=REPO_ROOT,
+                env={**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1", "FORM4_EDGAR_MODE": "live",
+                     "FORM4_USER_AGENT": "form4_assets tests tests@example.com",
+                     "FORM4_EDGAR_BASE_URL": server.base_url, "FORM4_CACHE_DIR": str(tmp_path / f"cache-{label}-{day}")},
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            for day in ("2023-11-07", "2023-11-08")
+        ]
+        outputs = [proc.communicate(timeout=180)[0] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), "\n".join(o[-4000:] for o in outputs)
+    instance = dg.DagsterInstance.from_config(str(team_home))
+    try:
+        runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": "2023-11-07"}))
+        runs += instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": "2023-11-08"}))
+        latest = sorted(runs, key=lambda r: r.create_timestamp)[-2:]
+        assert {r.dagster_run.tags["dagster/partition"] for r in latest} == {"2023-11-07", "2023-11-08"}
+        return sorted(_step_window(instance, r.dagster_run.run_id, "raw_filings") for r in latest)
+    finally:
+        instance.dispose()
+
+
+@pytest.mark.timeout(300)
+def test_edgar_pool_lets_one_run_fetch_at_a_time(team_home: Path, tmp_path: Path) -> None:
+    """With deploy/dagster.yaml's pools, two live runs started together never fetch at the
+    same time: the second run's raw_filings starts only after the first one's has ended.
+    Control: with two slots in the pool the same two runs do overlap, so the first half
+    is not passing by luck of timing."""
+    import dagster as dg
+
+    from form4_assets.defs.ingest import EDGAR_POOL, raw_filings
+
+    assert raw_filings.op.pool == EDGAR_POOL
+
+    first, second = _two_live_runs_at_once(team_home, tmp_path, "pooled")
+    assert first[1] <= second[0], (first, second)
+    instance = dg.DagsterInstance.from_config(str(team_home))
+    try:
+        assert instance.event_log_storage.get_concurrency_info(EDGAR_POOL).slot_count == 1
+        instance.event_log_storage.set_concurrency_slots(EDGAR_POOL, 2)
+    finally:
+        instance.dispose()
+    first, second = _two_live_runs_at_once(team_home, tmp_path, "two-slots")
+    assert second[0] < first[1], (first, second)

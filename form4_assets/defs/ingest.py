@@ -12,9 +12,17 @@ from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource, 
 from form4_assets.warehouse.rows import raw_filing_rows
 from form4_assets.warehouse.store import replace_partitions
 
+#: Dagster concurrency pool of the one step that talks to EDGAR. EDGAR's fair-access
+#: limit (10 requests/second) is per IP, and the rate limiter is per process, so an
+#: instance shared by several runs limits this pool to one slot (deploy/dagster.yaml):
+#: a second run's raw_filings waits until the first one's is done. Mirror-mode steps
+#: take the slot too (the mode is only known when the run starts); they are short.
+EDGAR_POOL = "edgar"
+
 
 @dg.asset(
     key="raw_filings",
+    pool=EDGAR_POOL,
     partitions_def=filing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="ingest",
