@@ -108,3 +108,18 @@ def test_engine_sets_sqlite_wal(tmp_path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_concurrent_first_runs_create_the_schema_once(warehouse_url: str) -> None:
+    """Several runs starting together on an empty warehouse all find the tables, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engines = [make_engine(warehouse_url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            list(pool.map(create_schema, engines))  # re-raises the first failure, if any
+        names = set(sa.inspect(engines[0]).get_table_names())
+        assert {"raw_filings", "nonderiv_trans", "quarantine"} <= names
+    finally:
+        for engine in engines:
+            engine.dispose()

@@ -36,6 +36,22 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+#: Key of the PostgreSQL advisory lock that serialises schema creation.
+SCHEMA_LOCK_KEY = 0x46344153  # "F4AS"
+
+
 def create_schema(engine: sa.Engine) -> None:
-    """Create every warehouse table and index that does not exist yet."""
-    metadata.create_all(engine)
+    """Create every warehouse table and index that does not exist yet.
+
+    Two first runs starting together on an empty PostgreSQL warehouse would both see
+    no tables and race in CREATE TABLE ("already exists"), so creation holds a lock:
+    a transaction-scoped advisory lock on PostgreSQL, the write lock (BEGIN IMMEDIATE,
+    waiting up to the busy timeout) on SQLite, whose driver would otherwise run the DDL
+    outside any transaction.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        metadata.create_all(conn)
