@@ -33,6 +33,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from form4_assets.defs.partitions import filing_dates_from
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
 from form4_assets.defs.runs import run_daily_job
 from form4_assets.edgar.synthetic import make_mirror
@@ -41,15 +42,6 @@ AGGREGATE_STEPS = ("effective_transactions", "issuer_daily_activity", "net_insid
 PARSE_STEP = "parse_filings"
 START = dt.date(2023, 9, 11)
 TARGET_SHARE, TARGET_GROWTH = 1.0, 1.5
-
-
-def business_days(start: dt.date, count: int) -> list[dt.date]:
-    days, day = [], start
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += dt.timedelta(days=1)
-    return days
 
 
 def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -89,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.days < 2:
         parser.error("--days must be at least 2")
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="form4-agg-bench-"))
-    days = business_days(START, args.days)
+    days = filing_dates_from(START, args.days)
     mirror = work / "mirror"
     if not (mirror / "synthetic-manifest.jsonl").exists():
         began = time.perf_counter()

@@ -33,15 +33,6 @@ from pathlib import Path
 RANGE_START = dt.date(2023, 9, 11)  # 20 business days from here hold no EDGAR holiday
 
 
-def business_days(start: dt.date, count: int) -> list[dt.date]:
-    days, day = [], start
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += dt.timedelta(days=1)
-    return days
-
-
 def peak_rss_mb() -> float:
     """This process's peak resident memory. VmHWM belongs to the process's own address
     space, unlike ru_maxrss, which a child forked from a big parent inherits."""
@@ -136,11 +127,12 @@ def main() -> None:
         child(args)
         return
 
+    from form4_assets.defs.partitions import filing_dates_from
     from form4_assets.edgar.synthetic import make_mirror
 
     with tempfile.TemporaryDirectory(prefix="form4-bench-") as tmp:
         work = Path(args.work_dir or tmp)
-        days = business_days(RANGE_START, args.days)
+        days = filing_dates_from(RANGE_START, args.days)
         manifest = work / "mirror" / "synthetic-manifest.jsonl"
         stamp = work / "mirror" / f"bench-{days[0]}-{days[-1]}-{args.per_day}"
         if stamp.exists():

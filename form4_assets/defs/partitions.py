@@ -9,6 +9,7 @@ materializes empty and successfully (~6,000 keys, well within what the UI handle
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
 
@@ -36,3 +37,11 @@ def partition_dates(context: dg.AssetExecutionContext) -> list[dt.date]:
 
 def keys_to_dates(keys: Sequence[str]) -> list[dt.date]:
     return sorted(dt.date.fromisoformat(key) for key in keys)
+
+
+def filing_dates_from(start: dt.date, count: int) -> list[dt.date]:
+    """The first `count` partition dates on or after `start` (weekdays, holidays included),
+    as a range backfill would select them."""
+    keys = filing_date_partitions.get_partition_keys()
+    first = bisect.bisect_left(keys, start.isoformat())
+    return keys_to_dates(keys[first : first + count])
