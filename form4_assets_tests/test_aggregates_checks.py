@@ -106,14 +106,12 @@ def test_cluster_check_catches_a_wrong_cluster_size(engine: sa.Engine) -> None:
 def _aggregate_run(warehouse_url: str, tmp_path) -> dg.ExecuteInProcessResult:
     """The four aggregate assets over MON..WED in one run (their upstream is already in the warehouse)."""
     from form4_assets.defs import aggregates
-    from form4_assets.defs.partitions import filing_date_partitions
     from form4_assets.defs.resources import WarehouseResource
     from form4_assets.defs.runs import execute_range
 
     defs = dg.Definitions(
         assets=aggregates.assets,
-        jobs=[dg.define_asset_job("aggregates", selection=dg.AssetSelection.groups(aggregates.GROUP),
-                                  partitions_def=filing_date_partitions)],
+        jobs=[dg.define_asset_job("aggregates", selection=dg.AssetSelection.groups(aggregates.GROUP))],
         resources={"warehouse": WarehouseResource(url=warehouse_url, data_dir=str(tmp_path / "data"))},
     )
     return execute_range(defs.resolve_job_def("aggregates"), MON.isoformat(), WED.isoformat(),

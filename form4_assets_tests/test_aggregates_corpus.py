@@ -77,8 +77,8 @@ def test_real_joint_filings_and_pre_flag_10b5_1_footnotes(loaded) -> None:
             ids = {i.strip() for k, v in row.items() if k.endswith("_FN") and v for i in v.split(",")}
             if any("10b5-1" in notes.get((row["ACCESSION_NUMBER"], i), "").lower() for i in ids):
                 cited.add((row["ACCESSION_NUMBER"], row["NONDERIV_TRANS_SK"]))
-        planned = set(conn.execute(
+        planned = set(tuple(row) for row in conn.execute(
             sa.select(et.c.ACCESSION_NUMBER, et.c.TRANS_SK).where(
                 et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE == "S", et.c.PLAN_EVIDENCE == "row_footnote")
-        ).tuples())
+        ))
         assert cited and planned == cited
