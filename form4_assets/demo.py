@@ -126,7 +126,8 @@ def run_demo(args: argparse.Namespace) -> int:
     width = max(map(len, names), default=0) + 2
     for name, e in zip(names, evaluations):
         failures = e.metadata.get("failures")
-        status = "passed" if e.passed else f"{e.severity.value.lower()}: {failures.value if failures else 'see UI'} rows"
+        count = "see UI" if failures is None else f"{failures.value} row{'' if failures.value == 1 else 's'}"
+        status = "passed" if e.passed else f"{e.severity.value.lower()}: {count}"
         print(f"  {name:<{width}}{status}")
     engine.dispose()
 
