@@ -8,10 +8,14 @@ an absent corpus is a failure (CI always has it).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import pytest
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The seed filing (Annaly, NLY, accession 0001628280-23-037880) ships inside the package
@@ -78,17 +82,13 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty warehouse: a SQLite file, or a fresh schema in the session's PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+def _fresh_schema_url(database: str, prefix: str) -> str:
+    """A new schema in `database`, as a URL whose search_path is that schema."""
     import uuid
 
     import sqlalchemy as sa
 
-    database = request.getfixturevalue("postgres_database")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(database)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
@@ -96,3 +96,34 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return sa.engine.make_url(database).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
         hide_password=False
     )
+
+
+@pytest.fixture(scope="session")
+def new_warehouse_url(request: pytest.FixtureRequest) -> Callable[[str, Path, str], str]:
+    """Makes empty warehouses for a backend ("sqlite" or "postgres"): a SQLite file in
+    `directory`, or a fresh schema named after `prefix` in the session's PostgreSQL database.
+    For fixtures of any scope; `warehouse_url` is the per-test one."""
+
+    def make(backend: str, directory: Path, prefix: str = "t") -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{directory / 'warehouse.sqlite'}"
+        return _fresh_schema_url(request.getfixturevalue("postgres_database"), prefix)
+
+    return make
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path, new_warehouse_url: Callable[[str, Path, str], str]) -> str:
+    """An empty warehouse: a SQLite file, or a fresh schema in the session's PostgreSQL database."""
+    return new_warehouse_url(request.param, tmp_path, "t")
+
+
+@pytest.fixture
+def engine(warehouse_url: str) -> Iterator["sa.Engine"]:
+    """An engine on an empty warehouse whose tables exist."""
+    from form4_assets.warehouse.engine import create_schema, make_engine
+
+    engine = make_engine(warehouse_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()

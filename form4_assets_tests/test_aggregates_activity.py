@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
 
 from form4_assets.aggregates.build import build_all
-from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets_tests.aggregates_support import D, Filing, Owner, Trade, insert, select_all
 
 DAY = dt.date(2024, 5, 20)
-
-
-@pytest.fixture
-def engine(warehouse_url: str) -> sa.Engine:
-    engine = make_engine(warehouse_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_only_open_market_p_and_s_are_buying_and_selling(engine: sa.Engine) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -23,18 +22,9 @@ from form4_assets_tests.aggregates_support import load_bulk_corpus
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def loaded(request: pytest.FixtureRequest, corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+def loaded(request: pytest.FixtureRequest, corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory, new_warehouse_url):
     """The corpus loaded and aggregated once per backend (about 200 filing dates)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'warehouse.sqlite'}"
-    else:
-        database = request.getfixturevalue("postgres_database")
-        schema = f"corpus_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(database)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = sa.engine.make_url(database).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    url = new_warehouse_url(request.param, tmp_path_factory.mktemp("corpus"), "corpus")
     engine = make_engine(url)
     create_schema(engine)
     dates = load_bulk_corpus(engine, corpus_dir / "bulk")

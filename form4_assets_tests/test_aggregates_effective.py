@@ -10,18 +10,9 @@ import sqlalchemy as sa
 from form4_assets.aggregates.build import build_all, build_effective_transactions
 from form4_assets.aggregates.effective import mentions_10b5_1
 from form4_assets.aggregates.sql import effective_as_of
-from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets_tests.aggregates_support import D, Filing, Owner, Trade, insert, select_all
 
 MON, TUE, WED, THU, FRI = (dt.date(2024, 3, 4) + dt.timedelta(days=i) for i in range(5))
-
-
-@pytest.fixture
-def engine(warehouse_url: str) -> sa.Engine:
-    engine = make_engine(warehouse_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def effective_accessions(engine: sa.Engine, as_of: dt.date) -> list[str]:

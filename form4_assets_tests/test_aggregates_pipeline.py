@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -108,20 +107,11 @@ def manifest_and_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[di
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def pipeline(request: pytest.FixtureRequest, manifest_and_root, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def pipeline(request: pytest.FixtureRequest, manifest_and_root, tmp_path_factory: pytest.TempPathFactory, new_warehouse_url) -> Iterator[dict[str, Any]]:
     """The whole graph over FIRST..LAST in one run, on SQLite or PostgreSQL."""
     manifest, root = manifest_and_root
     base = tmp_path_factory.mktemp(f"agg_{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{base / 'warehouse.sqlite'}"
-    else:
-        database = request.getfixturevalue("postgres_database")
-        schema = f"agg_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(database)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = sa.engine.make_url(database).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    url = new_warehouse_url(request.param, base, "agg")
     warehouse = WarehouseResource(url=url, data_dir=str(base / "data"))
     edgar = EdgarSourceResource(mirror_dir=str(root))
     result = run_daily_job(FIRST.isoformat(), LAST.isoformat(), warehouse=warehouse, edgar=edgar,

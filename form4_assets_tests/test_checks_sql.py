@@ -5,23 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from form4_assets.warehouse import checks_sql
-from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets.warehouse.store import replace_partitions
 
 DAY, OTHER_DAY = dt.date(2023, 11, 8), dt.date(2023, 11, 9)
 A1, A2, A3 = "0000000001-23-000001", "0000000001-23-000002", "0000000001-23-000003"
-
-
-@pytest.fixture()
-def engine(warehouse_url: str) -> sa.Engine:
-    engine = make_engine(warehouse_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def trans(accession: str, sk: int, code: str, ad: str, shares: str | None, following: str | None, **extra) -> dict:

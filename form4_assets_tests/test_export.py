@@ -19,14 +19,6 @@ SEED_DAY = dt.date(2023, 11, 8)
 MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), start=1)}
 
 
-@pytest.fixture
-def engine(warehouse_url: str) -> sa.Engine:
-    engine = make_engine(warehouse_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 def read_tsv(path: Path) -> tuple[list[str], list[list[str]]]:
     lines = path.read_text(encoding="utf-8").split("\n")
     assert lines[-1] == "", f"{path.name} must end with a newline"

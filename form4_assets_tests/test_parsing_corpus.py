@@ -10,7 +10,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from lxml import etree
 
 from form4_assets.parsing import ParsedFiling, Quarantined, parse_filing

@@ -41,14 +41,6 @@ def trans_row(day: dt.date, accession: str, sk: int, shares: str) -> dict:
     }
 
 
-@pytest.fixture()
-def engine(warehouse_url: str) -> sa.Engine:
-    engine = make_engine(warehouse_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 def all_rows(engine: sa.Engine, name: str) -> list[tuple]:
     table = TABLES[name]
     with engine.connect() as conn:

@@ -20,13 +20,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from form4_assets.defs.checks import CHECK_SPECS, evaluate_checks
-from form4_assets.defs.metadata import (
-    KINDS,
-    OWNERS,
-    column_lineage,
-    definition_metadata,
-    materialization_metadata,
-)
+from form4_assets.defs.metadata import materialization_metadata, parsed_table_spec
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.defs.transactions import HOLDINGS, TRANSACTIONS
@@ -38,57 +32,39 @@ _FROM_RAW = {
     "FILING_DATE": ("raw_filings", "FILING_DATE"),
 }
 
-FILING_HEADERS = dg.AssetSpec(
+FILING_HEADERS = parsed_table_spec(
     "filing_headers",
+    group="documents",
+    deps=["raw_filings"],
+    same_as=_FROM_RAW,
     description=(
         "The <SEC-HEADER> of each filing, from either container (public .txt or dissemination .nc): "
         "accession, form type, acceptance time, filed date, period, document list (filing_headers), "
         "and every REPORTING-OWNER / ISSUER block with addresses, SIC, state and former names (header_parties)."
     ),
-    deps=["raw_filings"],
-    group_name="documents",
-    owners=OWNERS,
-    kinds=KINDS,
-    partitions_def=filing_date_partitions,
-    metadata=definition_metadata("filing_headers", column_lineage("filing_headers", _FROM_RAW)),
 )
 
-OWNERSHIP_DOCUMENTS = dg.AssetSpec(
+OWNERSHIP_DOCUMENTS = parsed_table_spec(
     "ownership_documents",
+    group="documents",
+    deps=["filing_headers"],
+    same_as=_FROM_RAW,
     description=(
         "The <ownershipDocument> of each parsed filing: schema version, document type, period, issuer, "
         "10b5-1 flag, remarks (submission); every reporting owner with relationship flags and title "
         "(reporting_owner); footnotes; signatures (owner_signature)."
     ),
-    deps=["filing_headers"],
-    group_name="documents",
-    owners=OWNERS,
-    kinds=KINDS,
-    partitions_def=filing_date_partitions,
-    metadata=definition_metadata(
-        "ownership_documents",
-        column_lineage("submission", _FROM_RAW),
-    ),
 )
 
-QUARANTINE = dg.AssetSpec(
+QUARANTINE = parsed_table_spec(
     "quarantine",
+    group="documents",
+    deps=["raw_filings"],
+    same_as={**_FROM_RAW, "SOURCE_PATH": ("raw_filings", "LOCAL_PATH"), "SHA256": ("raw_filings", "SHA256")},
     description=(
         "Every raw filing that could not be parsed, kept with its reason code, the field and byte offset "
         "where known, and where its bytes are; also every daily-index line refused as unsafe "
         "(index_line_rejected, FIELD = index file and line). Per filing date, raw = parsed + quarantined exactly."
-    ),
-    deps=["raw_filings"],
-    group_name="documents",
-    owners=OWNERS,
-    kinds=KINDS,
-    partitions_def=filing_date_partitions,
-    metadata=definition_metadata(
-        "quarantine",
-        column_lineage(
-            "quarantine",
-            {**_FROM_RAW, "SOURCE_PATH": ("raw_filings", "LOCAL_PATH"), "SHA256": ("raw_filings", "SHA256")},
-        ),
     ),
 )
 

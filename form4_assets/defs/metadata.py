@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
+from form4_assets.defs.partitions import filing_date_partitions
 from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, Table
 from form4_assets.warehouse.checks_sql import plain_value
 from form4_assets.warehouse.store import count_rows, preview_rows
@@ -82,6 +83,28 @@ def definition_metadata(asset: str, lineage: dg.TableColumnLineage | None = None
     if lineage is not None:
         meta["dagster/column_lineage"] = lineage
     return meta
+
+
+def parsed_table_spec(
+    asset: str, *, group: str, deps: Sequence[str], description: str, same_as: Mapping[str, tuple[str, str]]
+) -> dg.AssetSpec:
+    """The spec of an asset whose tables the parse step writes (form4_assets.defs.documents).
+
+    Everything but the name, group, upstream and description is the same for all of
+    them: owners, kinds, the filing-date partitions, the tables' schemas and the lineage
+    of the main table (`same_as` columns copied from upstream, the rest parsed from the
+    raw bytes), so it is said once here.
+    """
+    return dg.AssetSpec(
+        asset,
+        description=description,
+        deps=list(deps),
+        group_name=group,
+        owners=OWNERS,
+        kinds=KINDS,
+        partitions_def=filing_date_partitions,
+        metadata=definition_metadata(asset, column_lineage(ASSET_TABLES[asset][0], same_as)),
+    )
 
 
 def _cell(value: Any) -> str:

@@ -7,41 +7,32 @@ where each column comes from.
 
 from __future__ import annotations
 
-import dagster as dg
-
-from form4_assets.defs.metadata import KINDS, OWNERS, column_lineage, definition_metadata
-from form4_assets.defs.partitions import filing_date_partitions
+from form4_assets.defs.metadata import parsed_table_spec
 
 _FROM_DOCUMENT = {
     "ACCESSION_NUMBER": ("ownership_documents", "ACCESSION_NUMBER"),
     "FILING_DATE": ("ownership_documents", "FILING_DATE"),
 }
 
-TRANSACTIONS = dg.AssetSpec(
+TRANSACTIONS = parsed_table_spec(
     "transactions",
+    group="transactions",
+    deps=["ownership_documents"],
+    same_as=_FROM_DOCUMENT,
     description=(
         "One row per nonDerivativeTransaction (nonderiv_trans) and derivativeTransaction (deriv_trans), "
         "every field of the ownership schema in the SEC Form 345 data-set columns, with the footnote ids "
         "bound to each field (*_FN) and the row's position in its document (*_SK)."
     ),
-    deps=["ownership_documents"],
-    group_name="transactions",
-    owners=OWNERS,
-    kinds=KINDS,
-    partitions_def=filing_date_partitions,
-    metadata=definition_metadata("transactions", column_lineage("nonderiv_trans", _FROM_DOCUMENT)),
 )
 
-HOLDINGS = dg.AssetSpec(
+HOLDINGS = parsed_table_spec(
     "holdings",
+    group="transactions",
+    deps=["ownership_documents"],
+    same_as=_FROM_DOCUMENT,
     description=(
         "One row per nonDerivativeHolding (nonderiv_holding) and derivativeHolding (deriv_holding): "
         "positions reported without a transaction (Form 3, or holdings listed on Forms 4/5)."
     ),
-    deps=["ownership_documents"],
-    group_name="transactions",
-    owners=OWNERS,
-    kinds=KINDS,
-    partitions_def=filing_date_partitions,
-    metadata=definition_metadata("holdings", column_lineage("nonderiv_holding", _FROM_DOCUMENT)),
 )

@@ -85,6 +85,14 @@ def _count_and_examples(conn: sa.Connection, query: sa.Select[Any]) -> tuple[int
     return total, rows
 
 
+def _add_offending(conn: sa.Connection, query: sa.Select[Any], examples: list[dict[str, Any]]) -> int:
+    """Count the query's offending rows and top `examples` up to MAX_EXAMPLES with them;
+    for checks that look at several tables one after the other."""
+    count, rows = _count_and_examples(conn, query)
+    examples.extend(rows[: MAX_EXAMPLES - len(examples)])
+    return count
+
+
 #: Columns that identify one holding (a chain of post-transaction amounts) within a
 #: filing. A derivative holding is one series: same title, exercise price and expiry.
 CHAIN_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -147,9 +155,7 @@ def share_chain(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
         for name in CHAIN_COLUMNS:
             count_query, offending = _share_chain_query(name, dates)
             checked += int(conn.execute(count_query).scalar_one())
-            count, rows = _count_and_examples(conn, offending)
-            failures += count
-            examples.extend(rows[: MAX_EXAMPLES - len(examples)])
+            failures += _add_offending(conn, offending, examples)
     return CheckOutcome(SHARE_CHAIN, checked, failures, examples)
 
 
@@ -171,9 +177,7 @@ def non_negative_amounts(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOu
                     sa.literal(">= 0").label("expected"),
                     t.c[column].label("found"),
                 ).where(in_range, t.c[column] < 0)
-                count, rows = _count_and_examples(conn, query)
-                failures += count
-                examples.extend(rows[: MAX_EXAMPLES - len(examples)])
+                failures += _add_offending(conn, query, examples)
     return CheckOutcome(NON_NEGATIVE, checked, failures, examples)
 
 
@@ -199,9 +203,7 @@ def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) 
                 expected.label("expected"),
                 t.c.TRANS_ACQUIRED_DISP_CD.label("found"),
             ).where(evaluable, t.c.TRANS_ACQUIRED_DISP_CD != expected)
-            count, rows = _count_and_examples(conn, query)
-            failures += count
-            examples.extend(rows[: MAX_EXAMPLES - len(examples)])
+            failures += _add_offending(conn, query, examples)
     return CheckOutcome(AD_MATCHES_CODE, checked, failures, examples, {"mapping": ACQUIRED_DISPOSED})
 
 
