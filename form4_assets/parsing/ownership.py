@@ -235,13 +235,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                         text = text.strip()
                         if text:
                             converter = spec[3]
-                            if converter is None:
-                                row[spec[1]] = text
-                            else:
-                                try:
-                                    row[spec[1]] = converter(text)
-                                except ValueError as exc:
-                                    raise _BadValue(_REASON_BY_CONVERTER[converter], spec[1], holder, str(exc)) from None
+                            row[spec[1]] = text if converter is None else _convert(converter, text, spec[1], holder)
                 continue
             fresh = False
             if tag == "footnoteId":
@@ -264,13 +258,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                     text = text.strip()
                     if text:
                         converter = action[2]
-                        if converter is None:
-                            row[action[1]] = text
-                        else:
-                            try:
-                                row[action[1]] = converter(text)
-                            except ValueError as exc:
-                                raise _BadValue(_REASON_BY_CONVERTER[converter], action[1], el, str(exc)) from None
+                        row[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
             elif kind == OWNER_LEAF:
                 text = el.text
                 if text is not None:
