@@ -19,9 +19,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from form4_assets import settings
+from form4_assets.edgar.synthetic import SEED_ACCESSION
 
 FIRST, LAST = dt.date(2023, 11, 6), dt.date(2023, 11, 10)
-SEED_ACCESSION = "0001628280-23-037880"
 
 
 def _counts(engine: sa.Engine) -> dict[str, int]:

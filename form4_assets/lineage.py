@@ -27,6 +27,7 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 
 from form4_assets import settings
+from form4_assets.warehouse.checks_sql import cik_without_zeros
 from form4_assets.warehouse.engine import make_engine
 from form4_assets.warehouse.schema import TABLES
 
@@ -96,15 +97,11 @@ def _cik_key(cik: str) -> str:
     return cik.strip().lstrip("0") or "0"
 
 
-def _stripped(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    return sa.func.ltrim(column, "0")
-
-
 def resolve_issuer(conn: sa.Connection, issuer: str) -> list[str]:
     """Issuer CIKs (as stored) for a CIK or a trading symbol, from the submission table."""
     submission = TABLES["submission"]
     if issuer.strip().isdigit():
-        condition = _stripped(submission.c.ISSUERCIK) == _cik_key(issuer)
+        condition = cik_without_zeros(submission.c.ISSUERCIK) == _cik_key(issuer)
     else:
         condition = sa.func.upper(submission.c.ISSUERTRADINGSYMBOL) == issuer.strip().upper()
     query = sa.select(submission.c.ISSUERCIK).where(condition).distinct().order_by(submission.c.ISSUERCIK)
@@ -177,7 +174,7 @@ def _statuses(conn: sa.Connection, transactions: Sequence[Row]) -> None:
 def _transactions(conn: sa.Connection, ciks: Sequence[str], day: dt.date) -> list[Row]:
     submission = TABLES["submission"]
     of_issuer = sa.select(submission.c.ACCESSION_NUMBER).where(
-        _stripped(submission.c.ISSUERCIK).in_([_cik_key(c) for c in ciks])
+        cik_without_zeros(submission.c.ISSUERCIK).in_([_cik_key(c) for c in ciks])
     )
     rows: list[Row] = []
     for name, sk in TRANSACTION_TABLES:

@@ -23,8 +23,6 @@ import os
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "form4_data"
-DEFAULT_EDGAR_BASE_URL = "https://www.sec.gov"
-DEFAULT_MAX_RPS = 10.0
 
 
 def env(name: str, default: str | None = None) -> str | None:

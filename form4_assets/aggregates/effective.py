@@ -329,16 +329,18 @@ def build_effective_rows(
     notes: dict[str, dict[str, str]] = defaultdict(dict)
     for r in fetch(conn, sa.select(fnt).where(fnt.c.FILING_DATE.in_(wanted))):
         notes[r["ACCESSION_NUMBER"]][r["FOOTNOTE_ID"]] = r["FOOTNOTE_TXT"] or ""
-    source: list[tuple[str, str, dict[str, Any]]] = []
+    source: list[tuple[str, str, dict[str, Any], set[str]]] = []  # (table, SK column, row, its footnote ids)
     for name, tbl, sk in (("nonderiv", nd, "NONDERIV_TRANS_SK"), ("deriv", de, "DERIV_TRANS_SK")):
         q = sa.select(tbl).where(tbl.c.FILING_DATE.in_(wanted)).order_by(tbl.c.ACCESSION_NUMBER, tbl.c[sk])
-        source += [(name, sk, r) for r in fetch(conn, q)]
+        source += [(name, sk, r, _fn_ids(r)) for r in fetch(conn, q)]
     bound: dict[str, set[str]] = defaultdict(set)
-    for _, _, r in source:
-        bound[r["ACCESSION_NUMBER"]] |= _fn_ids(r)
+    for _, _, r, ids in source:
+        bound[r["ACCESSION_NUMBER"]] |= ids
+    # Footnotes of a filing bound to none of its transaction rows (filing-level notes).
+    unbound = {acc: set(texts) - bound[acc] for acc, texts in notes.items()}
 
     rows: list[dict[str, Any]] = []
-    for trans_table, sk, r in source:
+    for trans_table, sk, r, ids in source:
         acc = r["ACCESSION_NUMBER"]
         filing = filings.get(acc)
         if filing is None:
@@ -347,9 +349,7 @@ def build_effective_rows(
             continue
         first = owners[acc][0] if owners[acc] else {}
         shares, price = r["TRANS_SHARES"], r["TRANS_PRICEPERSHARE"]
-        evidence = plan_evidence(
-            filing["AFF10B5ONE"], _fn_ids(r), notes[acc], set(notes[acc]) - bound[acc], filing["REMARKS"]
-        )
+        evidence = plan_evidence(filing["AFF10B5ONE"], ids, notes[acc], unbound.get(acc, set()), filing["REMARKS"])
         rows.append(
             {
                 "FILING_DATE": filing["FILING_DATE"],

@@ -32,9 +32,6 @@ from form4_assets.aggregates.cluster_buys import MIN_INSIDERS, WINDOW_DAYS
 from form4_assets.aggregates.sql import MICRO, chunks, fetch, money, superseded_as_of, table
 from form4_assets.warehouse.checks_sql import MAX_EXAMPLES, CheckOutcome, plain_value
 
-SHARE_PLACES = Decimal("0.000001")
-
-
 @dataclass
 class Finding:
     """The outcome of one invariant over some dates."""
@@ -61,7 +58,7 @@ class Finding:
 
 
 def _shares(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(SHARE_PLACES)
+    return Decimal(str(value or 0)).quantize(MICRO)
 
 
 def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:

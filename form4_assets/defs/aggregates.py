@@ -16,21 +16,19 @@ problems it found and the first offending rows.
 import base64
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 import sqlalchemy as sa
 
-from form4_assets import settings
 from form4_assets.aggregates import build, reconcile
 from form4_assets.aggregates.charts import net_selling_png, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
 from form4_assets.defs.checks import CheckPolicy, check_result
 from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, markdown_table, materialization_metadata
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
-from form4_assets.defs.resources import WarehouseResource
+from form4_assets.defs.resources import WarehouseResource, data_dir_of
 from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING, Table
 from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import preview_rows
@@ -276,7 +274,7 @@ def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict
 def _plot_metadata(warehouse: WarehouseResource, day: dt.date, series: Mapping[str, Any]) -> dict[str, Any]:
     """The PNG inline (a data URI renders in the UI's markdown) and its path under the data directory."""
     png = net_selling_png(series, f"30-day net insider selling, top issuers, as of {day}")
-    base = Path(warehouse.data_dir) if warehouse.data_dir else settings.data_dir()
+    base = data_dir_of(warehouse.data_dir)
     path = write_png(png, base / "charts" / f"net_insider_selling_{day.isoformat()}.png")
     encoded = base64.b64encode(png).decode("ascii")
     return {

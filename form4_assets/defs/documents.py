@@ -2,7 +2,8 @@
 
 One `@multi_asset` materializes filing_headers, ownership_documents, transactions,
 holdings and quarantine together. Why one step rather than an asset per table: each
-filing's bytes are read, hashed and parsed exactly once per run, and all of a day's
+filing is parsed exactly once per run (its bytes read back and their SHA-256 checked
+against what raw_filings recorded), and all of a day's
 parsed rows (including its quarantine rows) replace the day in ONE transaction, so
 raw = parsed + quarantined holds at every commit. The specs still declare the real
 dependencies (raw_filings → filing_headers → ownership_documents → transactions /

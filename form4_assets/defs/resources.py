@@ -19,11 +19,14 @@ import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 
 from form4_assets import settings
+from form4_assets.edgar.client import DEFAULT_BASE_URL
+from form4_assets.edgar.fairaccess import EDGAR_MAX_REQUESTS_PER_SECOND
 from form4_assets.edgar.source import FilingSource, LiveSource, MirrorSource
 from form4_assets.warehouse.engine import create_schema, make_engine
 
 
-def _data_dir(value: str | None) -> Path:
+def data_dir_of(value: str | None) -> Path:
+    """A resource's data_dir field made absolute, or the configured default."""
     return settings.absolute(value) if value else settings.data_dir()
 
 
@@ -41,7 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def resolved_url(self) -> str:
         if self.url:
             return self.url
-        return settings.warehouse_url(_data_dir(self.data_dir)) if self.data_dir else settings.warehouse_url()
+        return settings.warehouse_url(data_dir_of(self.data_dir))
 
     def engine(self) -> sa.Engine:
         """The engine for this run, with every table created on first use."""
@@ -82,14 +85,14 @@ class EdgarSourceResource(dg.ConfigurableResource):
         Live mode refuses to start without a User-Agent (LiveSource checks). The caller
         owns the source: use `opened()` to have a live source closed after use.
         """
-        base = _data_dir(self.data_dir)
+        base = data_dir_of(self.data_dir)
         if self.resolved_mode() == "mirror":
             return MirrorSource(settings.absolute(self.mirror_dir or settings.env("FORM4_MIRROR_DIR") or base / "mirror"))
-        rps = self.max_requests_per_second or float(settings.env("FORM4_MAX_RPS", str(settings.DEFAULT_MAX_RPS)))
+        rps = self.max_requests_per_second or float(settings.env("FORM4_MAX_RPS", str(EDGAR_MAX_REQUESTS_PER_SECOND)))
         return LiveSource(
             user_agent=self.user_agent or settings.env("FORM4_USER_AGENT", "") or "",
             cache_dir=settings.absolute(self.cache_dir or settings.env("FORM4_CACHE_DIR") or base / "cache"),
-            base_url=self.base_url or settings.env("FORM4_EDGAR_BASE_URL", settings.DEFAULT_EDGAR_BASE_URL),
+            base_url=self.base_url or settings.env("FORM4_EDGAR_BASE_URL", DEFAULT_BASE_URL),
             max_requests_per_second=rps,
         )
 

@@ -68,6 +68,12 @@ class Response:
     data: bytes
     retries: int
 
+    @property
+    def missing(self) -> bool:
+        """EDGAR has no such file: 404, or S3's AccessDenied 403 for an absent object (any
+        other 403 is the fair-access block, which `EdgarClient.get` raises instead)."""
+        return self.status in (403, 404)
+
 
 def fair_access_message(url: str, body: bytes, user_agent: str) -> str:
     match = _TITLE_RE.search(body[:20000])

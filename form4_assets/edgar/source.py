@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
+from form4_assets.edgar import fairaccess
 from form4_assets.edgar.cache import FileCache
 from form4_assets.edgar.client import DEFAULT_BASE_URL, EdgarClient
 from form4_assets.edgar.errors import EdgarError, FairAccessBlocked
@@ -125,7 +126,7 @@ class LiveSource:
         user_agent: str,
         cache_dir: Path | str,
         base_url: str = DEFAULT_BASE_URL,
-        max_requests_per_second: float = 10.0,
+        max_requests_per_second: float = fairaccess.EDGAR_MAX_REQUESTS_PER_SECOND,
         max_workers: int = 8,
         retries: int = 5,
         backoff_factor: float = 0.5,
@@ -154,7 +155,7 @@ class LiveSource:
         if cached is not None:
             return parse_daily_index(cached.data, url).unique()
         response = self.client.get(rel)
-        if response.status == 404 or (response.status == 403 and is_missing_index_body(response.data)):
+        if response.missing:
             return IndexListing(source=url)
         if response.status != 200:
             raise EdgarError(f"daily index {url}: HTTP {response.status} after {response.retries} retries")
@@ -186,7 +187,7 @@ class LiveSource:
             if response.status == 200:
                 stored = self.cache.write(rel, response.data)
                 return FetchedFiling(entry, stored.path, stored.sha256, len(stored.data), stored.data, None)
-            if response.status == 404 or (response.status == 403 and is_missing_index_body(response.data)):
+            if response.missing:
                 misses.append(f"{response.url} (HTTP {response.status})")
                 continue
             error = f"HTTP {response.status} from {response.url} after {response.retries} retries"

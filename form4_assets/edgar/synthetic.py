@@ -52,6 +52,7 @@ from importlib import resources
 from pathlib import Path
 
 from form4_assets.edgar import synthetic_scenarios as sc
+from form4_assets.edgar.paths import daily_index_path
 from form4_assets.edgar.synthetic_calendar import business_days
 from form4_assets.edgar.synthetic_population import FilerUnit, Owner, Population, build_population
 from form4_assets.edgar.synthetic_xml import (
@@ -507,11 +508,10 @@ class _Generator:
         self.day_out.records.append(record)
 
     def write_indexes(self, day: dt.date, lines: list[IndexLine]) -> None:
-        folder = self.root / "Archives" / "edgar" / "daily-index" / str(day.year) / f"QTR{(day.month - 1) // 3 + 1}"
-        folder.mkdir(parents=True, exist_ok=True)
-        ymd = day.strftime("%Y%m%d")
-        (folder / f"master.{ymd}.idx").write_bytes(render_master_index(day, lines).encode("utf-8"))
-        (folder / f"form.{ymd}.idx").write_bytes(render_form_index(day, lines).encode("utf-8"))
+        for kind, render in (("master", render_master_index), ("form", render_form_index)):
+            path = self.root / daily_index_path(day, kind)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(render(day, lines).encode("utf-8"))
 
     def run(self) -> Path:
         manifest = self.root / MANIFEST_NAME

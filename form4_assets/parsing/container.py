@@ -12,12 +12,11 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from form4_assets.parsing import errors
 from form4_assets.parsing.errors import FilingError
+from form4_assets.parsing.model import Container
 
-Container = Literal["txt", "nc", "xml"]
 
 _OPEN_DOC = b"<ownershipDocument"
 _CLOSE_DOC = b"</ownershipDocument>"

@@ -25,12 +25,11 @@ from typing import Any
 from form4_assets import tables
 from form4_assets.parsing import errors
 from form4_assets.parsing.errors import FilingError
+from form4_assets.parsing.model import Row, row_template
 from form4_assets.parsing.values import header_date, header_datetime
 
-Row = dict[str, Any]
-
-_PARTY_TEMPLATE: Row = dict.fromkeys(c for c in tables.HEADER_PARTIES.column_names if c != "FILING_DATE")
-_HEADER_TEMPLATE: Row = dict.fromkeys(c for c in tables.FILING_HEADERS.column_names if c != "FILING_DATE")
+_PARTY_TEMPLATE: Row = row_template(tables.HEADER_PARTIES)
+_HEADER_TEMPLATE: Row = row_template(tables.FILING_HEADERS)
 
 # Action kinds; the action table maps a `.txt` key or `.nc` tag to (kind, payload).
 TOP, TOP_DATE, TOP_DATETIME, TOP_COUNT, PARTY, END_PARTY, BLOCK, FIELD, SIC, ADDRESS, PHONE, FORMER = range(12)

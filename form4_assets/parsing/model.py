@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from form4_assets import tables
+
 Row = dict[str, Any]
 Container = Literal["txt", "nc", "xml"]
+
+
+def row_template(table: tables.Table, keep_filing_date: bool = False) -> Row:
+    """An all-None row of `table`, copied for each parsed row so every row carries every
+    column. FILING_DATE is left out unless asked for: the loader stamps the partition date."""
+    return dict.fromkeys(c for c in table.column_names if keep_filing_date or c != "FILING_DATE")
 
 
 @dataclass(slots=True)

@@ -28,10 +28,10 @@ from form4_assets import tables
 from form4_assets.parsing import errors
 from form4_assets.parsing.container import XmlPart
 from form4_assets.parsing.errors import FilingError
+from form4_assets.parsing.model import Row, row_template
 from form4_assets.parsing.values import to_date, to_decimal, to_flag
 from form4_assets.parsing.xmlsafe import byte_offset
 
-Row = dict[str, Any]
 Converter = Callable[[str], Any]
 
 #: Schema versions whose element set this parser implements (X0202 ... X0609).
@@ -96,16 +96,12 @@ def _row_actions(table: tables.Table, transaction: bool) -> dict[str, tuple]:
     return {tag: a for tag, a in candidates.items() if (a[2] if a[0] == CODING else a[1]) in columns}
 
 
-def _template(table: tables.Table, keep_filing_date: bool = False) -> Row:
-    return dict.fromkeys(c for c in table.column_names if keep_filing_date or c != "FILING_DATE")
-
-
 _TABLE_NAMES = ("nonderiv_trans", "deriv_trans", "nonderiv_holding", "deriv_holding")
 _ROW_TAGS = ("nonDerivativeTransaction", "derivativeTransaction", "nonDerivativeHolding", "derivativeHolding")
-_SUBMISSION_TEMPLATE = _template(tables.SUBMISSION, keep_filing_date=True)
-_OWNER_TEMPLATE = _template(tables.REPORTING_OWNER)
-_FOOTNOTE_TEMPLATE = _template(tables.FOOTNOTES)
-_SIGNATURE_TEMPLATE = _template(tables.OWNER_SIGNATURE)
+_SUBMISSION_TEMPLATE = row_template(tables.SUBMISSION, keep_filing_date=True)
+_OWNER_TEMPLATE = row_template(tables.REPORTING_OWNER)
+_FOOTNOTE_TEMPLATE = row_template(tables.FOOTNOTES)
+_SIGNATURE_TEMPLATE = row_template(tables.OWNER_SIGNATURE)
 
 # Relationship flags in the order the SEC data set spells RPTOWNER_RELATIONSHIP.
 _RELATIONSHIPS = (("isDirector", "Director"), ("isOfficer", "Officer"), ("isTenPercentOwner", "TenPercentOwner"), ("isOther", "Other"))
@@ -154,7 +150,7 @@ def _build_row_kinds() -> None:
     )
     merged = {tag: {**_TOP_ACTIONS, **_row_actions(table, transaction)} for tag, table, _, transaction in kinds}
     starts = {
-        tag: (ROW, index, sk_column, _template(table), merged[tag])
+        tag: (ROW, index, sk_column, row_template(table), merged[tag])
         for index, (tag, table, sk_column, _) in enumerate(kinds)
     }
     for actions in (_TOP_ACTIONS, *merged.values()):

@@ -207,7 +207,7 @@ def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) 
     return CheckOutcome(AD_MATCHES_CODE, checked, failures, examples, {"mapping": ACQUIRED_DISPOSED})
 
 
-def _cik(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def cik_without_zeros(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """A CIK without leading zeros, so 0001043219 and 1043219 compare equal."""
     return sa.func.ltrim(column, "0")
 
@@ -229,11 +229,11 @@ def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckO
         sa.literal("ISSUERCIK").label("column"),
         h.c.ISSUER_CIK.label("expected"),
         s.c.ISSUERCIK.label("found"),
-    ).where(both, h.c.ISSUER_CIK.is_not(None), s.c.ISSUERCIK.is_not(None), _cik(s.c.ISSUERCIK) != _cik(h.c.ISSUER_CIK))
+    ).where(both, h.c.ISSUER_CIK.is_not(None), s.c.ISSUERCIK.is_not(None), cik_without_zeros(s.c.ISSUERCIK) != cik_without_zeros(h.c.ISSUER_CIK))
     header_owner = sa.and_(
         p.c.ACCESSION_NUMBER == r.c.ACCESSION_NUMBER,
         p.c.ROLE == "REPORTING-OWNER",
-        _cik(p.c.CIK) == _cik(r.c.RPTOWNERCIK),
+        cik_without_zeros(p.c.CIK) == cik_without_zeros(r.c.RPTOWNERCIK),
     )
     xml_owner_missing = sa.select(
         r.c.ACCESSION_NUMBER.label("accession"),

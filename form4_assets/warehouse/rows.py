@@ -187,5 +187,7 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str
             )
             continue
         for name, rows in result.rows().items():
-            tables[name].extend({**row, "FILING_DATE": day} for row in rows)
+            for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
+                row["FILING_DATE"] = day
+            tables[name].extend(rows)
     return tables
