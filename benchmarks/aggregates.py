@@ -35,8 +35,8 @@ import dagster as dg
 
 from form4_assets.defs.partitions import filing_dates_from
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-from form4_assets.defs.runs import run_daily_job
-from form4_assets.edgar.synthetic import make_mirror
+from form4_assets.runs import run_daily_job
+from form4_assets.synthetic.mirror import make_mirror
 
 AGGREGATE_STEPS = ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys")
 PARSE_STEP = "parse_filings"

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from form4_assets.edgar.fairaccess import EDGAR_MAX_REQUESTS_PER_SECOND
-from form4_assets.edgar.loopback import Fault, LoopbackEdgar, generated_filings, max_requests_in_window, write_mirror
+from form4_assets.testing.loopback import Fault, LoopbackEdgar, generated_filings, max_requests_in_window, write_mirror
 from form4_assets.edgar.source import LiveSource
 
 DAY = dt.date(2024, 7, 16)

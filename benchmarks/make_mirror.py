@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2024, 7, 1))
     args = parser.parse_args()
 
-    from form4_assets.edgar.synthetic import SUMMARY_NAME, make_mirror
-    from form4_assets.edgar.synthetic_calendar import business_days
+    from form4_assets.synthetic.mirror import SUMMARY_NAME, make_mirror
+    from form4_assets.edgar.business_days import business_days
 
     days = list(business_days(args.start, args.start + dt.timedelta(days=args.days * 2 + 14)))[: args.days]
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,7 +60,7 @@ def child(args: argparse.Namespace) -> None:
 
     from form4_assets.defs.partitions import filing_date_partitions
     from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-    from form4_assets.defs.runs import daily_job, execute_range
+    from form4_assets.runs import daily_job, execute_range
 
     instance = dg.DagsterInstance.ephemeral()
     if args.scenario == "trivial":
@@ -128,7 +128,7 @@ def main() -> None:
         return
 
     from form4_assets.defs.partitions import filing_dates_from
-    from form4_assets.edgar.synthetic import make_mirror
+    from form4_assets.synthetic.mirror import make_mirror
 
     with tempfile.TemporaryDirectory(prefix="form4-bench-") as tmp:
         work = Path(args.work_dir or tmp)

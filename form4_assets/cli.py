@@ -64,15 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_parse(args.files, sys.stdout)
     if args.command == "make-mirror":
-        from form4_assets.edgar.synthetic import run_make_mirror
+        from form4_assets.synthetic.mirror import run_make_mirror
 
         return run_make_mirror(args)
     if args.command == "export":
-        from form4_assets.aggregates.export import run_export
+        from form4_assets.export import run_export
 
         return run_export(args)
     if args.command == "explain":
-        from form4_assets.lineage import run_explain
+        from form4_assets.explain import run_explain
 
         return run_explain(args)
     if args.command == "demo":

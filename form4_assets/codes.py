@@ -1,6 +1,6 @@
 """What a Form 4 transaction code means, defined once for the checks, the generator and the aggregates.
 
-The A/D check (warehouse.checks_sql), the synthetic mirror (edgar.synthetic_scenarios)
+The A/D check (warehouse.checks_sql), the synthetic mirror (synthetic.scenarios)
 and the activity categories of the aggregates (aggregates.effective) all read these
 tables, so a code's direction and category cannot drift apart between the code that
 writes filings, the code that checks them and the code that counts them.

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from form4_assets import settings
-from form4_assets.edgar.synthetic import SEED_ACCESSION
+from form4_assets.synthetic.mirror import SEED_ACCESSION
 
 FIRST, LAST = dt.date(2023, 11, 6), dt.date(2023, 11, 10)
 
@@ -76,8 +76,8 @@ def run_demo(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-    from form4_assets.defs.runs import run_daily_job
-    from form4_assets.edgar.synthetic import make_mirror
+    from form4_assets.runs import run_daily_job
+    from form4_assets.synthetic.mirror import make_mirror
     from form4_assets.warehouse.engine import make_engine
 
     data_dir = (Path(args.data_dir) if args.data_dir else settings.data_dir()).resolve()

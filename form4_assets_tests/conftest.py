@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The seed filing (Annaly, NLY, accession 0001628280-23-037880) ships inside the package
 #: so the synthetic mirror can place it on its real date 2023-11-08.
-SEED_FIXTURE = REPO_ROOT / "form4_assets" / "edgar" / "seed_filing.txt"
+SEED_FIXTURE = REPO_ROOT / "form4_assets" / "synthetic" / "seed_filing.txt"
 
 
 def _find_corpus() -> Path | None:

@@ -61,7 +61,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 
 def build_small_mirror(root: Path, seed: int = 345) -> Path:
-    from form4_assets.edgar.synthetic import make_mirror
+    from form4_assets.synthetic.mirror import make_mirror
 
     make_mirror(root, START, END, per_day=PER_DAY, seed=seed)
     return root

@@ -107,7 +107,7 @@ def _aggregate_run(warehouse_url: str, tmp_path) -> dg.ExecuteInProcessResult:
     """The four aggregate assets over MON..WED in one run (their upstream is already in the warehouse)."""
     from form4_assets.defs import aggregates
     from form4_assets.defs.resources import WarehouseResource
-    from form4_assets.defs.runs import execute_range
+    from form4_assets.runs import execute_range
 
     defs = dg.Definitions(
         assets=aggregates.assets,

@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-from form4_assets.defs.runs import run_daily_job
-from form4_assets.edgar.synthetic import make_mirror
+from form4_assets.runs import run_daily_job
+from form4_assets.synthetic.mirror import make_mirror
 from form4_assets.warehouse.engine import make_engine
 from form4_assets.warehouse.schema import TABLES
 

@@ -16,9 +16,9 @@ import pytest
 from form4_assets.defs.documents import parse_filings
 from form4_assets.defs.ingest import raw_filings
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-from form4_assets.edgar.loopback import Fault, LoopbackEdgar
+from form4_assets.testing.loopback import Fault, LoopbackEdgar
 from form4_assets.edgar.source import LiveSource
-from form4_assets.edgar.synthetic import make_mirror
+from form4_assets.synthetic.mirror import make_mirror
 from form4_assets.warehouse.engine import make_engine
 from form4_assets.warehouse.store import read_partition
 

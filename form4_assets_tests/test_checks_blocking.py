@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-from form4_assets.defs.runs import run_daily_job
+from form4_assets.runs import run_daily_job
 from form4_assets_tests.test_assets_fetch_and_quarantine import SEED, lay_out_mirror
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from form4_assets.edgar.errors import EdgarError, FairAccessBlocked, MissingUserAgent
 from form4_assets.edgar.index import IndexEntry
-from form4_assets.edgar.loopback import (
+from form4_assets.testing.loopback import (
     Fault,
     LoopbackEdgar,
     MirrorFiling,

@@ -9,7 +9,7 @@ import pytest
 
 from form4_assets.edgar.errors import EdgarError
 from form4_assets.edgar.index import IndexEntry
-from form4_assets.edgar.loopback import MirrorFiling, generated_filings, write_mirror
+from form4_assets.testing.loopback import MirrorFiling, generated_filings, write_mirror
 from form4_assets.edgar.paths import daily_index_path
 from form4_assets.edgar.source import FilingSource, MirrorSource
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from form4_assets.aggregates.export import EXPORTED, exported_columns, sec_number
+from form4_assets.export import EXPORTED, exported_columns, sec_number
 from form4_assets.cli import main
 from form4_assets.tables import NONDERIV_TRANS, Column
 from form4_assets.warehouse.engine import create_schema, make_engine

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from form4_assets.lineage import explain, run_explain
+from form4_assets.explain import explain, run_explain
 from form4_assets.warehouse.engine import make_engine
 
 SEED_ACCESSION = "0001628280-23-037880"
@@ -34,7 +34,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     import dagster as dg
 
     from form4_assets.definitions import defs
-    from form4_assets.edgar.synthetic import make_mirror
+    from form4_assets.synthetic.mirror import make_mirror
 
     root = tmp_path_factory.mktemp("lineage")
     mirror = root / "mirror"

@@ -21,8 +21,8 @@ import pytest
 from lxml import etree
 
 from form4_assets.cli import main as cli_main
-from form4_assets.edgar.synthetic import SEED_ACCESSION, make_mirror
-from form4_assets.edgar.synthetic_calendar import is_business_day
+from form4_assets.synthetic.mirror import SEED_ACCESSION, make_mirror
+from form4_assets.edgar.business_days import is_business_day
 from form4_assets_tests.synthetic_helpers import (
     END,
     START,
@@ -378,7 +378,7 @@ def test_population_issuers_and_owners():
     """Several hundred issuers, thousands of owners, each tied to one or two issuers with a role."""
     import random
 
-    from form4_assets.edgar.synthetic_population import RESERVED_CIKS, build_population
+    from form4_assets.synthetic.population import RESERVED_CIKS, build_population
 
     pop = build_population(random.Random(345), 600)
     assert len(pop.issuers) == 600 and len(pop.owners) > 5000

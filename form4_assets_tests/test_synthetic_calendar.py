@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from form4_assets.edgar.synthetic_calendar import business_days, holidays, is_business_day
+from form4_assets.edgar.business_days import business_days, holidays, is_business_day
 
 
 def test_2024_holidays_are_the_published_ones():

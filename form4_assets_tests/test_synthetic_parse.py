@@ -91,7 +91,7 @@ def test_parsed_values_match_the_manifest(parsed):
 
 def test_the_seed_record_describes_the_seed_filing(seed_bytes):
     """The manifest's record of the real seed filing is what the parser reads from its bytes."""
-    from form4_assets.edgar.synthetic import SEED_ACCESSION, SEED_RECORD
+    from form4_assets.synthetic.mirror import SEED_ACCESSION, SEED_RECORD
 
     res = parse_filing(seed_bytes, source="seed", accession=SEED_ACCESSION)
     assert isinstance(res, ParsedFiling)
@@ -113,7 +113,7 @@ def test_a_larger_mirror_parses_except_the_broken(tmp_path):
     """~1,500 filings of another seed: rare paths (exhibits, Form 5 in January, many broken kinds)."""
     import datetime as dt
 
-    from form4_assets.edgar.synthetic import make_mirror
+    from form4_assets.synthetic.mirror import make_mirror
     from form4_assets_tests.synthetic_helpers import arithmetic_findings
 
     make_mirror(tmp_path, dt.date(2024, 1, 2), dt.date(2024, 1, 8), per_day=300, seed=11)

@@ -56,7 +56,7 @@ def team_database() -> Iterator[str]:
 @pytest.fixture
 def team_home(tmp_path: Path, team_database: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """DAGSTER_HOME holding the committed team dagster.yaml, the warehouse on PostgreSQL too."""
-    from form4_assets.edgar.synthetic import make_mirror
+    from form4_assets.synthetic.mirror import make_mirror
 
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -254,7 +254,7 @@ def _two_live_runs_at_once(team_home: Path, tmp_path: Path, label: str) -> list[
     each run's raw_filings (start, end) in time order."""
     import dagster as dg
 
-    from form4_assets.edgar.loopback import LoopbackEdgar
+    from form4_assets.testing.loopback import LoopbackEdgar
     from form4_assets.warehouse.engine import create_schema, make_engine
 
     # The team's instance tables and warehouse exist before users start runs (two first

@@ -25,7 +25,7 @@ from form4_assets.defs.metadata import materialization_metadata, parsed_table_sp
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.defs.transactions import HOLDINGS, TRANSACTIONS
-from form4_assets.warehouse.rows import parsed_rows
+from form4_assets.pipeline.day import parsed_rows
 from form4_assets.warehouse.store import read_partition, replace_partitions
 
 _FROM_RAW = {

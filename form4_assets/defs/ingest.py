@@ -9,7 +9,7 @@ from dagster import AssetExecutionContext
 from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialization_metadata
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource, describe_source
-from form4_assets.warehouse.rows import raw_filing_rows
+from form4_assets.pipeline.day import raw_filing_rows
 from form4_assets.warehouse.store import replace_partitions
 
 #: Dagster concurrency pool of the one step that talks to EDGAR. EDGAR's fair-access

@@ -51,11 +51,11 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from form4_assets.edgar import synthetic_scenarios as sc
+from form4_assets.synthetic import scenarios as sc
 from form4_assets.edgar.paths import daily_index_path
-from form4_assets.edgar.synthetic_calendar import business_days
-from form4_assets.edgar.synthetic_population import FilerUnit, Owner, Population, build_population
-from form4_assets.edgar.synthetic_xml import (
+from form4_assets.edgar.business_days import business_days
+from form4_assets.synthetic.population import FilerUnit, Owner, Population, build_population
+from form4_assets.synthetic.ownership_xml import (
     Document,
     Envelope,
     IndexLine,
@@ -501,7 +501,7 @@ class _Generator:
         return lines
 
     def place_seed(self) -> None:
-        data = resources.files("form4_assets.edgar").joinpath("seed_filing.txt").read_bytes()
+        data = resources.files("form4_assets.synthetic").joinpath("seed_filing.txt").read_bytes()
         path = self.write_filing(SEED_CIK, SEED_ACCESSION, data)
         record = dict(SEED_RECORD, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
         self.day_out.lines.append(IndexLine(SEED_CIK, SEED_COMPANY, "4", SEED_ACCESSION))

@@ -14,9 +14,9 @@ import random
 from decimal import Decimal
 
 from form4_assets.codes import ACQUIRED_DISPOSED
-from form4_assets.edgar.synthetic_calendar import is_business_day
-from form4_assets.edgar.synthetic_population import FilerUnit
-from form4_assets.edgar.synthetic_xml import Footnotes, Row
+from form4_assets.edgar.business_days import is_business_day
+from form4_assets.synthetic.population import FilerUnit
+from form4_assets.synthetic.ownership_xml import Footnotes, Row
 
 COMMON = "Common Stock"
 OPTION = "Stock Option (right to buy)"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from form4_assets.edgar.synthetic_population import Issuer, Owner, Relationship
+from form4_assets.synthetic.population import Issuer, Owner, Relationship
 
 TRANSACTION_TABLES = ("nonderiv_trans", "deriv_trans")
 
