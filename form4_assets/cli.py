@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("date", type=_date, metavar="DATE", help="transaction date")
     p.add_argument("--warehouse-url", default=None)
 
+    p = sub.add_parser(
+        "import-form345",
+        help="load the SEC's quarterly Form 345 data sets into the sec_* tables",
+        description="Materialize the form345 assets (sec_submission ... sec_owner_signature, sec_rejected_rows) "
+        "for every filing date in the given data sets, as one run of form345_import_job. Re-running changes "
+        "nothing. The run is recorded in the Dagster instance of DAGSTER_HOME when set.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a YYYYqN_form345.zip as the SEC publishes it, or its unpacked directory")
+    p.add_argument("--warehouse-url", default=None, help="default: FORM4_WAREHOUSE_URL or the SQLite file in the data directory")
+
     p = sub.add_parser("demo", help="build a synthetic mirror around 2023-11-08 and materialize it into SQLite")
     p.add_argument("--data-dir", default=None, help="default: FORM4_DATA_DIR or ./form4_data")
     p.add_argument("--per-day", type=int, default=300)
@@ -75,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from form4_assets.explain import run_explain
 
         return run_explain(args)
+    if args.command == "import-form345":
+        from form4_assets.form345.command import run_import
+
+        return run_import(args.paths, args.warehouse_url, sys.stdout)
     if args.command == "demo":
         from form4_assets.demo import run_demo
 

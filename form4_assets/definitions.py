@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from form4_assets.defs.form345 import form345_import_job
 from form4_assets.defs.resources import default_resources
 from form4_assets.defs.schedules import daily_filings_job, previous_business_day_schedule
 
@@ -32,7 +33,7 @@ def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Defin
     return dg.Definitions(
         assets=dg.load_assets_from_package_module(defs_package),
         asset_checks=dg.load_asset_checks_from_package_module(defs_package),
-        jobs=[daily_filings_job],
+        jobs=[daily_filings_job, form345_import_job],
         schedules=[previous_business_day_schedule],
         resources=dict(resources) if resources is not None else default_resources(),
         executor=dg.in_process_executor,

@@ -6,6 +6,10 @@ and backfill policy as the UI rather than a hand-assembled subset.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
 import dagster as dg
 
 # Private module, on purpose: a single-run backfill marks its range with these two tags,
@@ -15,7 +19,8 @@ import dagster as dg
 # moves them fails loudly in the tests that run ranges (test_assets.py).
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
+from form4_assets.defs.partitions import filing_date_partitions
+from form4_assets.defs.resources import EdgarSourceResource, Form345Resource, WarehouseResource
 
 
 def daily_job(warehouse: WarehouseResource, edgar: EdgarSourceResource) -> dg.JobDefinition:
@@ -47,3 +52,34 @@ def run_daily_job(
 ) -> dg.ExecuteInProcessResult:
     """Materialize the whole graph for the partitions first..last (keys) in one run."""
     return execute_range(daily_job(warehouse, edgar), first, last, instance, raise_on_error)
+
+
+def import_form345(
+    paths: Sequence[str | Path], *, warehouse: WarehouseResource, instance: dg.DagsterInstance
+) -> tuple[dg.ExecuteInProcessResult | None, list[dt.date]]:
+    """Materialize the form345 group for every filing date the data sets hold, as ONE run
+    (the same job, resources and single-run backfill policy as a UI backfill of that range).
+
+    Returns the run's result (None when the data sets hold no filing date) and the dates.
+    """
+    from form4_assets.definitions import build_definitions
+    from form4_assets.form345.dataset import Dataset
+    from form4_assets.form345.rows import filing_dates
+
+    dates: set[dt.date] = set()
+    for path in paths:
+        with Dataset(path) as dataset:
+            dates.update(filing_dates(dataset).values())
+    keys = [k for k in filing_date_partitions.get_partition_keys() if dt.date.fromisoformat(k) in dates]
+    outside = sorted(d for d in dates if d.isoformat() not in set(keys))
+    if outside:
+        raise ValueError(
+            f"filing dates outside the partitions (weekdays since {filing_date_partitions.start:%Y-%m-%d}): "
+            + ", ".join(map(str, outside[:5]))
+        )
+    if not keys:
+        return None, []
+    job = build_definitions(
+        {"warehouse": warehouse, "edgar": EdgarSourceResource(), "form345": Form345Resource(paths=[str(p) for p in paths])}
+    ).resolve_job_def("form345_import_job")
+    return execute_range(job, keys[0], keys[-1], instance), sorted(dates)

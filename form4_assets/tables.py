@@ -568,3 +568,85 @@ AGGREGATE_TABLES: tuple[Table, ...] = (
     NET_INSIDER_SELLING,
     CLUSTER_BUYS,
 )
+
+
+# ---------------------------------------------------------------------------
+# The SEC's own Form 345 data sets (sec_* tables, written by form4_assets.form345)
+# ---------------------------------------------------------------------------
+#
+# One sec_* table per data-set file, generated from the parsed table it mirrors: the same
+# columns with the same kinds (so our parse and the SEC's rows compare column by column),
+# the *_SK columns holding the SEC's surrogate keys instead of row positions, plus the
+# columns only the data set has. Every row says where it came from (data-set file and
+# line); a column the catalogue does not know is kept in EXTRA_COLUMNS, never dropped.
+
+#: Columns of the data sets that our parse does not produce (the SEC's column metadata).
+_SEC_ONLY: dict[str, tuple[tuple[str, Column], ...]] = {
+    "SUBMISSION.tsv": tuple(
+        ("ISSUERTRADINGSYMBOL", Column(name, "text", description))
+        for name, description in (
+            ("CONTACT_NAME", "Contact name (data-set only; absent from some quarters' files)"),
+            ("CONTACT_PHONE_NUMBER", "Contact phone number (data-set only)"),
+            ("CONTACT_EMAIL_ADDRESS", "Contact e-mail address (data-set only)"),
+            ("NOTIFICATION_EMAIL_ADDRESS", "Notification e-mail address (data-set only)"),
+        )
+    ),
+}
+
+#: Header names the SEC has used for a catalogue column (its column metadata and its files disagree).
+SEC_COLUMN_ALIASES: dict[str, str] = {"EQUITY_SWAP_INVOLVED_FN": "EQUITY_SWAP_TRANS_CD_FN"}
+
+_SEC_SOURCE = (
+    Column("SOURCE_FILE", "text", "Data-set file the row was read from, e.g. 2024q3_form345/SUBMISSION.tsv", extra=True),
+    Column("SOURCE_LINE", "int", "Line of that file the row starts on (the header is line 1)", extra=True),
+    Column("SEC_SPELLING", "text", "JSON {column: text} of fields whose SEC text the stored value does not "
+           "print back to (a flag filed as 'true'), so the SEC's line is reproducible", extra=True),
+    Column("EXTRA_COLUMNS", "text", "JSON {column: text} of data-set columns this catalogue does not know", extra=True),
+)
+
+
+def _sec_table(parsed: Table) -> Table:
+    """The sec_* twin of a parsed table."""
+    assert parsed.sec_file is not None
+    columns: list[Column] = []
+    for column in parsed.columns:
+        if column.extra:
+            continue
+        if column.name.endswith("_SK"):
+            column = Column(column.name, "int", "The SEC's surrogate key of the row (as in the data set)")
+        columns.append(column)
+        columns.extend(c for after, c in _SEC_ONLY.get(parsed.sec_file, ()) if after == column.name)
+    if "FILING_DATE" not in {c.name for c in columns}:
+        columns.append(Column("FILING_DATE", "date", "Filing date of the row's submission: its partition", extra=True))
+    return Table(
+        "sec_" + parsed.sec_file.removesuffix(".tsv").lower(),
+        f"The SEC's Form 345 data-set rows of {parsed.sec_file}, as published, with their source line.",
+        (*columns, *_SEC_SOURCE),
+        key=("SOURCE_FILE", "SOURCE_LINE"),
+        sec_file=parsed.sec_file,
+    )
+
+
+SEC_TABLES: tuple[Table, ...] = tuple(_sec_table(t) for t in PARSED_TABLES)
+SEC_TABLES_BY_FILE: dict[str, Table] = {t.sec_file: t for t in SEC_TABLES if t.sec_file}
+
+SEC_REJECTED_ROWS = Table(
+    "sec_rejected_rows",
+    "Every data-set line that could not be read into its sec_* table, with table, line and reason. "
+    "On the filing date of its accession's submission when known, else on the data set's first filing date.",
+    (
+        FILING_DATE,
+        Column("SOURCE_FILE", "text", "Data-set file, e.g. 2024q3_form345/DERIV_TRANS.tsv"),
+        Column("SOURCE_LINE", "int", "Line the record starts on (the header is line 1)"),
+        Column("SEC_TABLE", "text", "The sec_* table the line belongs to"),
+        Column("ACCESSION_NUMBER", "text", "The line's accession, when readable"),
+        Column("FIELD", "text", "The column at fault, when one is"),
+        Column("REASON_CODE", "text", "bad_date, bad_number, bad_flag, field_count, not_utf8, unreadable_line, "
+               "missing_accession"),
+        Column("MESSAGE", "text", "Human-readable explanation"),
+        Column("LINE_TEXT", "text", "The record as read (fields joined by tabs)"),
+    ),
+    key=("SOURCE_FILE", "SOURCE_LINE"),
+)
+
+FORM345_TABLES: tuple[Table, ...] = (*SEC_TABLES, SEC_REJECTED_ROWS)

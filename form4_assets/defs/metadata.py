@@ -16,7 +16,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from form4_assets.defs.partitions import filing_date_partitions
-from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, Table
+from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, FORM345_TABLES, Table
 from form4_assets.warehouse.checks_sql import plain_value
 from form4_assets.warehouse.store import count_rows, preview_rows
 
@@ -41,7 +41,7 @@ PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
 #: Every warehouse table by name, parsed and derived (TABLES_BY_NAME holds only the parsed side).
-_SPECS: dict[str, Table] = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES)}
+_SPECS: dict[str, Table] = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)}
 
 
 def table_schema(table: str) -> dg.TableSchema:

@@ -10,6 +10,7 @@ launchpad or in Python (tests, the demo).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,6 +122,30 @@ def describe_source(source: FilingSource) -> str:
     return type(source).__name__
 
 
+FORM345_PATHS_VARIABLE = "FORM4_FORM345_PATHS"
+
+
+class Form345Resource(dg.ConfigurableResource):
+    """Where the SEC's Form 345 data sets are: .zip files or directories, read by header name."""
+
+    paths: list[str] | None = Field(
+        default=None,
+        description=f"Data-set .zip files or directories. Default: {FORM345_PATHS_VARIABLE} (separated by '{os.pathsep}').",
+    )
+
+    def resolved_paths(self) -> list[Path]:
+        if self.paths is not None:
+            values = list(self.paths)
+        else:
+            values = [p for p in (settings.env(FORM345_PATHS_VARIABLE) or "").split(os.pathsep) if p]
+        if not values:
+            raise dg.Failure(
+                f"no Form 345 data set configured: set {FORM345_PATHS_VARIABLE} to the data-set .zip files or "
+                "directories (or the form345 resource's paths), or run `form4-assets import-form345 PATH...`"
+            )
+        return [settings.absolute(p) for p in values]
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """The resources of the code location: everything resolved when a run starts."""
-    return {"warehouse": WarehouseResource(), "edgar": EdgarSourceResource()}
+    return {"warehouse": WarehouseResource(), "edgar": EdgarSourceResource(), "form345": Form345Resource()}

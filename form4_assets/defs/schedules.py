@@ -21,7 +21,8 @@ from form4_assets.defs.partitions import filing_date_partitions
 
 daily_filings_job = dg.define_asset_job(
     "daily_filings_job",
-    selection=dg.AssetSelection.all(),
+    # The SEC's data sets are imported on demand (form345_import_job), not fetched nightly.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("form345"),
     description="The whole asset graph for one or more filing dates (raw filings to aggregates).",
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, Kind, Table
+from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, FORM345_TABLES, Kind, Table
 
 metadata = sa.MetaData()
 
@@ -55,4 +55,4 @@ def build_table(spec: Table, md: sa.MetaData = metadata) -> sa.Table:
     return table
 
 
-TABLES: dict[str, sa.Table] = {spec.name: build_table(spec) for spec in (*ALL_TABLES, *AGGREGATE_TABLES)}
+TABLES: dict[str, sa.Table] = {spec.name: build_table(spec) for spec in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)}

@@ -96,3 +96,47 @@ def read_partition(engine: sa.Engine, name: str, day: dt.date) -> list[dict[str,
     query = sa.select(table).where(table.c.FILING_DATE == day).order_by(*table.primary_key.columns)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def replace_dataset_rows(
+    engine: sa.Engine,
+    dates: Sequence[dt.date],
+    sources: Sequence[str],
+    tables: Sequence[str],
+    rows: Iterable[tuple[str, Mapping[str, Any]]],
+    batch: int = 10_000,
+) -> dict[str, int]:
+    """Replace, in ONE transaction, the rows of `dates` that came from the data sets `sources`.
+
+    For tables filled from bulk files (the sec_* tables): a partition holds the rows of
+    every data set imported for its date (a filing accepted late on a quarter's last day is
+    in the next quarter's file), so re-importing one data set replaces its own rows only
+    (SOURCE_FILE is '<data set>/<file>'). `rows` is streamed and inserted in batches, so
+    memory holds one batch whatever the data set's size.
+    """
+    wanted = frozenset(dates)
+    specs = {name: _table(name) for name in tables}
+    counts = dict.fromkeys(tables, 0)
+    pending: dict[str, list[Mapping[str, Any]]] = {name: [] for name in tables}
+    with engine.begin() as conn:
+        for table in specs.values():
+            for source in sources:
+                conn.execute(
+                    table.delete().where(
+                        table.c.FILING_DATE.in_(sorted(wanted)), table.c.SOURCE_FILE.startswith(f"{source}/", autoescape=True)
+                    )
+                )
+
+        def flush(name: str) -> None:
+            if pending[name]:
+                conn.execute(specs[name].insert(), _normalised(specs[name], pending[name], wanted))
+                counts[name] += len(pending[name])
+                pending[name] = []
+
+        for name, row in rows:
+            pending[name].append(row)
+            if len(pending[name]) >= batch:
+                flush(name)
+        for name in tables:
+            flush(name)
+    return counts

@@ -1,0 +1,117 @@
+"""A data set's records as sec_* warehouse rows, filed under their submission's filing date.
+
+Only SUBMISSION carries FILING_DATE; every other table's row takes the date of its
+accession's SUBMISSION row, so SUBMISSION is read first (accession -> date) and the rest
+stream after it. A row whose accession has no SUBMISSION row in the data set goes on the
+data set's first filing date. A line that cannot be read becomes a `sec_rejected_rows` row with its
+file, line, field and reason: nothing is dropped and one bad line never stops an import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from form4_assets.form345.dataset import Dataset, Record, TableFile
+from form4_assets.form345.values import BadValue, parse_sec_date, spelling, to_warehouse
+from form4_assets.tables import SEC_COLUMN_ALIASES, SEC_REJECTED_ROWS, SEC_TABLES_BY_FILE, Column
+
+REJECTED = SEC_REJECTED_ROWS.name
+
+Row = dict[str, Any]
+
+
+def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
+    """Accession -> FILING_DATE of every readable SUBMISSION row."""
+    dates: dict[str, dt.date] = {}
+    if "SUBMISSION.tsv" not in dataset.table_names:
+        return dates
+    for _, records in dataset.records("SUBMISSION.tsv"):
+        for record in records:
+            if isinstance(record, Record):
+                try:
+                    dates.setdefault(record.fields["ACCESSION_NUMBER"], parse_sec_date(record.fields["FILING_DATE"]))
+                except (KeyError, ValueError):
+                    continue
+    return dates
+
+
+def dataset_rows(dataset: Dataset, wanted: Collection[dt.date] | None = None) -> Iterator[tuple[str, Row]]:
+    """(table name, row) for every line of the data set filed on one of `wanted` (all when None)."""
+    dates = filing_dates(dataset)
+    fallback = min(dates.values(), default=None)
+    for name in dataset.table_names:
+        spec = SEC_TABLES_BY_FILE[name]
+        for table_file, records in dataset.records(name):
+            columns = _columns_of(table_file, {c.name: c for c in spec.columns})
+            for record in records:
+                table, row = _row(table_file, spec.name, columns, record, dates, fallback)
+                if row["FILING_DATE"] is not None and (wanted is None or row["FILING_DATE"] in wanted):
+                    yield table, row
+
+
+def _columns_of(table_file: TableFile, known: dict[str, Column]) -> list[tuple[str, Column | None]]:
+    """Each header name with the catalogue column it fills (None: kept in EXTRA_COLUMNS)."""
+    return [(name, known.get(SEC_COLUMN_ALIASES.get(name, name))) for name in table_file.header]
+
+
+def _rejected(table_file: TableFile, sec_table: str, line: int, day: dt.date | None, accession: str | None,
+              field: str | None, reason: str, message: str, text: str) -> tuple[str, Row]:
+    return REJECTED, {
+        "FILING_DATE": day,
+        "SOURCE_FILE": table_file.source,
+        "SOURCE_LINE": line,
+        "SEC_TABLE": sec_table,
+        "ACCESSION_NUMBER": accession,
+        "FIELD": field,
+        "REASON_CODE": reason,
+        "MESSAGE": f"{table_file.source} line {line}: {message}",
+        "LINE_TEXT": text,
+    }
+
+
+_LINE_REASONS = {"unreadable line": "unreadable_line", "bytes that are not UTF-8": "not_utf8"}
+
+
+def _row(table_file: TableFile, sec_table: str, columns: list[tuple[str, Column | None]],
+         record: Record | tuple[int, str, str], dates: dict[str, dt.date],
+         fallback: dt.date | None) -> tuple[str, Row]:
+    if not isinstance(record, Record):
+        line, message, text = record
+        reason = next((code for prefix, code in _LINE_REASONS.items() if message.startswith(prefix)), "field_count")
+        return _rejected(table_file, sec_table, line, fallback, None, None, reason, message, text)
+    accession = record.fields.get("ACCESSION_NUMBER") or None
+    day = dates.get(accession) if accession else None
+    if accession is None:
+        return _rejected(table_file, sec_table, record.line, fallback, None, "ACCESSION_NUMBER",
+                         "missing_accession", "no ACCESSION_NUMBER", record.text)
+    if day is None and table_file.name == "SUBMISSION.tsv":
+        return _rejected(table_file, sec_table, record.line, fallback, accession, "FILING_DATE", "bad_date",
+                         f"FILING_DATE {record.fields.get('FILING_DATE')!r} is not a DD-MON-YYYY date", record.text)
+    if day is None:
+        # A row whose accession has no SUBMISSION row in this data set (a partial extract, or
+        # a submission the SEC filed in another quarter) is kept, on the data set's first
+        # filing date; the import's metadata counts such rows as orphans.
+        day = fallback
+    row: Row = {"SOURCE_FILE": table_file.source, "SOURCE_LINE": record.line}
+    spelled: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    for name, column in columns:
+        text = record.fields[name]
+        if column is None:
+            if text != "":
+                extra[name] = text
+            continue
+        try:
+            value = to_warehouse(column, text)
+        except BadValue as exc:
+            return _rejected(table_file, sec_table, record.line, day, accession, name, exc.reason, str(exc), record.text)
+        row[column.name] = value
+        if value is not None and (as_filed := spelling(column, text, value)) is not None:
+            spelled[column.name] = as_filed
+    row["FILING_DATE"] = day
+    row["SEC_SPELLING"] = json.dumps(spelled, sort_keys=True) if spelled else None
+    row["EXTRA_COLUMNS"] = json.dumps(extra, sort_keys=True) if extra else None
+    return sec_table, row
