@@ -35,7 +35,7 @@ def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Defin
         asset_checks=dg.load_asset_checks_from_package_module(defs_package),
         jobs=[daily_filings_job, form345_import_job],
         schedules=[previous_business_day_schedule],
-        resources=dict(resources) if resources is not None else default_resources(),
+        resources={**default_resources(), **(resources or {})},
         executor=dg.in_process_executor,
     )
 

@@ -196,3 +196,62 @@ def test_a_surrogate_key_that_is_not_an_integer_is_rejected(text: str) -> None:
     with pytest.raises(BadValue) as caught:
         to_warehouse(column, text)
     assert caught.value.reason == "bad_number" and "DERIV_TRANS_SK" in str(caught.value)
+
+
+def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    (evaluation,) = [
+        e.event_specific_data for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    return evaluation  # type: ignore[return-value]
+
+
+def test_reconciliation_agrees_with_our_own_export_and_reports_planted_differences(tmp_path: Path, warehouse_url: str) -> None:
+    from form4_assets.defs.resources import EdgarSourceResource
+    from form4_assets.export import export
+    from form4_assets.runs import run_daily_job
+    from form4_assets.synthetic.mirror import make_mirror
+
+    mirror = tmp_path / "mirror"
+    make_mirror(mirror, dt.date(2023, 11, 7), dt.date(2023, 11, 8), per_day=25)
+    warehouse = WarehouseResource(url=warehouse_url)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_daily_job("2023-11-07", "2023-11-08", warehouse=warehouse,
+                         edgar=EdgarSourceResource(mode="mirror", mirror_dir=str(mirror)), instance=instance).success
+    engine = make_engine(warehouse_url)
+    try:
+        dataset = tmp_path / "2023q4_form345"
+        export(engine, dt.date(2023, 11, 7), dt.date(2023, 11, 8), dataset)
+        result, _ = import_form345([dataset], warehouse=warehouse, instance=instance)
+        agreed = _check(result)
+        assert agreed.passed, agreed.metadata["first_mismatches"].value
+        by_table = agreed.metadata["agreement_by_table"].value
+        assert by_table["nonderiv_trans"]["fields_compared"] > 0
+        assert all(t["fields_agreed"] == t["fields_compared"] for t in by_table.values())
+        assert agreed.metadata["filing_dates_compared"].value == ["2023-11-07", "2023-11-08"]
+
+        # Plant: a price off by a dollar, one submission missing, one accession only the SEC has.
+        sub_lines = (dataset / "SUBMISSION.tsv").read_text().splitlines()
+        dropped = sub_lines[1].split("\t")[0]
+        invented = sub_lines[2].replace(sub_lines[2].split("\t")[0], "0009999999-23-999999")
+        (dataset / "SUBMISSION.tsv").write_text("\n".join([sub_lines[0], *sub_lines[2:], invented]) + "\n")
+        header, *rows = (dataset / "NONDERIV_TRANS.tsv").read_text().splitlines()
+        names = header.split("\t")
+        price = names.index("TRANS_PRICEPERSHARE")
+        target = next(i for i, r in enumerate(rows) if r.split("\t")[price] and r.split("\t")[0] != dropped)
+        fields = rows[target].split("\t")
+        changed_accession, old_price = fields[0], Decimal(fields[price])
+        fields[price] = str(old_price + 1)
+        rows[target] = "\t".join(fields)
+        (dataset / "NONDERIV_TRANS.tsv").write_text("\n".join([header, *rows]) + "\n")
+
+        result, _ = import_form345([dataset], warehouse=warehouse, instance=instance)
+        found = _check(result)
+        assert not found.passed and found.severity == dg.AssetCheckSeverity.WARN
+        assert dropped in found.metadata["only_ours"].value["submission"]
+        assert "0009999999-23-999999" in found.metadata["only_sec"].value["submission"]
+        (mismatch,) = [m for m in found.metadata["first_mismatches"].value if m["column"] == "TRANS_PRICEPERSHARE"]
+        assert mismatch["accession"] == changed_accession
+        assert Decimal(mismatch["sec"]) - Decimal(mismatch["ours"]) == 1
+    finally:
+        engine.dispose()

@@ -24,8 +24,10 @@ from form4_assets.defs.metadata import KINDS, OWNERS, table_schema
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import Form345Resource, WarehouseResource
 from form4_assets.form345.dataset import Dataset
+from form4_assets.form345.reconcile import reconcile
 from form4_assets.form345.rows import dataset_rows
 from form4_assets.tables import FORM345_TABLES, SEC_REJECTED_ROWS
+from form4_assets.warehouse.checks_sql import plain_value
 from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import replace_dataset_rows
 
@@ -59,16 +61,31 @@ def _per_date_counts(engine: sa.Engine, name: str, dates: Sequence[dt.date]) -> 
 _NAMES = [t.name for t in FORM345_TABLES]
 
 
+RECONCILIATION = dg.AssetCheckSpec(
+    "agrees_with_parsed_filings",
+    asset="sec_submission",
+    additional_deps=["ownership_documents", "transactions", "holdings"],
+    description=(
+        "For every filing date of the run where both exist, our parse of the filings against the SEC's rows, "
+        "accession by accession and field by field (numbers compared at the SEC's two decimals): agreement per "
+        "table and column, accessions on one side only, the first mismatches with both values. A warning: the "
+        "SEC's set has known differences (a filing accepted after 17:30 on a quarter's last day is in the next "
+        "quarter's file)."
+    ),
+)
+
+
 @dg.multi_asset(
     name="import_form345",
     specs=[_spec(name) for name in _NAMES],
+    check_specs=[RECONCILIATION],
     partitions_def=filing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description=__doc__,
 )
 def import_form345(
     context: AssetExecutionContext, warehouse: WarehouseResource, form345: Form345Resource
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     engine = warehouse.engine()
     dates = partition_dates(context)
     paths = form345.resolved_paths()
@@ -95,7 +112,7 @@ def import_form345(
                 **({"reasons": dg.MetadataValue.json(_reasons(engine, dates))} if name == SEC_REJECTED_ROWS.name else {}),
             },
         )
-
+    yield reconciliation_result(engine, dates)
 
 
 def _reasons(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
@@ -112,3 +129,38 @@ form345_import_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(GROUP),
     description="The SEC's Form 345 data sets into the sec_* tables, for one or more filing dates.",
 )
+
+
+def reconciliation_result(engine: sa.Engine, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
+    """The reconciliation as a WARN check result with the metadata a reviewer reads first."""
+    both, tables = reconcile(engine, dates)
+    metadata: dict[str, object] = {
+        "filing_dates_compared": dg.MetadataValue.json([d.isoformat() for d in both]),
+        "agreement_by_table": dg.MetadataValue.json({
+            t.table: {
+                "accessions_both": t.accessions_both,
+                "accessions_only_ours": len(t.only_ours),
+                "accessions_only_sec": len(t.only_sec),
+                "rows_only_ours": t.rows_only_ours,
+                "rows_only_sec": t.rows_only_sec,
+                "fields_compared": t.fields_compared,
+                "fields_agreed": t.fields_agreed,
+            }
+            for t in tables
+        }),
+        "agreement_by_column": dg.MetadataValue.json({
+            t.table: {c: f"{t.agreed[c]}/{n}" for c, n in t.compared.items() if t.agreed[c] != n} for t in tables
+        }),
+        "only_ours": dg.MetadataValue.json({t.table: t.only_ours[:20] for t in tables if t.only_ours}),
+        "only_sec": dg.MetadataValue.json({t.table: t.only_sec[:20] for t in tables if t.only_sec}),
+        "first_mismatches": dg.MetadataValue.json(
+            [{**m, "table": t.table, "ours": plain_value(m["ours"]), "sec": plain_value(m["sec"])} for t in tables for m in t.mismatches][:20]
+        ),
+    }
+    return dg.AssetCheckResult(
+        asset_key="sec_submission",
+        check_name=RECONCILIATION.name,
+        passed=all(t.agrees for t in tables),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+    )
