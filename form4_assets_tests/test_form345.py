@@ -163,12 +163,14 @@ def test_the_nightly_job_leaves_the_data_sets_alone() -> None:
 
     nightly = defs.resolve_job_def("daily_filings_job")
     selected = {k.to_user_string() for k in nightly.asset_layer.selected_asset_keys}
-    assert "raw_filings" in selected and not any(k.startswith("sec_") for k in selected)
+    assert "raw_filings" in selected and "sec_form345" not in selected
     bulk = defs.resolve_job_def("form345_import_job")
-    assert {k.to_user_string() for k in bulk.asset_layer.selected_asset_keys} == {
+    assert {k.to_user_string() for k in bulk.asset_layer.selected_asset_keys} == {"sec_form345"}
+    tables = defs.resolve_assets_def("sec_form345").specs_by_key[dg.AssetKey("sec_form345")].metadata["tables"].value
+    assert tables.split(", ") == [
         "sec_submission", "sec_reportingowner", "sec_nonderiv_trans", "sec_deriv_trans", "sec_nonderiv_holding",
         "sec_deriv_holding", "sec_footnotes", "sec_owner_signature", "sec_rejected_rows",
-    }
+    ]
 
 
 def test_cli_import_prints_rows_per_table(tmp_path: Path) -> None:
