@@ -46,10 +46,10 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class Record:
-    """One data line: where it is, and its fields by the header's column names."""
+    """One data line: where it is, and its fields in the header's order."""
 
     line: int
-    fields: dict[str, str]
+    values: list[str]
     text: str  # the line as read (for a rejected-row report)
 
 
@@ -146,7 +146,7 @@ def _read(dataset: str, name: str, stream: IO[str]) -> Iterator[tuple[TableFile,
             elif len(values) != len(header):
                 yield (start, f"{len(values)} fields where the header has {len(header)}", text)
             else:
-                yield Record(start, dict(zip(header, values)), text)
+                yield Record(start, values, text)
             start = reader.line_num + 1
 
     yield table, rows()

@@ -28,12 +28,15 @@ def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
     dates: dict[str, dt.date] = {}
     if "SUBMISSION.tsv" not in dataset.table_names:
         return dates
-    for _, records in dataset.records("SUBMISSION.tsv"):
+    for table_file, records in dataset.records("SUBMISSION.tsv"):
+        if not {"ACCESSION_NUMBER", "FILING_DATE"} <= set(table_file.header):
+            return dates
+        accession, filed = table_file.header.index("ACCESSION_NUMBER"), table_file.header.index("FILING_DATE")
         for record in records:
             if isinstance(record, Record):
                 try:
-                    dates.setdefault(record.fields["ACCESSION_NUMBER"], parse_sec_date(record.fields["FILING_DATE"]))
-                except (KeyError, ValueError):
+                    dates.setdefault(record.values[accession], parse_sec_date(record.values[filed]))
+                except ValueError:
                     continue
     return dates
 
@@ -46,8 +49,9 @@ def dataset_rows(dataset: Dataset, wanted: Collection[dt.date] | None = None) ->
         spec = SEC_TABLES_BY_FILE[name]
         for table_file, records in dataset.records(name):
             columns = _columns_of(table_file, {c.name: c for c in spec.columns})
+            accession_at = table_file.header.index("ACCESSION_NUMBER") if "ACCESSION_NUMBER" in table_file.header else None
             for record in records:
-                table, row = _row(table_file, spec.name, columns, record, dates, fallback)
+                table, row = _row(table_file, spec.name, columns, accession_at, record, dates, fallback)
                 if row["FILING_DATE"] is not None and (wanted is None or row["FILING_DATE"] in wanted):
                     yield table, row
 
@@ -72,24 +76,28 @@ def _rejected(table_file: TableFile, sec_table: str, line: int, day: dt.date | N
     }
 
 
+def _field(table_file: TableFile, record: Record, name: str) -> str | None:
+    return record.values[table_file.header.index(name)] if name in table_file.header else None
+
+
 _LINE_REASONS = {"unreadable line": "unreadable_line", "bytes that are not UTF-8": "not_utf8"}
 
 
-def _row(table_file: TableFile, sec_table: str, columns: list[tuple[str, Column | None]],
+def _row(table_file: TableFile, sec_table: str, columns: list[tuple[str, Column | None]], accession_at: int | None,
          record: Record | tuple[int, str, str], dates: dict[str, dt.date],
          fallback: dt.date | None) -> tuple[str, Row]:
     if not isinstance(record, Record):
         line, message, text = record
         reason = next((code for prefix, code in _LINE_REASONS.items() if message.startswith(prefix)), "field_count")
         return _rejected(table_file, sec_table, line, fallback, None, None, reason, message, text)
-    accession = record.fields.get("ACCESSION_NUMBER") or None
+    accession = (record.values[accession_at] or None) if accession_at is not None else None
     day = dates.get(accession) if accession else None
     if accession is None:
         return _rejected(table_file, sec_table, record.line, fallback, None, "ACCESSION_NUMBER",
                          "missing_accession", "no ACCESSION_NUMBER", record.text)
     if day is None and table_file.name == "SUBMISSION.tsv":
         return _rejected(table_file, sec_table, record.line, fallback, accession, "FILING_DATE", "bad_date",
-                         f"FILING_DATE {record.fields.get('FILING_DATE')!r} is not a DD-MON-YYYY date", record.text)
+                         f"FILING_DATE {_field(table_file, record, 'FILING_DATE')!r} is not a DD-MON-YYYY date", record.text)
     if day is None:
         # A row whose accession has no SUBMISSION row in this data set (a partial extract, or
         # a submission the SEC filed in another quarter) is kept, on the data set's first
@@ -98,8 +106,7 @@ def _row(table_file: TableFile, sec_table: str, columns: list[tuple[str, Column 
     row: Row = {"SOURCE_FILE": table_file.source, "SOURCE_LINE": record.line}
     spelled: dict[str, str] = {}
     extra: dict[str, str] = {}
-    for name, column in columns:
-        text = record.fields[name]
+    for (name, column), text in zip(columns, record.values):
         if column is None:
             if text != "":
                 extra[name] = text

@@ -55,7 +55,8 @@ def to_warehouse(column: Column, text: str) -> Any:
     if kind in ("text",):
         return text
     if kind == "fn":
-        return ",".join(part.strip() for part in text.split(","))
+        joined = text.replace(", ", ",")
+        return joined if " " not in joined else ",".join(part.strip() for part in text.split(","))
     if kind == "date":
         try:
             return parse_sec_date(text)
@@ -104,5 +105,12 @@ def to_sec(column: Column, value: Any) -> str:
 
 
 def spelling(column: Column, text: str, value: Any) -> str | None:
-    """The SEC's text when printing `value` back would not reproduce it, else None."""
-    return None if to_sec(column, value) == text else text
+    """The SEC's text when printing `value` back would not reproduce it, else None.
+
+    Only flags and numbers can be spelled two ways (``true`` for 1, ``17.10`` for 17.1);
+    dates, ids and text print back as read, so they are not re-printed to find out."""
+    if column.kind == "flag":
+        return None if text in ("0", "1") else text
+    if column.kind == "decimal":
+        return None if sec_number(value) == text else text
+    return None
