@@ -22,6 +22,7 @@ from pydantic import Field, PrivateAttr
 from form4_assets import settings
 from form4_assets.edgar.client import DEFAULT_BASE_URL
 from form4_assets.edgar.fairaccess import EDGAR_MAX_REQUESTS_PER_SECOND
+from form4_assets.edgar.feed import FeedSource
 from form4_assets.edgar.source import FilingSource, LiveSource, MirrorSource
 from form4_assets.warehouse.engine import create_schema, make_engine
 
@@ -64,7 +65,11 @@ class WarehouseResource(dg.ConfigurableResource):
 class EdgarSourceResource(dg.ConfigurableResource):
     """Where filings come from: an offline mirror directory (default) or live EDGAR."""
 
-    mode: str | None = Field(default=None, description="mirror or live. Default: FORM4_EDGAR_MODE, else mirror.")
+    mode: str | None = Field(
+        default=None,
+        description="mirror, live, or feed (the mirror's daily Feed archives, per-filing fallback). "
+        "Default: FORM4_EDGAR_MODE, else mirror.",
+    )
     mirror_dir: str | None = Field(default=None, description="Default: FORM4_MIRROR_DIR, else <data dir>/mirror.")
     user_agent: str | None = Field(
         default=None, description="Live only, required by EDGAR ('Name email'). Default: FORM4_USER_AGENT."
@@ -76,8 +81,8 @@ class EdgarSourceResource(dg.ConfigurableResource):
 
     def resolved_mode(self) -> str:
         mode = (self.mode or settings.env("FORM4_EDGAR_MODE", "mirror") or "mirror").lower()
-        if mode not in ("mirror", "live"):
-            raise ValueError(f"EDGAR source mode must be 'mirror' or 'live', not {mode!r} (FORM4_EDGAR_MODE)")
+        if mode not in ("mirror", "live", "feed"):
+            raise ValueError(f"EDGAR source mode must be 'mirror', 'live' or 'feed', not {mode!r} (FORM4_EDGAR_MODE)")
         return mode
 
     def source(self) -> FilingSource:
@@ -87,8 +92,10 @@ class EdgarSourceResource(dg.ConfigurableResource):
         owns the source: use `opened()` to have a live source closed after use.
         """
         base = data_dir_of(self.data_dir)
-        if self.resolved_mode() == "mirror":
-            return MirrorSource(settings.absolute(self.mirror_dir or settings.env("FORM4_MIRROR_DIR") or base / "mirror"))
+        mode = self.resolved_mode()
+        if mode in ("mirror", "feed"):
+            mirror = MirrorSource(settings.absolute(self.mirror_dir or settings.env("FORM4_MIRROR_DIR") or base / "mirror"))
+            return mirror if mode == "mirror" else FeedSource(mirror, base / "feed")
         rps = self.max_requests_per_second or float(settings.env("FORM4_MAX_RPS", str(EDGAR_MAX_REQUESTS_PER_SECOND)))
         return LiveSource(
             user_agent=self.user_agent or settings.env("FORM4_USER_AGENT", "") or "",
@@ -119,6 +126,8 @@ def describe_source(source: FilingSource) -> str:
         return f"live EDGAR {source.client.base_url} (cache {source.cache.root})"
     if isinstance(source, MirrorSource):
         return f"offline mirror {source.root}"
+    if isinstance(source, FeedSource):
+        return f"Feed archives of the offline mirror {source.mirror.root} (filings stored in {source.store_dir})"
     return type(source).__name__
 
 
