@@ -12,26 +12,8 @@ Everything comes from one ``random.Random(seed)`` consumed in a fixed order (day
 order, lists rather than sets), and nothing reads the clock, so the same arguments give
 the same bytes.
 
-Manifest (``synthetic-manifest.jsonl``, one object per filing, by filing date then accession).
-Decimals are strings exactly as written in the XML (``"50000.00"``); absent values are null.
-
-- filing: ``accession``, ``filing_date``, ``accepted`` (ISO datetime), ``index_cik`` and
-  ``index_company`` (the index line), ``path`` (index File Name), ``form_type``,
-  ``container`` (txt|nc), ``schema_version``, ``period``, ``date_of_orig_sub``, ``amends`` /
-  ``amended_by`` (accessions), ``issuer`` {cik, name, ticker}, ``owners`` [{cik, name,
-  is_director, is_officer, is_ten_pct, is_other, title, other_text}] in document order,
-  ``joint``, ``aff10b5one`` (null before X0508 and on Form 3), ``remarks``,
-  ``no_securities_owned``, ``broken`` (truncated|no_xml|malformed_xml, rows then empty),
-  ``inconsistent`` [{table, sk, check: share_chain|ad_code}], ``seed``, ``sha256``, ``size``,
-  ``footnotes`` {id: text}.
-- ``rows``: every transaction and holding in document order: ``table`` (nonderiv_trans,
-  deriv_trans, nonderiv_holding, deriv_holding), ``sk`` (1-based within its table),
-  ``security``, ``code``, ``acquired_disposed``, ``shares``, ``price``, ``trans_date``,
-  ``deemed_date``, ``trans_form_type``, ``timeliness``, ``shares_following``,
-  ``direct_indirect``, ``nature``, ``is_10b5_1`` (X0508+: the filing's aff10b5One; earlier:
-  a Rule 10b5-1 footnote bound to the row), ``conv_price``, ``exercise_date``,
-  ``expiration_date``, ``underlying_security``, ``underlying_shares``, ``footnotes``
-  {field: "F1,F2"} for title, code, shares, price, nature, conv, exercise, expiration.
+The manifest's format is described in ``synthetic.manifest``; the files are written by
+``synthetic.writer``.
 """
 
 from __future__ import annotations
@@ -40,9 +22,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import os
 import random
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -50,32 +30,28 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
-from form4_assets.synthetic import scenarios as sc
-from form4_assets.edgar.paths import daily_index_path
 from form4_assets.edgar.business_days import business_days
-from form4_assets.synthetic.population import FilerUnit, Owner, Population, build_population
-from form4_assets.synthetic.ownership_xml import (
-    Document,
-    Envelope,
-    IndexLine,
-    Row,
-    num,
-    render_document,
-    render_form_index,
-    render_master_index,
-    render_nc,
-    render_text_only,
-    render_txt,
+from form4_assets.synthetic import scenarios as sc
+from form4_assets.synthetic.draft import AD_BY_CODE, COMMON, Draft, Ledger, business_days_before
+from form4_assets.synthetic.manifest import (
+    MANIFEST_NAME,
+    SEED_ACCESSION,
+    SEED_CIK,
+    SEED_COMPANY,
+    SEED_DATE,
+    SEED_RECORD,
+    SUMMARY_NAME,
+    ManifestWriter,
+    filing_record,
 )
+from form4_assets.synthetic.indexes import IndexLine
+from form4_assets.synthetic.ownership_xml import Document, Envelope, Row
+from form4_assets.synthetic.population import FilerUnit, Population, build_population
+from form4_assets.synthetic.writer import MirrorWriter, filing_text, prepare_root
 
-MANIFEST_NAME = "synthetic-manifest.jsonl"
-SUMMARY_NAME = "synthetic-summary.json"
-
-SEED_ACCESSION = "0001628280-23-037880"
-SEED_DATE = dt.date(2023, 11, 8)
-SEED_CIK = 1043219
-SEED_COMPANY = "ANNALY CAPITAL MANAGEMENT INC"
+__all__ = ["MANIFEST_NAME", "SEED_ACCESSION", "SEED_RECORD", "SUMMARY_NAME", "make_mirror", "run_make_mirror"]
 
 #: Filer agents whose CIKs prefix most accession numbers (weights), as on EDGAR.
 _AGENTS = ((899243, 25), (1209191, 20), (1127602, 10), (1225208, 5), (1181431, 5), (1562180, 8),
@@ -87,42 +63,12 @@ _OTHER_FORMS = (("424B2", 18), ("144", 14), ("8-K", 10), ("497K", 6), ("D", 4), 
 _XML_NAMES = ("form{f}.xml", "doc{f}.xml", "wf-form{f}_{n}.xml", "primary_doc.xml", "edgar.xml", "ownership.xml")
 BROKEN_KINDS = ("truncated", "no_xml", "malformed_xml")
 
-# Rates per filing, calibrated on the SEC's 2024 Q3 Form 345 figures (STATS.md).
+# Rates per filing, calibrated on the SEC's 2024 Q3 Form 345 figures.
 _RATE_FORM3, _RATE_FORM5 = 0.08, 0.002
 _AMEND_RATE = {"4": 0.016, "3": 0.03, "5": 0.15}
 _RATE_BROKEN, _RATE_CHAIN, _RATE_AD = 0.005, 0.003, 0.0005
 _RATE_NC = 0.12
 _MAX_AMEND_LAG = 6  # business days between an original and its amendment, at most
-
-
-def _record_decimal(value: Decimal | None, two_decimals: bool) -> str | None:
-    return None if value is None else num(value, two_decimals)
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _owner_record(owner: Owner, rel) -> dict:
-    return {"cik": f"{owner.cik:010d}", "name": owner.name, "is_director": rel.is_director,
-            "is_officer": rel.is_officer, "is_ten_pct": rel.is_ten_pct, "is_other": rel.is_other,
-            "title": rel.title, "other_text": rel.other_text}
-
-
-def _row_record(row: Row, two: bool) -> dict:
-    return {
-        "table": row.table, "sk": row.sk, "security": row.title, "code": row.code,
-        "acquired_disposed": row.ad, "shares": _record_decimal(row.shares, two),
-        "price": _record_decimal(row.price, two), "trans_date": _iso(row.trans_date),
-        "deemed_date": _iso(row.deemed_date), "trans_form_type": row.form_type if row.code else None,
-        "timeliness": row.timeliness,
-        "shares_following": _record_decimal(row.post, two), "direct_indirect": row.di, "nature": row.nature,
-        "is_10b5_1": row.is_10b5_1, "conv_price": _record_decimal(row.conv_price, two),
-        "exercise_date": _iso(row.exercise_date), "expiration_date": _iso(row.expiration_date),
-        "underlying_security": row.underlying_title,
-        "underlying_shares": _record_decimal(row.underlying_shares, two),
-        "footnotes": {k: ",".join(v) for k, v in sorted(row.fns.items())},
-    }
 
 
 def _copy_rows(rows: list[Row]) -> list[Row]:
@@ -206,15 +152,13 @@ class _Generator:
         self.pop: Population = build_population(self.rng, max(300, per_day // 2))
         self.persons = [u for u in self.pop.units if u.kind == "person"]
         self.funds = [u for u in self.pop.units if u.kind == "fund"]
-        self.ledger = sc.Ledger(self.rng)
+        self.ledger = Ledger(self.rng)
         self.days = list(business_days(start, end))
         self.pending: dict[dt.date, list[_Job]] = {}
         self.counters: dict[tuple[int, int], int] = {}
         self.used_accessions = {SEED_ACCESSION}
-        self.unflushed: list[list[dict]] = []  # recent days' records, until no amendment can touch them
-        self.data_dir = str(root / "Archives" / "edgar" / "data")
-        self.cik_dirs: set[int] = set()
-        self.summary_days: list[dict] = []
+        self.writer = MirrorWriter(root)
+        self.manifest = ManifestWriter(root, start, end, per_day, len(self.days))
 
     # -- identifiers ---------------------------------------------------------------
     def accession(self, prefix: int, day: dt.date, own: bool) -> str:
@@ -296,13 +240,13 @@ class _Generator:
                 return unit
         return unit
 
-    def build(self, job: _Job, day: dt.date, unit: FilerUnit, schema: str) -> sc.Draft | None:
+    def build(self, job: _Job, day: dt.date, unit: FilerUnit, schema: str) -> Draft | None:
         """The rows of a new filing, or None when this unit cannot do what the job needs."""
         r = self.rng
-        d = sc.Draft(r, self.ledger, unit, day, job.form)
+        d = Draft(r, self.ledger, unit, day, job.form)
         if job.form == "3":
             if r.random() < 0.15 and unit.kind == "person":
-                d.set_held("nonderiv_trans", sc.COMMON, "D", None, Decimal(0))
+                d.set_held("nonderiv_trans", COMMON, "D", None, Decimal(0))
                 d.no_securities = True
                 return d
             sc.form3_holdings(d)
@@ -325,7 +269,7 @@ class _Generator:
             if not scenario(d, schema):
                 sc.award(d, schema)
             sc.extra_holdings(d)
-        if job.ad_error and not any(len(c) == 1 and (c[0].table, c[0].code) in sc.AD_BY_CODE
+        if job.ad_error and not any(len(c) == 1 and (c[0].table, c[0].code) in AD_BY_CODE
                                     for c in _chains(d.rows).values()):
             return None
         return d
@@ -359,7 +303,7 @@ class _Generator:
             for row in rows:
                 row.is_10b5_1 = row.is_transaction
         if job.form == "3":
-            period = sc.business_days_before(day, r.randint(0, 8))
+            period = business_days_before(day, r.randint(0, 8))
         elif job.form == "5":
             period = dt.date(day.year - 1, 12, 31)
         else:
@@ -386,7 +330,7 @@ class _Generator:
             row.post = row.post + Decimal(r.randint(1, 50) * 100)
             inconsistent.append({"table": row.table, "sk": row.sk, "check": "share_chain"})
         if job.ad_error:
-            singles = [c[0] for c in _chains(rows).values() if len(c) == 1 and (c[0].table, c[0].code) in sc.AD_BY_CODE]
+            singles = [c[0] for c in _chains(rows).values() if len(c) == 1 and (c[0].table, c[0].code) in AD_BY_CODE]
             row = r.choice(singles)
             row.ad = "A" if row.ad == "D" else "D"
             inconsistent.append({"table": row.table, "sk": row.sk, "check": "ad_code"})
@@ -439,54 +383,14 @@ class _Generator:
                        issuer=unit.issuer, owners=owners,
                        film_numbers=[f"{day.year % 100:02d}{r.randint(0, 999999):06d}" for _ in owners],
                        xml_filename=name, trailing_tabs=r.random() < 0.5, exhibit=exhibit)
-        if broken == "no_xml":
-            body = (f"FORM {doc.doc_type}\n\nUNITED STATES SECURITIES AND EXCHANGE COMMISSION\n"
-                    f"STATEMENT OF CHANGES IN BENEFICIAL OWNERSHIP\n\n1. Name of Reporting Person: {owners[0].name}\n"
-                    f"2. Issuer Name and Ticker: {unit.issuer.name} ({unit.issuer.ticker})\n"
-                    f"(The reporting person's table was submitted as a paper exhibit.)\n")
-            text = render_text_only(env, body)
-        else:
-            xml = render_document(doc)
-            if broken == "malformed_xml":
-                xml = xml.replace("</issuerName>", "</issuerNam>", 1)
-            text = render_nc(env, xml) if container == "nc" else render_txt(env, xml)
-            if broken == "truncated":
-                start = text.index("<ownershipDocument>") + 40
-                stop = text.index("</ownershipDocument>")
-                text = text[: r.randint(start, stop - 1)]
+        text = filing_text(r, env, doc, broken, container)
         data = text.encode("utf-8")
-        path = self.write_filing(folder, acc, data)
-        two = doc.two_decimals
-        record = {
-            "accession": acc, "filing_date": day.isoformat(), "accepted": accepted.isoformat(),
-            "index_cik": str(folder), "index_company": company, "form_type": doc.doc_type,
-            "path": path, "container": container, "schema_version": doc.schema,
-            "period": doc.period.isoformat(), "date_of_orig_sub": _iso(doc.orig_sub),
-            "amends": amends, "amended_by": None,
-            "issuer": {"cik": f"{unit.issuer.cik:010d}", "name": unit.issuer.name, "ticker": unit.issuer.ticker},
-            "owners": [_owner_record(o, rel) for o, rel in unit.members],
-            "joint": len(unit.members) > 1, "aff10b5one": doc.aff10b5one, "remarks": doc.remarks,
-            "no_securities_owned": doc.no_securities,
-            "broken": broken, "inconsistent": inconsistent, "seed": False,
-            "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-            "footnotes": {} if broken else dict(doc.footnotes.items),
-            "rows": [] if broken else [_row_record(x, two) for x in doc.rows],
-        }
+        path = self.writer.write_filing(folder, acc, data)
+        record = filing_record(acc, day, accepted, folder, company, path, container, doc, unit, broken,
+                               inconsistent, amends, data)
         self.day_out.lines.append(IndexLine(folder, company, doc.doc_type, acc))
         self.day_out.records.append(record)
         return record
-
-    def write_filing(self, cik: int, accession: str, data: bytes) -> str:
-        # os-level calls and a memo of existing CIK folders: tens of thousands of files per run.
-        cik_dir = os.path.join(self.data_dir, str(cik))
-        if cik not in self.cik_dirs:
-            os.makedirs(cik_dir, exist_ok=True)
-            self.cik_dirs.add(cik)
-        folder = os.path.join(cik_dir, accession.replace("-", ""))
-        os.mkdir(folder)
-        with open(os.path.join(folder, f"{accession}.txt"), "wb") as out:
-            out.write(data)
-        return f"edgar/data/{cik}/{accession}.txt"
 
     def other_lines(self, day: dt.date, n: int) -> list[IndexLine]:
         """Index rows of other form types (424B2, 8-K, ...) that point to nothing, as real indexes have."""
@@ -502,32 +406,20 @@ class _Generator:
 
     def place_seed(self) -> None:
         data = resources.files("form4_assets.synthetic").joinpath("seed_filing.txt").read_bytes()
-        path = self.write_filing(SEED_CIK, SEED_ACCESSION, data)
+        path = self.writer.write_filing(SEED_CIK, SEED_ACCESSION, data)
         record = dict(SEED_RECORD, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
         self.day_out.lines.append(IndexLine(SEED_CIK, SEED_COMPANY, "4", SEED_ACCESSION))
         self.day_out.records.append(record)
-
-    def write_indexes(self, day: dt.date, lines: list[IndexLine]) -> None:
-        for kind, render in (("master", render_master_index), ("form", render_form_index)):
-            path = self.root / daily_index_path(day, kind)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(render(day, lines).encode("utf-8"))
 
     def run(self) -> Path:
         manifest = self.root / MANIFEST_NAME
         with manifest.open("w", encoding="utf-8") as out:
             self.generate_days(out)
-            self.flush(out, keep=0)
-        self.write_summary()
+            self.manifest.flush(out, keep=0)
+        self.manifest.write_summary()
         return manifest
 
-    def flush(self, out, keep: int) -> None:
-        """Write the records of all but the last ``keep`` days (their ``amended_by`` is final)."""
-        while len(self.unflushed) > keep:
-            for rec in self.unflushed.pop(0):
-                out.write(json.dumps(rec, sort_keys=True) + "\n")
-
-    def generate_days(self, out) -> None:
+    def generate_days(self, out: TextIO) -> None:
         for k, day in enumerate(self.days):
             for issuer in self.pop.issuers:
                 issuer.price = max(0.5, issuer.price * (1 + self.rng.gauss(0, 0.02)))
@@ -541,74 +433,9 @@ class _Generator:
             if self.include_seed and day == SEED_DATE:
                 self.place_seed()
             n_ownership = len(self.day_out.lines)
-            self.write_indexes(day, self.day_out.lines + self.other_lines(day, n_ownership))
-            self.day_out.records.sort(key=lambda x: x["accession"])
-            self.unflushed.append(self.day_out.records)
-            self.summary_days.append(self.day_summary(day, self.day_out.records))
-            self.flush(out, keep=_MAX_AMEND_LAG)
-
-    @staticmethod
-    def day_summary(day: dt.date, records: list[dict]) -> dict:
-        by_form: dict[str, int] = {}
-        for rec in records:
-            by_form[rec["form_type"]] = by_form.get(rec["form_type"], 0) + 1
-        return {
-            "date": day.isoformat(), "filings": len(records), "by_form": dict(sorted(by_form.items())),
-            "broken": sum(1 for x in records if x["broken"]),
-            "inconsistent": sum(1 for x in records if x["inconsistent"]),
-            "amendments": sum(1 for x in records if x["amends"]),
-            "joint": sum(1 for x in records if x["joint"]),
-            "nc": sum(1 for x in records if x["container"] == "nc"),
-        }
-
-    def write_summary(self) -> None:
-        totals = {key: sum(d[key] for d in self.summary_days)
-                  for key in ("filings", "broken", "inconsistent", "amendments", "joint", "nc")}
-        summary = {"start": self.start.isoformat(), "end": self.end.isoformat(), "per_day": self.per_day,
-                   "business_days": len(self.days), "totals": totals, "days": self.summary_days}
-        (self.root / SUMMARY_NAME).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-
-
-SEED_RECORD: dict = {
-    "accession": SEED_ACCESSION, "filing_date": SEED_DATE.isoformat(), "index_cik": str(SEED_CIK),
-    "index_company": SEED_COMPANY, "accepted": "2023-11-08T16:28:09", "form_type": "4", "container": "txt",
-    "schema_version": "X0508",
-    "period": "2023-11-06", "date_of_orig_sub": None, "amends": None, "amended_by": None,
-    "issuer": {"cik": "0001043219", "name": SEED_COMPANY, "ticker": "NLY"},
-    "owners": [{"cik": "0001688537", "name": "Finkelstein David L", "is_director": True, "is_officer": True,
-                "is_ten_pct": False, "is_other": False, "title": "CEO and CIO", "other_text": None}],
-    "joint": False, "aff10b5one": True, "remarks": "", "no_securities_owned": False, "broken": None, "inconsistent": [],
-    "seed": True,
-    "footnotes": {
-        "F1": "The sale of shares of common stock reported in this Form 4 was effected pursuant to a Rule 10b5-1 "
-              "plan adopted August 2, 2023 for tax and estate planning purposes.",
-        "F2": "The price reported in Column 4 is a weighted average price. These shares were sold in multiple "
-              "transactions at prices ranging from $16.91 to $17.20, inclusive. The reporting person undertakes "
-              "to provide the Issuer, any security holder of the Issuer, or the staff of the Securities and "
-              "Exchange Commission, upon request, full information regarding the number of shares sold at each "
-              "separate price within the range set forth in this footnote.",
-    },
-    "rows": [{
-        "table": "nonderiv_trans", "sk": 1, "security": "Common Stock", "code": "S", "acquired_disposed": "D",
-        "shares": "50000", "price": "17.04", "trans_date": "2023-11-06", "deemed_date": None,
-        "trans_form_type": "4", "timeliness": None, "shares_following": "545259", "direct_indirect": "D",
-        "nature": None,
-        "is_10b5_1": True, "conv_price": None, "exercise_date": None, "expiration_date": None,
-        "underlying_security": None, "underlying_shares": None, "footnotes": {"code": "F1", "price": "F2"},
-    }],
-}
-"""What the real seed filing (placed byte-for-byte on 2023-11-08) contains, in manifest form."""
-
-
-def _prepare_root(root: Path) -> None:
-    """Start from an empty mirror: a previous synthetic mirror here is replaced, anything else refused."""
-    archives = root / "Archives" / "edgar"
-    if archives.exists():
-        if not (root / MANIFEST_NAME).exists():
-            raise FileExistsError(f"{root}: holds an EDGAR tree that is not a synthetic mirror; refusing to overwrite")
-        shutil.rmtree(archives)
-    root.mkdir(parents=True, exist_ok=True)
-
+            self.writer.write_indexes(day, self.day_out.lines + self.other_lines(day, n_ownership))
+            self.manifest.add_day(day, self.day_out.records)
+            self.manifest.flush(out, keep=_MAX_AMEND_LAG)
 
 def make_mirror(root: Path, start: dt.date, end: dt.date, per_day: int = 1200, seed: int = 345,
                 include_seed: bool = True) -> Path:
@@ -618,7 +445,7 @@ def make_mirror(root: Path, start: dt.date, end: dt.date, per_day: int = 1200, s
     if per_day < 0:
         raise ValueError(f"make_mirror: per_day must be >= 0, got {per_day}")
     root = Path(root)
-    _prepare_root(root)
+    prepare_root(root)
     return _Generator(root, start, end, per_day, seed, include_seed).run()
 
 

@@ -1,6 +1,6 @@
 """Rendering of synthetic filings: the ownershipDocument XML, both submission containers
-(the public ``.txt`` complete submission and the dissemination ``.nc``), and the daily
-indexes.
+(the public ``.txt`` complete submission and the dissemination ``.nc``); the daily
+indexes are rendered by ``synthetic.indexes``.
 
 Plain string templates rather than a DOM: the generator writes tens of thousands of
 filings per run and f-strings keep that to seconds. The shapes copy real EDGAR files
@@ -288,7 +288,7 @@ class Envelope:
     exhibit: str | None = None  # text of an EX-24 power of attorney, when attached
 
 
-def _ymd(d: dt.date) -> str:
+def yyyymmdd(d: dt.date) -> str:
     return d.strftime("%Y%m%d")
 
 
@@ -305,7 +305,7 @@ def _txt_address(label: str, a, t: str, phone: str | None = None) -> str:
 def sec_header_txt(env: Envelope) -> str:
     """The public ``.txt`` SEC header, laid out like the seed filing's."""
     t = "\t" if env.trailing_tabs else ""
-    ymd = _ymd(env.filed)
+    ymd = yyyymmdd(env.filed)
     out = [
         f"<SEC-DOCUMENT>{env.accession}.txt : {ymd}\n",
         f"<SEC-HEADER>{env.accession}.hdr.sgml : {ymd}\n",
@@ -313,7 +313,7 @@ def sec_header_txt(env: Envelope) -> str:
         f"ACCESSION NUMBER:\t\t{env.accession}\n",
         f"CONFORMED SUBMISSION TYPE:\t{env.form_type}\n",
         f"PUBLIC DOCUMENT COUNT:\t\t{2 if env.exhibit else 1}\n",
-        f"CONFORMED PERIOD OF REPORT:\t{_ymd(env.period)}\n",
+        f"CONFORMED PERIOD OF REPORT:\t{yyyymmdd(env.period)}\n",
         f"FILED AS OF DATE:\t\t{ymd}\n",
         f"DATE AS OF CHANGE:\t\t{ymd}\n",
     ]
@@ -384,11 +384,11 @@ def _nc_address(tag: str, a, phone: str | None = None) -> str:
 
 def render_nc(env: Envelope, xml: str) -> str:
     """A dissemination ``.nc`` submission (SGML tags, like EDGAR's feed files)."""
-    ymd = _ymd(env.filed)
+    ymd = yyyymmdd(env.filed)
     out = [
         "<SUBMISSION>\n",
         f"<ACCESSION-NUMBER>{env.accession}<TYPE>{env.form_type}<PUBLIC-DOCUMENT-COUNT>1"
-        f"<PERIOD>{_ymd(env.period)}<FILING-DATE>{ymd}<DATE-OF-FILING-DATE-CHANGE>{ymd}",
+        f"<PERIOD>{yyyymmdd(env.period)}<FILING-DATE>{ymd}<DATE-OF-FILING-DATE-CHANGE>{ymd}",
     ]
     for owner, film in zip(env.owners, env.film_numbers):
         out.append(
@@ -408,48 +408,3 @@ def render_nc(env: Envelope, xml: str) -> str:
     out.append(f"<DOCUMENT><TYPE>{env.form_type}<SEQUENCE>1<FILENAME>{env.xml_filename}"
                f"<DESCRIPTION>PRIMARY DOCUMENT<TEXT><XML>{xml}</XML></TEXT></DOCUMENT></SUBMISSION>\n")
     return "".join(out)
-
-
-@dataclass(frozen=True)
-class IndexLine:
-    cik: int
-    company: str
-    form_type: str
-    accession: str
-
-    @property
-    def path(self) -> str:
-        return f"edgar/data/{self.cik}/{self.accession}.txt"
-
-
-def _received(day: dt.date) -> str:
-    return f"{day:%b} {day.day:2d}, {day.year}"
-
-
-def render_master_index(day: dt.date, lines: list[IndexLine]) -> str:
-    """``master.YYYYMMDD.idx``: pipe-delimited, sorted like EDGAR's (by the whole line)."""
-    body = sorted(f"{x.cik}|{x.company}|{x.form_type}|{_ymd(day)}|{x.path}\n" for x in lines)
-    return (
-        "Description:           Daily Index of EDGAR Dissemination Feed\n"
-        f"Last Data Received:    {_received(day)}\n"
-        "Comments:              webmaster@sec.gov\n"
-        "Anonymous FTP:         ftp://ftp.sec.gov/edgar/\n"
-        " \n"
-        "CIK|Company Name|Form Type|Date Filed|File Name\n"
-        + "-" * 80 + "\n" + "".join(body)
-    )
-
-
-def render_form_index(day: dt.date, lines: list[IndexLine]) -> str:
-    """``form.YYYYMMDD.idx``: fixed-width columns (form 17, company 62, CIK 12, date 12), by form."""
-    ordered = sorted(lines, key=lambda x: (x.form_type, x.company, x.cik, x.accession))
-    body = "".join(f"{x.form_type:<17}{x.company[:61]:<62}{x.cik:<12}{_ymd(day):<12}{x.path}\n" for x in ordered)
-    return (
-        "Description:           Daily Index of EDGAR Dissemination Feed by Form Type\n"
-        f"Last Data Received:    {_received(day)}\n"
-        "Comments:              webmaster@sec.gov\n"
-        "Anonymous FTP:         ftp://ftp.sec.gov/edgar/\n"
-        " \n"
-        "Form Type   Company Name                                                  CIK         Date Filed  File Name\n"
-        + "-" * 141 + "\n" + body
-    )
