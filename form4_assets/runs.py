@@ -16,7 +16,7 @@ import dagster as dg
 # and Dagster 1.13 has no public in-process API for "one run over partitions first..last"
 # (execute_in_process and materialize take one partition_key). The tag names are part of
 # Dagster's run storage format; dagster is pinned in pyproject.toml so an upgrade that
-# moves them fails loudly in the tests that run ranges (test_assets.py).
+# moves them fails loudly in test_definitions.py::test_execute_range_runs_one_run_over_the_range.
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from form4_assets.defs.partitions import filing_date_partitions

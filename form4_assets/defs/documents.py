@@ -24,7 +24,7 @@ from form4_assets.defs.checks import CHECK_SPECS, evaluate_checks
 from form4_assets.defs.metadata import materialization_metadata, parsed_table_spec
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
-from form4_assets.defs.transactions import HOLDINGS, TRANSACTIONS
+from form4_assets.defs.transactions import transaction_specs
 from form4_assets.pipeline.day import parsed_rows
 from form4_assets.warehouse.store import read_partition, replace_partitions
 
@@ -33,48 +33,48 @@ _FROM_RAW = {
     "FILING_DATE": ("raw_filings", "FILING_DATE"),
 }
 
-FILING_HEADERS = parsed_table_spec(
-    "filing_headers",
-    group="documents",
-    deps=["raw_filings"],
-    same_as=_FROM_RAW,
-    description=(
-        "The <SEC-HEADER> of each filing, from either container (public .txt or dissemination .nc): "
-        "accession, form type, acceptance time, filed date, period, document list (filing_headers), "
-        "and every REPORTING-OWNER / ISSUER block with addresses, SIC, state and former names (header_parties)."
-    ),
-)
 
-OWNERSHIP_DOCUMENTS = parsed_table_spec(
-    "ownership_documents",
-    group="documents",
-    deps=["filing_headers"],
-    same_as=_FROM_RAW,
-    description=(
-        "The <ownershipDocument> of each parsed filing: schema version, document type, period, issuer, "
-        "10b5-1 flag, remarks (submission); every reporting owner with relationship flags and title "
-        "(reporting_owner); footnotes; signatures (owner_signature)."
-    ),
-)
-
-QUARANTINE = parsed_table_spec(
-    "quarantine",
-    group="documents",
-    deps=["raw_filings"],
-    same_as={**_FROM_RAW, "SOURCE_PATH": ("raw_filings", "LOCAL_PATH"), "SHA256": ("raw_filings", "SHA256")},
-    description=(
-        "Every raw filing that could not be parsed, kept with its reason code, the field and byte offset "
-        "where known, and where its bytes are; also every daily-index line refused as unsafe "
-        "(index_line_rejected, FIELD = index file and line). Per filing date, raw = parsed + quarantined exactly."
-    ),
-)
-
-SPECS = [FILING_HEADERS, OWNERSHIP_DOCUMENTS, QUARANTINE, TRANSACTIONS, HOLDINGS]
+def parsed_specs() -> list[dg.AssetSpec]:
+    """The specs of every asset the parse step writes (built on call: see transaction_specs)."""
+    headers = parsed_table_spec(
+        "filing_headers",
+        group="documents",
+        deps=["raw_filings"],
+        same_as=_FROM_RAW,
+        description=(
+            "The <SEC-HEADER> of each filing, from either container (public .txt or dissemination .nc): "
+            "accession, form type, acceptance time, filed date, period, document list (filing_headers), "
+            "and every REPORTING-OWNER / ISSUER block with addresses, SIC, state and former names (header_parties)."
+        ),
+    )
+    documents = parsed_table_spec(
+        "ownership_documents",
+        group="documents",
+        deps=["filing_headers"],
+        same_as=_FROM_RAW,
+        description=(
+            "The <ownershipDocument> of each parsed filing: schema version, document type, period, issuer, "
+            "10b5-1 flag, remarks (submission); every reporting owner with relationship flags and title "
+            "(reporting_owner); footnotes; signatures (owner_signature)."
+        ),
+    )
+    quarantine = parsed_table_spec(
+        "quarantine",
+        group="documents",
+        deps=["raw_filings"],
+        same_as={**_FROM_RAW, "SOURCE_PATH": ("raw_filings", "LOCAL_PATH"), "SHA256": ("raw_filings", "SHA256")},
+        description=(
+            "Every raw filing that could not be parsed, kept with its reason code, the field and byte offset "
+            "where known, and where its bytes are; also every daily-index line refused as unsafe "
+            "(index_line_rejected, FIELD = index file and line). Per filing date, raw = parsed + quarantined exactly."
+        ),
+    )
+    return [headers, documents, quarantine, *transaction_specs()]
 
 
 @dg.multi_asset(
     name="parse_filings",
-    specs=SPECS,
+    specs=parsed_specs(),
     check_specs=CHECK_SPECS,
     partitions_def=filing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -94,9 +94,9 @@ def parse_filings(
             f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} quarantined, "
             f"{len(tables['nonderiv_trans'])} non-derivative and {len(tables['deriv_trans'])} derivative transactions"
         )
-    for spec in SPECS:
-        asset = spec.key.to_user_string()
+    for key in sorted(context.assets_def.keys):
+        asset = key.to_user_string()
         extra = {"quarantine_reasons": dg.MetadataValue.json(dict(reasons))} if asset == "quarantine" else {}
-        yield dg.MaterializeResult(asset_key=spec.key, metadata=materialization_metadata(engine, asset, dates, extra))
+        yield dg.MaterializeResult(asset_key=key, metadata=materialization_metadata(engine, asset, dates, extra))
     yield from evaluate_checks(engine, dates)
 

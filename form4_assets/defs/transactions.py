@@ -7,6 +7,8 @@ where each column comes from.
 
 from __future__ import annotations
 
+import dagster as dg
+
 from form4_assets.defs.metadata import parsed_table_spec
 
 _FROM_DOCUMENT = {
@@ -14,25 +16,33 @@ _FROM_DOCUMENT = {
     "FILING_DATE": ("ownership_documents", "FILING_DATE"),
 }
 
-TRANSACTIONS = parsed_table_spec(
-    "transactions",
-    group="transactions",
-    deps=["ownership_documents"],
-    same_as=_FROM_DOCUMENT,
-    description=(
-        "One row per nonDerivativeTransaction (nonderiv_trans) and derivativeTransaction (deriv_trans), "
-        "every field of the ownership schema in the SEC Form 345 data-set columns, with the footnote ids "
-        "bound to each field (*_FN) and the row's position in its document (*_SK)."
-    ),
-)
 
-HOLDINGS = parsed_table_spec(
-    "holdings",
-    group="transactions",
-    deps=["ownership_documents"],
-    same_as=_FROM_DOCUMENT,
-    description=(
-        "One row per nonDerivativeHolding (nonderiv_holding) and derivativeHolding (deriv_holding): "
-        "positions reported without a transaction (Form 3, or holdings listed on Forms 4/5)."
-    ),
-)
+def transaction_specs() -> list[dg.AssetSpec]:
+    """The transactions and holdings specs.
+
+    Built on call, not at module level: Dagster's module loaders collect every AssetSpec
+    they find at module scope, which would define these assets a second time beside
+    the parse step that materializes them.
+    """
+    transactions = parsed_table_spec(
+        "transactions",
+        group="transactions",
+        deps=["ownership_documents"],
+        same_as=_FROM_DOCUMENT,
+        description=(
+            "One row per nonDerivativeTransaction (nonderiv_trans) and derivativeTransaction (deriv_trans), "
+            "every field of the ownership schema in the SEC Form 345 data-set columns, with the footnote ids "
+            "bound to each field (*_FN) and the row's position in its document (*_SK)."
+        ),
+    )
+    holdings = parsed_table_spec(
+        "holdings",
+        group="transactions",
+        deps=["ownership_documents"],
+        same_as=_FROM_DOCUMENT,
+        description=(
+            "One row per nonDerivativeHolding (nonderiv_holding) and derivativeHolding (deriv_holding): "
+            "positions reported without a transaction (Form 3, or holdings listed on Forms 4/5)."
+        ),
+    )
+    return [transactions, holdings]
