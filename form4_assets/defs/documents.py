@@ -21,7 +21,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from form4_assets.defs.checks import CHECK_SPECS, evaluate_checks
-from form4_assets.defs.metadata import materialization_metadata, parsed_table_spec
+from form4_assets.defs.metadata import ASSET_TABLES, materialization_metadata, parsed_table_spec
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.defs.transactions import transaction_specs
@@ -94,9 +94,9 @@ def parse_filings(
             f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} quarantined, "
             f"{len(tables['nonderiv_trans'])} non-derivative and {len(tables['deriv_trans'])} derivative transactions"
         )
-    for key in sorted(context.assets_def.keys):
-        asset = key.to_user_string()
+    # Dagster wants a multi-asset's results in dependency order, which is ASSET_TABLES' order.
+    for asset in [a for a in ASSET_TABLES if dg.AssetKey(a) in context.assets_def.keys]:
         extra = {"quarantine_reasons": dg.MetadataValue.json(dict(reasons))} if asset == "quarantine" else {}
-        yield dg.MaterializeResult(asset_key=key, metadata=materialization_metadata(engine, asset, dates, extra))
+        yield dg.MaterializeResult(asset_key=asset, metadata=materialization_metadata(engine, asset, dates, extra))
     yield from evaluate_checks(engine, dates)
 
