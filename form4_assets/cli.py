@@ -1,6 +1,7 @@
-"""`form4-assets` command line: thin argument parsing over the library modules.
+"""`form4-assets` command line: argument parsing and the sub-commands' handlers.
 
-Each sub-command imports its implementation lazily so that `form4-assets parse`
+Each handler turns its arguments into a call of a library function and its result into
+output and an exit code. Implementations are imported lazily, so `form4-assets parse`
 does not pay for importing Dagster, pandas or SQLAlchemy.
 """
 
@@ -8,8 +9,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.metadata
+import inspect
+import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from form4_assets import settings
+from form4_assets.synthetic import DEFAULT_PER_DAY, DEFAULT_SEED
+
+DEMO_PER_DAY = 300
 
 
 def _date(text: str) -> dt.date:
@@ -19,81 +31,202 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
 
 
+def _filing_dates(p: argparse.ArgumentParser) -> None:
+    """--start and --end: the filing dates a command covers."""
+    p.add_argument("--start", type=_date, required=True, help="first filing date (YYYY-MM-DD)")
+    p.add_argument("--end", type=_date, required=True, help="last filing date (YYYY-MM-DD), inclusive")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("form4_assets")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _parse(args: argparse.Namespace) -> int:
+    """Parse filings and print one JSON object per filing (JSON Lines).
+
+    Parse Form 3/4/5 filings (.txt, .nc or bare XML) and print one JSON object per file. A
+    filing that cannot be parsed prints with status 'quarantined' and its reason; the exit code
+    is still 0. The exit code is 2 when a FILE cannot be read (it is named on stderr).
+    """
+    from form4_assets.parsing.command import run_parse
+
+    return run_parse(args.files, sys.stdout)
+
+
+def _make_mirror(args: argparse.Namespace) -> int:
+    """Write a deterministic synthetic EDGAR mirror.
+
+    Write daily indexes and Forms 3/4/5 for every EDGAR business day START..END, laid out like
+    EDGAR's archive, plus synthetic-manifest.jsonl (what every filing contains). The same
+    arguments give the same bytes. A previous synthetic mirror in DIR is replaced; any other
+    EDGAR tree there is refused (exit code 2).
+    """
+    from form4_assets.synthetic.mirror import SUMMARY_NAME, make_mirror
+
+    began = time.perf_counter()
+    try:
+        manifest = make_mirror(Path(args.dir), args.start, args.end, per_day=args.per_day, seed=args.seed,
+                               include_seed=not args.no_seed_filing)
+    except (ValueError, FileExistsError) as exc:
+        print(f"make-mirror: {exc}", file=sys.stderr)
+        return 2
+    summary = json.loads((manifest.parent / SUMMARY_NAME).read_text(encoding="utf-8"))
+    t = summary["totals"]
+    print(f"make-mirror: {summary['business_days']} business days, {t['filings']} filings "
+          f"({t['amendments']} amendments, {t['joint']} joint, {t['nc']} .nc), {t['broken']} broken, "
+          f"{t['inconsistent']} inconsistent, in {time.perf_counter() - began:.1f}s -> {manifest.parent}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Write the warehouse in the SEC Form 345 data-set layout.
+
+    Write SUBMISSION.tsv, REPORTINGOWNER.tsv and the other files of the SEC's Form 345 data set
+    for the rows filed START..END, in the data set's columns and formats. Exit code 2 when the
+    range or the warehouse is wrong.
+    """
+    import sqlalchemy as sa
+
+    from form4_assets.export import export
+    from form4_assets.warehouse.engine import make_engine
+
+    engine = make_engine(settings.warehouse_url(args.warehouse_url))
+    try:
+        counts = export(engine, args.start, args.end, Path(args.dir))
+    except (ValueError, sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        print(f"form4-assets export: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    for name, count in counts.items():
+        print(f"{Path(args.dir) / name}\t{count} rows")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    """Trace an issuer-day aggregate back to transactions, documents and raw bytes.
+
+    Print, for one issuer and transaction date, the issuer_daily_activity row, the transactions
+    that make it, their documents and headers, and the raw files re-hashed now. Exit code 1 when
+    the issuer or its day is unknown, 2 when a raw file no longer matches its SHA-256.
+    """
+    import sqlalchemy as sa
+
+    from form4_assets.explain import explain, format_explanation, missing_warehouse
+    from form4_assets.warehouse.engine import make_engine
+
+    url = settings.warehouse_url(args.warehouse_url)
+    problem = missing_warehouse(url)
+    if problem:
+        print(f"form4-assets explain: {problem}", file=sys.stderr)
+        return 1
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("submission"):
+                print(f"form4-assets explain: {url} has no warehouse tables yet (materialize a partition first)", file=sys.stderr)
+                return 1
+        expl = explain(engine, args.issuer, args.date)
+    finally:
+        engine.dispose()
+    sys.stdout.write(format_explanation(expl))
+    if not expl.found:
+        return 1
+    if any(d.raw is not None and d.raw.status != "verified" for d in expl.documents):
+        return 2
+    return 0
+
+
+def _import_form345(args: argparse.Namespace) -> int:
+    """Load the SEC's quarterly Form 345 data sets into the sec_* tables.
+
+    Materialize the form345 assets (sec_submission ... sec_owner_signature, sec_rejected_rows)
+    for every filing date in the given data sets, as one run of form345_import_job. Re-running
+    changes nothing. The run is recorded in the Dagster instance of DAGSTER_HOME when set.
+    """
+    from form4_assets.form345.command import run_import
+
+    return run_import(args.paths, args.warehouse_url, sys.stdout)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Build a synthetic mirror around 2023-11-08 and materialize it into SQLite.
+
+    Write a synthetic mirror for the week of 2023-11-06 (with the real seed filing on
+    2023-11-08), materialize it as one run of daily_filings_job into the SQLite warehouse of the
+    data directory (Dagster instance: $DAGSTER_HOME, else <data dir>/dagster_home) and print
+    what was loaded.
+    """
+    from form4_assets.demo import run_demo
+
+    return run_demo(args.per_day, Path(args.data_dir) if args.data_dir else None)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _command(sub: Any, name: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """The sub-command `name`, run by `handler`; its help is the handler's docstring (first line: the summary)."""
+    summary, _, description = inspect.cleandoc(handler.__doc__ or "").partition("\n\n")
+    summary = summary.rstrip(".")
+    p = sub.add_parser(name, help=summary[:1].lower() + summary[1:], description=description)
+    p.set_defaults(func=handler)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="form4-assets", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser(
-        "parse",
-        help="parse filings and print one JSON object per filing (JSON Lines)",
-        description="Parse Form 3/4/5 filings (.txt, .nc or bare XML) and print one JSON object per file. "
-        "A filing that cannot be parsed prints with status 'quarantined' and its reason; the exit code "
-        "is still 0. The exit code is 2 when a FILE cannot be read (it is named on stderr).",
+    parser = argparse.ArgumentParser(
+        prog="form4-assets",
+        description="SEC Forms 3/4/5 into an insider-trading warehouse: parse filings, write a synthetic EDGAR "
+        "mirror, run the demo, export and explain the warehouse. `form4-assets COMMAND --help` explains each command.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("make-mirror", help="write a deterministic synthetic EDGAR mirror")
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
-    p.add_argument("--per-day", type=int, default=1200, help="mean Form 3/4/5 filings per business day")
-    p.add_argument("--seed", type=int, default=345)
-    p.add_argument("--no-seed-filing", action="store_true", help="do not place the real seed filing on 2023-11-08")
-    p.add_argument("dir", metavar="DIR")
+    p = _command(sub, "parse", _parse)
+    p.add_argument("files", nargs="+", metavar="FILE", help="a filing: EDGAR .txt, dissemination .nc or bare XML")
 
-    p = sub.add_parser("export", help="write the warehouse in the SEC Form 345 data-set layout")
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
-    p.add_argument("--warehouse-url", default=None, help="default: FORM4_WAREHOUSE_URL or the SQLite file in the data directory")
-    p.add_argument("dir", metavar="DIR")
+    p = _command(sub, "make-mirror", _make_mirror)
+    _filing_dates(p)
+    p.add_argument("--per-day", type=int, default=DEFAULT_PER_DAY,
+                   help="mean Form 3/4/5 filings per business day (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
+    p.add_argument("--no-seed-filing", action="store_true",
+                   help="do not place the real seed filing on 2023-11-08 (default: placed when in range)")
+    p.add_argument("dir", metavar="DIR", help="the mirror's root directory (created)")
 
-    p = sub.add_parser("explain", help="trace an issuer-day aggregate back to transactions, documents and raw bytes")
-    p.add_argument("issuer", metavar="ISSUER", help="issuer CIK or trading symbol")
-    p.add_argument("date", type=_date, metavar="DATE", help="transaction date")
-    p.add_argument("--warehouse-url", default=None)
+    warehouse_help = settings.WAREHOUSE_URL.describe()
+    p = _command(sub, "export", _export)
+    _filing_dates(p)
+    p.add_argument("--warehouse-url", default=None, help=warehouse_help)
+    p.add_argument("dir", metavar="DIR", help="where the files go (created)")
 
-    p = sub.add_parser(
-        "import-form345",
-        help="load the SEC's quarterly Form 345 data sets into the sec_* tables",
-        description="Materialize the form345 assets (sec_submission ... sec_owner_signature, sec_rejected_rows) "
-        "for every filing date in the given data sets, as one run of form345_import_job. Re-running changes "
-        "nothing. The run is recorded in the Dagster instance of DAGSTER_HOME when set.",
-    )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a YYYYqN_form345.zip as the SEC publishes it, or its unpacked directory")
-    p.add_argument("--warehouse-url", default=None, help="default: FORM4_WAREHOUSE_URL or the SQLite file in the data directory")
+    p = _command(sub, "explain", _explain)
+    p.add_argument("issuer", metavar="ISSUER", help="issuer CIK (leading zeros optional) or trading symbol")
+    p.add_argument("date", type=_date, metavar="DATE", help="transaction date (YYYY-MM-DD)")
+    p.add_argument("--warehouse-url", default=None, help=warehouse_help)
 
-    p = sub.add_parser("demo", help="build a synthetic mirror around 2023-11-08 and materialize it into SQLite")
-    p.add_argument("--data-dir", default=None, help="default: FORM4_DATA_DIR or ./form4_data")
-    p.add_argument("--per-day", type=int, default=300)
+    p = _command(sub, "import-form345", _import_form345)
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a YYYYqN_form345.zip as the SEC publishes it, or its unpacked directory")
+    p.add_argument("--warehouse-url", default=None, help=warehouse_help)
+
+    p = _command(sub, "demo", _demo)
+    p.add_argument("--data-dir", default=None, help=settings.DATA_DIR.describe())
+    p.add_argument("--per-day", type=int, default=DEMO_PER_DAY,
+                   help="mean Form 3/4/5 filings per business day (default: %(default)s)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "parse":
-        from form4_assets.parsing.command import run_parse
-
-        return run_parse(args.files, sys.stdout)
-    if args.command == "make-mirror":
-        from form4_assets.synthetic.mirror import run_make_mirror
-
-        return run_make_mirror(args)
-    if args.command == "export":
-        from form4_assets.export import run_export
-
-        return run_export(args)
-    if args.command == "explain":
-        from form4_assets.explain import run_explain
-
-        return run_explain(args)
-    if args.command == "import-form345":
-        from form4_assets.form345.command import run_import
-
-        return run_import(args.paths, args.warehouse_url, sys.stdout)
-    if args.command == "demo":
-        from form4_assets.demo import run_demo
-
-        return run_demo(args)
-    raise AssertionError(args.command)
+    return args.func(args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ started with the same DAGSTER_HOME shows it, its metadata and its checks.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import time
@@ -72,7 +71,8 @@ def _num(value: object) -> str:
     return format(Decimal(str(value)).normalize(), ",f") if value is not None else "-"
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run_demo(per_day: int, data_dir_option: Path | None = None) -> int:
+    """Mirror, one run, a report; 0 when the run succeeded. The data directory: the option, else settings."""
     import dagster as dg
 
     from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
@@ -80,7 +80,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from form4_assets.synthetic.mirror import make_mirror
     from form4_assets.warehouse.engine import make_engine
 
-    data_dir = (Path(args.data_dir) if args.data_dir else settings.data_dir()).resolve()
+    data_dir = settings.data_dir(str(data_dir_option) if data_dir_option else None)
     mirror = data_dir / "mirror"
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -88,8 +88,8 @@ def run_demo(args: argparse.Namespace) -> int:
     url = f"sqlite:///{sqlite_path}"
 
     began = time.perf_counter()
-    print(f"1/3 synthetic EDGAR mirror {FIRST}..{LAST}, ~{args.per_day} filings per day plus the seed -> {mirror}")
-    make_mirror(mirror, FIRST, LAST, per_day=args.per_day)
+    print(f"1/3 synthetic EDGAR mirror {FIRST}..{LAST}, ~{per_day} filings per day plus the seed -> {mirror}")
+    make_mirror(mirror, FIRST, LAST, per_day=per_day)
 
     print(f"2/3 daily_filings_job over {FIRST}..{LAST} as one run (Dagster instance {home})")
     result = run_daily_job(
@@ -132,9 +132,9 @@ def run_demo(args: argparse.Namespace) -> int:
     engine.dispose()
 
     env = f"export DAGSTER_HOME={home}"
-    if args.data_dir:
+    if data_dir_option:
         env += f" FORM4_DATA_DIR={data_dir}"
     print(f"\nwarehouse: {sqlite_path}")
-    print(f"next: {env} && dagster dev   (in the repository root; elsewhere: dagster dev -m form4_assets)")
+    print(f"next: {env} && dagster dev   (in the repository root; elsewhere: dagster dev -m form4_assets.definitions)")
     print("      then open http://127.0.0.1:3000 for the asset graph, partitions, checks and this run")
     return 0 if result.success else 1

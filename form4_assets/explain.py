@@ -14,21 +14,17 @@ materialized yet still explains down to the raw bytes (and says so).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets import settings
 from form4_assets.warehouse.checks_sql import cik_without_zeros
-from form4_assets.warehouse.engine import make_engine
 from form4_assets.warehouse.schema import TABLES
 
 Row = dict[str, Any]
@@ -313,34 +309,10 @@ def format_explanation(expl: Explanation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _missing_warehouse(url: str) -> str | None:
+def missing_warehouse(url: str) -> str | None:
     """Why ``url`` names no warehouse, for a SQLite file that does not exist (never create one)."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         if not Path(parsed.database).is_file():
             return f"no warehouse at {parsed.database} (set FORM4_DATA_DIR / FORM4_WAREHOUSE_URL or pass --warehouse-url)"
     return None
-
-
-def run_explain(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """CLI entry: print the chain; exit 1 when the issuer or its day is unknown, 2 on a hash mismatch."""
-    url = args.warehouse_url or settings.warehouse_url()
-    problem = _missing_warehouse(url)
-    if problem:
-        print(f"form4-assets explain: {problem}", file=sys.stderr)
-        return 1
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("submission"):
-                print(f"form4-assets explain: {url} has no warehouse tables yet (materialize a partition first)", file=sys.stderr)
-                return 1
-        expl = explain(engine, args.issuer, args.date)
-    finally:
-        engine.dispose()
-    out.write(format_explanation(expl))
-    if not expl.found:
-        return 1
-    if any(d.raw is not None and d.raw.status != "verified" for d in expl.documents):
-        return 2
-    return 0

@@ -11,19 +11,15 @@ have no quoting, so tabs and line breaks inside text become single spaces.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import re
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets import settings
 from form4_assets.tables import PARSED_TABLES, Column, Table
-from form4_assets.warehouse.engine import make_engine
 from form4_assets.warehouse.schema import TABLES
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -86,19 +82,3 @@ def export(engine: sa.Engine, start: dt.date, end: dt.date, directory: Path) -> 
     directory.mkdir(parents=True, exist_ok=True)
     with engine.connect() as conn:
         return {spec.sec_file: export_table(conn, spec, start, end, directory / spec.sec_file) for spec in EXPORTED}  # type: ignore[misc]
-
-
-def run_export(args: argparse.Namespace) -> int:
-    """The `export` sub-command: prints one line per file written."""
-    url = args.warehouse_url or settings.warehouse_url()
-    engine = make_engine(url)
-    try:
-        counts = export(engine, args.start, args.end, Path(args.dir))
-    except (ValueError, sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
-        print(f"form4-assets export: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    for name, count in counts.items():
-        print(f"{Path(args.dir) / name}\t{count} rows")
-    return 0

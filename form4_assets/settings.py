@@ -1,34 +1,80 @@
-"""Where things live by default, resolved from environment variables when asked.
+"""Every setting of form4_assets, its environment variable and its default, stated once.
 
 Nothing here runs at import time: Dagster resources and the command line call these
 functions when a run or a command starts, so a definitions load never depends on the
 environment and an unset optional variable simply means "use the default".
 
-Variables (all optional):
-- ``FORM4_DATA_DIR``: the data directory (default ``./form4_data``; made absolute against
-  the working directory when a run or command starts, so the paths stored in the
-  warehouse stay valid wherever they are read from later)
-- ``FORM4_WAREHOUSE_URL``: SQLAlchemy URL (default SQLite ``<data dir>/warehouse.sqlite``)
-- ``FORM4_EDGAR_MODE``: ``mirror`` (offline, default) or ``live``
-- ``FORM4_MIRROR_DIR``: the offline mirror (default ``<data dir>/mirror``)
-- ``FORM4_USER_AGENT``: who you are, required by EDGAR for live access
-- ``FORM4_EDGAR_BASE_URL``: default ``https://www.sec.gov``
-- ``FORM4_MAX_RPS``: requests per second towards EDGAR (default 10, EDGAR's limit)
-- ``FORM4_CACHE_DIR``: on-disk cache of fetched filings (default ``<data dir>/cache``)
+A value is resolved in this order: given explicitly (a resource field set in the
+launchpad or in Python, a command-line option), else the environment variable, else the
+default. `SETTINGS` lists them all; the resources' field descriptions and the command
+line's `--help` are written from it, and a test holds the README's table to it.
 """
 
 from __future__ import annotations
 
+import enum
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_DATA_DIR = "form4_data"
+from form4_assets.edgar.client import DEFAULT_BASE_URL
+from form4_assets.edgar.fairaccess import EDGAR_MAX_REQUESTS_PER_SECOND
+
+
+class Mode(str, enum.Enum):
+    """Where filings come from.
+
+    Lower-case member names on purpose: Dagster's config takes an Enum by member name, so
+    the launchpad accepts the same words as FORM4_EDGAR_MODE (and refuses any other).
+    """
+
+    mirror = "mirror"  # an offline directory laid out like EDGAR's archive
+    live = "live"  # EDGAR over HTTP, within SEC's fair-access rules
+    feed = "feed"  # the mirror's daily Feed archives, with a per-filing fallback
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: the environment variable that sets it, its default and what it means."""
+
+    env: str
+    default: str
+    meaning: str
+
+    def describe(self) -> str:
+        """The sentence shown in the launchpad and in `--help`."""
+        return f"{self.meaning} Default: {self.env}, else {self.default}."
+
+
+DATA_DIR = Setting("FORM4_DATA_DIR", "./form4_data", "The data directory (warehouse, mirror, cache, charts).")
+WAREHOUSE_URL = Setting("FORM4_WAREHOUSE_URL", "sqlite:///<data dir>/warehouse.sqlite", "SQLAlchemy URL of the warehouse.")
+EDGAR_MODE = Setting("FORM4_EDGAR_MODE", Mode.mirror.value,
+                     "Where filings come from: mirror (offline), live, or feed (the mirror's daily Feed archives).")
+MIRROR_DIR = Setting("FORM4_MIRROR_DIR", "<data dir>/mirror", "The offline mirror (mirror mode).")
+USER_AGENT = Setting("FORM4_USER_AGENT", "none",
+                     "Who you are ('Name email'): EDGAR requires it, so live mode refuses to start without it.")
+BASE_URL = Setting("FORM4_EDGAR_BASE_URL", DEFAULT_BASE_URL, "EDGAR's address (live mode).")
+MAX_RPS = Setting("FORM4_MAX_RPS", f"{EDGAR_MAX_REQUESTS_PER_SECOND:g}",
+                  "Requests per second towards EDGAR, at most EDGAR's limit (live mode).")
+CACHE_DIR = Setting("FORM4_CACHE_DIR", "<data dir>/cache", "On-disk cache of fetched filings (live mode).")
+FORM345_PATHS = Setting("FORM4_FORM345_PATHS", "none",
+                        f"The SEC's Form 345 data sets: .zip files or directories, separated by '{os.pathsep}'.")
+
+SETTINGS: tuple[Setting, ...] = (DATA_DIR, WAREHOUSE_URL, EDGAR_MODE, MIRROR_DIR, USER_AGENT, BASE_URL, MAX_RPS,
+                                 CACHE_DIR, FORM345_PATHS)
 
 
 def env(name: str, default: str | None = None) -> str | None:
     """The variable's value; an unset or empty variable gives ``default``."""
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def given_or_env(given: object, setting: Setting) -> str | None:
+    """An explicit value (as text) when given, else the setting's variable (None when unset)."""
+    if given is not None and given != "":
+        return given.value if isinstance(given, Mode) else str(given)
+    return env(setting.env)
 
 
 def absolute(path: Path | str) -> Path:
@@ -41,9 +87,9 @@ def absolute(path: Path | str) -> Path:
     return Path(path).expanduser().resolve()
 
 
-def data_dir() -> Path:
-    """The data directory, absolute: FORM4_DATA_DIR or ./form4_data of the working directory."""
-    return absolute(env("FORM4_DATA_DIR", DEFAULT_DATA_DIR) or DEFAULT_DATA_DIR)
+def data_dir(given: str | None = None) -> Path:
+    """The data directory, absolute: given, else FORM4_DATA_DIR, else ./form4_data of the working directory."""
+    return absolute(given_or_env(given, DATA_DIR) or DATA_DIR.default)
 
 
 def sqlite_file(base: Path | None = None) -> Path:
@@ -51,9 +97,63 @@ def sqlite_file(base: Path | None = None) -> Path:
     return (base or data_dir()) / "warehouse.sqlite"
 
 
-def warehouse_url(base: Path | None = None) -> str:
-    """FORM4_WAREHOUSE_URL, else the SQLite file in the data directory."""
-    url = env("FORM4_WAREHOUSE_URL")
-    if url:
-        return url
-    return f"sqlite:///{sqlite_file(base).resolve()}"
+def warehouse_url(given: str | None = None, base: Path | None = None) -> str:
+    """The warehouse URL: given, else FORM4_WAREHOUSE_URL, else the SQLite file in the data directory."""
+    return given_or_env(given, WAREHOUSE_URL) or f"sqlite:///{sqlite_file(base).resolve()}"
+
+
+def edgar_mode(given: Mode | str | None = None) -> Mode:
+    """The EDGAR source mode; an unknown one is an error naming the variable."""
+    value = (given_or_env(given, EDGAR_MODE) or EDGAR_MODE.default).lower()
+    try:
+        return Mode(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in Mode)
+        raise ValueError(f"EDGAR source mode must be one of {choices}, not {value!r} ({EDGAR_MODE.env})") from None
+
+
+@dataclass(frozen=True)
+class EdgarSettings:
+    """The EDGAR source's settings, every default applied and every directory absolute."""
+
+    mode: Mode
+    mirror_dir: Path
+    cache_dir: Path
+    feed_dir: Path  # where feed mode stores the filings it takes from the archives
+    user_agent: str
+    base_url: str
+    max_requests_per_second: float
+
+
+def edgar_settings(
+    *,
+    mode: Mode | str | None = None,
+    mirror_dir: str | None = None,
+    cache_dir: str | None = None,
+    user_agent: str | None = None,
+    base_url: str | None = None,
+    max_requests_per_second: float | None = None,
+    data_dir_given: str | None = None,
+) -> EdgarSettings:
+    """Resolve the EDGAR source's settings (given values first, then the environment, then defaults)."""
+    base = data_dir(data_dir_given)
+    rps = given_or_env(max_requests_per_second, MAX_RPS) or MAX_RPS.default
+    try:
+        max_rps = float(rps)
+    except ValueError:
+        raise ValueError(f"requests per second must be a number, not {rps!r} ({MAX_RPS.env})") from None
+    return EdgarSettings(
+        mode=edgar_mode(mode),
+        mirror_dir=absolute(given_or_env(mirror_dir, MIRROR_DIR) or base / "mirror"),
+        cache_dir=absolute(given_or_env(cache_dir, CACHE_DIR) or base / "cache"),
+        feed_dir=base / "feed",
+        user_agent=given_or_env(user_agent, USER_AGENT) or "",
+        base_url=given_or_env(base_url, BASE_URL) or DEFAULT_BASE_URL,
+        max_requests_per_second=max_rps,
+    )
+
+
+def form345_paths(given: list[str] | None = None) -> list[Path]:
+    """The Form 345 data sets, absolute: given, else FORM4_FORM345_PATHS split on the path separator."""
+    values = list(given) if given is not None else [p for p in (env(FORM345_PATHS.env) or "").split(os.pathsep) if p]
+    return [absolute(p) for p in values]

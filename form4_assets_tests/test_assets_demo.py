@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +13,7 @@ from form4_assets.demo import run_demo
 def test_demo_loads_the_week_and_records_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     data_dir = tmp_path / "data"
-    assert run_demo(argparse.Namespace(data_dir=str(data_dir), per_day=20)) == 0
+    assert run_demo(20, data_dir) == 0
     out = capsys.readouterr().out
     assert "seed filing 0001628280-23-037880 (NLY): 2023-11-06 code S 50,000 shares at $17.04 (footnote F2), D, 545,259 owned after (D)" in out
     assert f"warehouse: {data_dir.resolve() / 'warehouse.sqlite'}" in out

@@ -9,7 +9,6 @@ generator's manifest, never from the code under test.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import hashlib
@@ -21,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from form4_assets.explain import explain, run_explain
+from form4_assets.cli import main
+from form4_assets.explain import explain
 from form4_assets.warehouse.engine import make_engine
 
 SEED_ACCESSION = "0001628280-23-037880"
@@ -62,8 +62,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 def _explain_cli(url: str, issuer: str, day: str) -> tuple[int, str]:
     out = io.StringIO()
-    args = argparse.Namespace(issuer=issuer, date=dt.date.fromisoformat(day), warehouse_url=url)
-    code = run_explain(args, out=out)
+    with contextlib.redirect_stdout(out):
+        code = main(["explain", issuer, day, "--warehouse-url", url])
     return code, out.getvalue()
 
 

@@ -1,7 +1,8 @@
 """The two external things the assets touch: the EDGAR source and the SQL warehouse.
 
 Settings are resource fields that default to None and fall back, when a run starts,
-to environment variables and then to defaults (form4_assets.settings). `dg.EnvVar`
+to environment variables and then to defaults: form4_assets.settings resolves them and
+states each default once. `dg.EnvVar`
 is not used because Dagster refuses to start a run when an EnvVar names an unset
 variable, and every variable here is optional; resolving at setup time also keeps
 the definitions load free of environment reads. Fields can still be set in the
@@ -10,7 +11,6 @@ launchpad or in Python (tests, the demo).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,33 +20,27 @@ import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 
 from form4_assets import settings
-from form4_assets.edgar.client import DEFAULT_BASE_URL
-from form4_assets.edgar.fairaccess import EDGAR_MAX_REQUESTS_PER_SECOND
 from form4_assets.edgar.feed import FeedSource
 from form4_assets.edgar.source import FilingSource, LiveSource, MirrorSource
+from form4_assets.settings import Mode
 from form4_assets.warehouse.engine import create_schema, make_engine
 
 
 def data_dir_of(value: str | None) -> Path:
     """A resource's data_dir field made absolute, or the configured default."""
-    return settings.absolute(value) if value else settings.data_dir()
+    return settings.data_dir(value)
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The SQL warehouse: PostgreSQL by URL for teams, a SQLite file by default."""
 
-    url: str | None = Field(
-        default=None,
-        description="SQLAlchemy URL. Default: FORM4_WAREHOUSE_URL, else SQLite <data dir>/warehouse.sqlite.",
-    )
-    data_dir: str | None = Field(default=None, description="Default: FORM4_DATA_DIR, else ./form4_data.")
+    url: str | None = Field(default=None, description=settings.WAREHOUSE_URL.describe())
+    data_dir: str | None = Field(default=None, description=settings.DATA_DIR.describe())
 
     _engine: sa.Engine | None = PrivateAttr(default=None)
 
     def resolved_url(self) -> str:
-        if self.url:
-            return self.url
-        return settings.warehouse_url(data_dir_of(self.data_dir))
+        return settings.warehouse_url(self.url, data_dir_of(self.data_dir))
 
     def engine(self) -> sa.Engine:
         """The engine for this run, with every table created on first use."""
@@ -63,27 +57,23 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class EdgarSourceResource(dg.ConfigurableResource):
-    """Where filings come from: an offline mirror directory (default) or live EDGAR."""
+    """Where filings come from: an offline mirror directory (default), its Feed archives, or live EDGAR."""
 
-    mode: str | None = Field(
-        default=None,
-        description="mirror, live, or feed (the mirror's daily Feed archives, per-filing fallback). "
-        "Default: FORM4_EDGAR_MODE, else mirror.",
-    )
-    mirror_dir: str | None = Field(default=None, description="Default: FORM4_MIRROR_DIR, else <data dir>/mirror.")
-    user_agent: str | None = Field(
-        default=None, description="Live only, required by EDGAR ('Name email'). Default: FORM4_USER_AGENT."
-    )
-    base_url: str | None = Field(default=None, description="Live only. Default: FORM4_EDGAR_BASE_URL or https://www.sec.gov.")
-    max_requests_per_second: float | None = Field(default=None, description="Live only. Default: FORM4_MAX_RPS or 10.")
-    cache_dir: str | None = Field(default=None, description="Live only. Default: FORM4_CACHE_DIR, else <data dir>/cache.")
-    data_dir: str | None = Field(default=None, description="Default: FORM4_DATA_DIR, else ./form4_data.")
+    # An Enum: the launchpad offers the modes and Dagster refuses any other value.
+    mode: Mode | None = Field(default=None, description=settings.EDGAR_MODE.describe())
+    mirror_dir: str | None = Field(default=None, description=settings.MIRROR_DIR.describe())
+    user_agent: str | None = Field(default=None, description=settings.USER_AGENT.describe())
+    base_url: str | None = Field(default=None, description=settings.BASE_URL.describe())
+    max_requests_per_second: float | None = Field(default=None, description=settings.MAX_RPS.describe())
+    cache_dir: str | None = Field(default=None, description=settings.CACHE_DIR.describe())
+    data_dir: str | None = Field(default=None, description=settings.DATA_DIR.describe())
 
-    def resolved_mode(self) -> str:
-        mode = (self.mode or settings.env("FORM4_EDGAR_MODE", "mirror") or "mirror").lower()
-        if mode not in ("mirror", "live", "feed"):
-            raise ValueError(f"EDGAR source mode must be 'mirror', 'live' or 'feed', not {mode!r} (FORM4_EDGAR_MODE)")
-        return mode
+    def resolved(self) -> settings.EdgarSettings:
+        """The fields, else the environment, else the defaults (form4_assets.settings)."""
+        return settings.edgar_settings(
+            mode=self.mode, mirror_dir=self.mirror_dir, cache_dir=self.cache_dir, user_agent=self.user_agent,
+            base_url=self.base_url, max_requests_per_second=self.max_requests_per_second, data_dir_given=self.data_dir,
+        )
 
     def source(self) -> FilingSource:
         """A new source as configured, its directories absolute (see settings.absolute).
@@ -91,17 +81,16 @@ class EdgarSourceResource(dg.ConfigurableResource):
         Live mode refuses to start without a User-Agent (LiveSource checks). The caller
         owns the source: use `opened()` to have a live source closed after use.
         """
-        base = data_dir_of(self.data_dir)
-        mode = self.resolved_mode()
-        if mode in ("mirror", "feed"):
-            mirror = MirrorSource(settings.absolute(self.mirror_dir or settings.env("FORM4_MIRROR_DIR") or base / "mirror"))
-            return mirror if mode == "mirror" else FeedSource(mirror, base / "feed")
-        rps = self.max_requests_per_second or float(settings.env("FORM4_MAX_RPS", str(EDGAR_MAX_REQUESTS_PER_SECOND)))
+        config = self.resolved()
+        if config.mode is Mode.mirror:
+            return MirrorSource(config.mirror_dir)
+        if config.mode is Mode.feed:
+            return FeedSource(MirrorSource(config.mirror_dir), config.feed_dir)
         return LiveSource(
-            user_agent=self.user_agent or settings.env("FORM4_USER_AGENT", "") or "",
-            cache_dir=settings.absolute(self.cache_dir or settings.env("FORM4_CACHE_DIR") or base / "cache"),
-            base_url=self.base_url or settings.env("FORM4_EDGAR_BASE_URL", DEFAULT_BASE_URL),
-            max_requests_per_second=rps,
+            user_agent=config.user_agent,
+            cache_dir=config.cache_dir,
+            base_url=config.base_url,
+            max_requests_per_second=config.max_requests_per_second,
         )
 
     @contextmanager
@@ -131,28 +120,19 @@ def describe_source(source: FilingSource) -> str:
     return type(source).__name__
 
 
-FORM345_PATHS_VARIABLE = "FORM4_FORM345_PATHS"
-
-
 class Form345Resource(dg.ConfigurableResource):
     """Where the SEC's Form 345 data sets are: .zip files or directories, read by header name."""
 
-    paths: list[str] | None = Field(
-        default=None,
-        description=f"Data-set .zip files or directories. Default: {FORM345_PATHS_VARIABLE} (separated by '{os.pathsep}').",
-    )
+    paths: list[str] | None = Field(default=None, description=settings.FORM345_PATHS.describe())
 
     def resolved_paths(self) -> list[Path]:
-        if self.paths is not None:
-            values = list(self.paths)
-        else:
-            values = [p for p in (settings.env(FORM345_PATHS_VARIABLE) or "").split(os.pathsep) if p]
+        values = settings.form345_paths(self.paths)
         if not values:
             raise dg.Failure(
-                f"no Form 345 data set configured: set {FORM345_PATHS_VARIABLE} to the data-set .zip files or "
+                f"no Form 345 data set configured: set {settings.FORM345_PATHS.env} to the data-set .zip files or "
                 "directories (or the form345 resource's paths), or run `form4-assets import-form345 PATH...`"
             )
-        return [settings.absolute(p) for p in values]
+        return values
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:

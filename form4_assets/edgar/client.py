@@ -28,6 +28,8 @@ from form4_assets.edgar.errors import EdgarError, FairAccessBlocked, MissingUser
 from form4_assets.edgar.index import is_missing_index_body
 
 DEFAULT_BASE_URL = "https://www.sec.gov"
+#: Concurrent connections (and LiveSource fetch threads) by default: enough to use the rate budget.
+DEFAULT_MAX_CONNECTIONS = 8
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 _EMAIL_RE = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[A-Za-z]{2,}")
@@ -118,7 +120,7 @@ class EdgarClient:
         user_agent: str,
         base_url: str = DEFAULT_BASE_URL,
         max_requests_per_second: float = fairaccess.EDGAR_MAX_REQUESTS_PER_SECOND,
-        max_connections: int = 8,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         retries: int = 5,
         backoff_factor: float = 0.5,
         backoff_jitter: float = 0.25,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from form4_assets.edgar import fairaccess
 from form4_assets.edgar.cache import FileCache
-from form4_assets.edgar.client import DEFAULT_BASE_URL, EdgarClient
+from form4_assets.edgar.client import DEFAULT_BASE_URL, DEFAULT_MAX_CONNECTIONS, EdgarClient
 from form4_assets.edgar.errors import EdgarError, FairAccessBlocked
 from form4_assets.edgar.index import IndexEntry, IndexListing, is_missing_index_body, parse_daily_index
 from form4_assets.edgar.paths import InvalidIdentifier, daily_index_path, filing_path, legacy_filing_path
@@ -127,12 +127,11 @@ class LiveSource:
         cache_dir: Path | str,
         base_url: str = DEFAULT_BASE_URL,
         max_requests_per_second: float = fairaccess.EDGAR_MAX_REQUESTS_PER_SECOND,
-        max_workers: int = 8,
-        retries: int = 5,
-        backoff_factor: float = 0.5,
-        timeout: float = 30.0,
+        max_workers: int = DEFAULT_MAX_CONNECTIONS,
         today: Callable[[], dt.date] = _today_in_new_york,
+        **client_options: float,
     ) -> None:
+        """`client_options` (retries, backoff_factor, timeout, ...) go to EdgarClient, whose defaults stand."""
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers!r}")
         self.client = EdgarClient(
@@ -140,9 +139,7 @@ class LiveSource:
             base_url,
             max_requests_per_second=max_requests_per_second,
             max_connections=max_workers,
-            retries=retries,
-            backoff_factor=backoff_factor,
-            timeout=timeout,
+            **client_options,  # type: ignore[arg-type]
         )
         self.cache = FileCache(cache_dir)
         self.max_workers = max_workers

@@ -4,3 +4,8 @@ filings written as EDGAR would publish them, and a manifest of what was planted.
 It stands in for EDGAR in the demo, the tests and the benchmarks; nothing in the
 pipeline imports it.
 """
+
+#: make_mirror's and `form4-assets make-mirror`'s defaults (here so the command line states
+#: them without importing the generator).
+DEFAULT_PER_DAY = 1200
+DEFAULT_SEED = 345

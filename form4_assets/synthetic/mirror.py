@@ -18,13 +18,9 @@ The manifest's format is described in ``synthetic.manifest``; the files are writ
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
-import json
 import random
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -33,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 from form4_assets.edgar.business_days import business_days
+from form4_assets.synthetic import DEFAULT_PER_DAY, DEFAULT_SEED
 from form4_assets.synthetic import scenarios as sc
 from form4_assets.synthetic.draft import AD_BY_CODE, COMMON, Draft, Ledger, business_days_before
 from form4_assets.synthetic.manifest import (
@@ -51,7 +48,7 @@ from form4_assets.synthetic.ownership_xml import Document, Envelope, Row
 from form4_assets.synthetic.population import FilerUnit, Population, build_population
 from form4_assets.synthetic.writer import MirrorWriter, filing_text, prepare_root
 
-__all__ = ["MANIFEST_NAME", "SEED_ACCESSION", "SEED_RECORD", "SUMMARY_NAME", "make_mirror", "run_make_mirror"]
+__all__ = ["MANIFEST_NAME", "SEED_ACCESSION", "SEED_RECORD", "SUMMARY_NAME", "make_mirror"]
 
 #: Filer agents whose CIKs prefix most accession numbers (weights), as on EDGAR.
 _AGENTS = ((899243, 25), (1209191, 20), (1127602, 10), (1225208, 5), (1181431, 5), (1562180, 8),
@@ -437,7 +434,7 @@ class _Generator:
             self.manifest.add_day(day, self.day_out.records)
             self.manifest.flush(out, keep=_MAX_AMEND_LAG)
 
-def make_mirror(root: Path, start: dt.date, end: dt.date, per_day: int = 1200, seed: int = 345,
+def make_mirror(root: Path, start: dt.date, end: dt.date, per_day: int = DEFAULT_PER_DAY, seed: int = DEFAULT_SEED,
                 include_seed: bool = True) -> Path:
     """Write a synthetic EDGAR mirror for business days ``start``..``end``; return the manifest path."""
     if end < start:
@@ -447,20 +444,3 @@ def make_mirror(root: Path, start: dt.date, end: dt.date, per_day: int = 1200, s
     root = Path(root)
     prepare_root(root)
     return _Generator(root, start, end, per_day, seed, include_seed).run()
-
-
-def run_make_mirror(args: argparse.Namespace) -> int:
-    """``form4-assets make-mirror``: write the mirror and print a one-line summary."""
-    began = time.perf_counter()
-    try:
-        manifest = make_mirror(Path(args.dir), args.start, args.end, per_day=args.per_day, seed=args.seed,
-                               include_seed=not args.no_seed_filing)
-    except (ValueError, FileExistsError) as exc:
-        print(f"make-mirror: {exc}", file=sys.stderr)
-        return 2
-    summary = json.loads((manifest.parent / SUMMARY_NAME).read_text(encoding="utf-8"))
-    t = summary["totals"]
-    print(f"make-mirror: {summary['business_days']} business days, {t['filings']} filings "
-          f"({t['amendments']} amendments, {t['joint']} joint, {t['nc']} .nc), {t['broken']} broken, "
-          f"{t['inconsistent']} inconsistent, in {time.perf_counter() - began:.1f}s -> {manifest.parent}")
-    return 0
