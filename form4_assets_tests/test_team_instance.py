@@ -267,7 +267,7 @@ def _two_live_runs_at_once(team_home: Path, tmp_path: Path, label: str) -> list[
     with LoopbackEdgar(tmp_path / "data" / "mirror", latency=1.5) as server:
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "form4_assets",
+                [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "form4_assets.definitions",
                  "--select", "raw_filings", "--partition", day],
                 cwd=REPO_ROOT,
                 env={**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1", "FORM4_EDGAR_MODE": "live",
