@@ -24,15 +24,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS
 from form4_assets.warehouse.checks_sql import cik_without_zeros
 from form4_assets.warehouse.schema import TABLES
 
 Row = dict[str, Any]
 
 #: The transaction tables and the column holding each row's position in its document.
-TRANSACTION_TABLES: tuple[tuple[str, str], ...] = (
-    ("nonderiv_trans", "NONDERIV_TRANS_SK"),
-    ("deriv_trans", "DERIV_TRANS_SK"),
+TRANSACTION_TABLES: tuple[tuple[str, str], ...] = tuple(
+    (t.name, t.position) for t in (NONDERIV_TRANS, DERIV_TRANS) if t.position
 )
 AGGREGATE_TABLE = "issuer_daily_activity"
 #: The issuer_daily_activity columns `explain` prints (the table has many more).

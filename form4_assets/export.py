@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.tables import PARSED_TABLES, Column, Table
-from form4_assets.warehouse.schema import TABLES
+from form4_assets.warehouse.schema import build_table
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 EXPORTED: tuple[Table, ...] = tuple(t for t in PARSED_TABLES if t.sec_file)
@@ -58,8 +58,12 @@ def exported_columns(spec: Table) -> list[Column]:
 
 
 def export_table(conn: sa.Connection, spec: Table, start: dt.date, end: dt.date, path: Path) -> int:
-    """Write one data-set file for the filing dates start … end; returns the row count."""
-    table = TABLES[spec.name]
+    """Write one data-set file for the filing dates start … end; returns the row count.
+
+    The SQL table is built from the catalogue entry `spec` (not looked up by name), so
+    what is exported follows the catalogue alone.
+    """
+    table = build_table(spec, sa.MetaData())
     columns = exported_columns(spec)
     query = (
         sa.select(*(table.c[c.name] for c in columns))

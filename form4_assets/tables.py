@@ -2,7 +2,12 @@
 the Dagster column metadata and the Form 345 export.
 
 Columns follow the SEC's Form 345 data-set names so users can join against the
-SEC's quarterly files. Where we keep more than the data set does (row positions,
+SEC's quarterly files. Every fact about a column or a table is stated here once: its
+kind, its meaning, where its value comes from (an aggregate column's ``derived_from``,
+which the Dagster column lineage is generated from), a table's key and row-position
+column, and the registry of every table (``TABLES_BY_NAME``). Adding a column to a
+table here adds it to the SQL schema, the Dagster TableSchema, the lineage and the
+Form 345 export. Where we keep more than the data set does (row positions,
 schema version, the partition's FILING_DATE on every table) the extra columns are
 marked ``extra=True`` and the export leaves them out.
 
@@ -18,7 +23,7 @@ Value kinds (what the parser emits, what the SQL schema stores):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Kind = Literal["text", "date", "datetime", "decimal", "int", "flag", "fn"]
@@ -32,6 +37,8 @@ class Column:
     kind: Kind
     description: str
     extra: bool = False  # not in the SEC Form 345 data set
+    #: For derived (aggregate) columns: the ``table.COLUMN``s the value is computed from.
+    derived_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     sec_file: str | None = None  # the Form 345 data-set file it exports to
+    #: The column holding a row's 1-based position within its document (or parent row), if any.
+    position: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -144,6 +153,7 @@ HEADER_PARTIES = Table(
         Column("FORMER_NAMES", "text", "JSON list of {name, date_of_change} (FORMER COMPANY / FORMER NAME blocks)"),
     ),
     key=("ACCESSION_NUMBER", "PARTY_SK"),
+    position="PARTY_SK",
 )
 
 SUBMISSION = Table(
@@ -192,6 +202,7 @@ REPORTING_OWNER = Table(
     ),
     key=("ACCESSION_NUMBER", "RPTOWNER_SK"),
     sec_file="REPORTINGOWNER.tsv",
+    position="RPTOWNER_SK",
 )
 
 _TRANS_HEAD: tuple[Column, ...] = (
@@ -234,6 +245,7 @@ NONDERIV_TRANS = Table(
     ),
     key=("ACCESSION_NUMBER", "NONDERIV_TRANS_SK"),
     sec_file="NONDERIV_TRANS.tsv",
+    position="NONDERIV_TRANS_SK",
 )
 
 DERIV_TRANS = Table(
@@ -256,6 +268,7 @@ DERIV_TRANS = Table(
     ),
     key=("ACCESSION_NUMBER", "DERIV_TRANS_SK"),
     sec_file="DERIV_TRANS.tsv",
+    position="DERIV_TRANS_SK",
 )
 
 NONDERIV_HOLDING = Table(
@@ -271,6 +284,7 @@ NONDERIV_HOLDING = Table(
     ),
     key=("ACCESSION_NUMBER", "NONDERIV_HOLDING_SK"),
     sec_file="NONDERIV_HOLDING.tsv",
+    position="NONDERIV_HOLDING_SK",
 )
 
 DERIV_HOLDING = Table(
@@ -290,6 +304,7 @@ DERIV_HOLDING = Table(
     ),
     key=("ACCESSION_NUMBER", "DERIV_HOLDING_SK"),
     sec_file="DERIV_HOLDING.tsv",
+    position="DERIV_HOLDING_SK",
 )
 
 FOOTNOTES = Table(
@@ -317,6 +332,7 @@ OWNER_SIGNATURE = Table(
     ),
     key=("ACCESSION_NUMBER", "SIGNATURE_SK"),
     sec_file="OWNER_SIGNATURE.tsv",
+    position="SIGNATURE_SK",
 )
 
 QUARANTINE = Table(
@@ -357,7 +373,6 @@ ALL_TABLES: tuple[Table, ...] = (
     QUARANTINE,
 )
 
-TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
 # ---------------------------------------------------------------------------
@@ -370,6 +385,53 @@ TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 # what it touched as of its date, and the current value of an issuer-day is its row with
 # the latest FILING_DATE. None of these columns exists in the SEC data sets (no sec_file).
 
+#: The rolling windows of net_insider_selling, in days.
+WINDOWS: tuple[int, ...] = (30, 90)
+
+
+def _from(table: str, *columns: str) -> tuple[str, ...]:
+    """``derived_from`` entries: columns of one table."""
+    return tuple(f"{table}.{c}" for c in columns)
+
+
+def _tx(*columns: str) -> tuple[str, ...]:
+    """The same columns of both transaction tables (effective_transactions reads both)."""
+    return (*_from("nonderiv_trans", *columns), *_from("deriv_trans", *columns))
+
+
+def _e(*columns: str) -> tuple[str, ...]:
+    return _from("effective_transactions", *columns)
+
+
+def _a(*columns: str) -> tuple[str, ...]:
+    return _from("issuer_daily_activity", *columns)
+
+
+def _copies(source: str | None, *columns: tuple[str, Kind, str]) -> tuple[Column, ...]:
+    """Columns copied unchanged from the column of the same name in `source` (None: both
+    transaction tables)."""
+    return tuple(
+        Column(name, kind, description, derived_from=_from(source, name) if source else _tx(name))
+        for name, kind, description in columns
+    )
+
+
+def _derived(column: Column, *sources: str) -> Column:
+    """A shared column (FILING_DATE, ACCESSION_NUMBER) as this table derives it."""
+    return replace(column, derived_from=sources)
+
+
+#: Each transaction table's row position (effective_transactions' TRANS_TABLE and TRANS_SK).
+_POSITIONS = (*_from("nonderiv_trans", "NONDERIV_TRANS_SK"), *_from("deriv_trans", "DERIV_TRANS_SK"))
+#: The relationship flags of the first reporting owner (IS_DIRECTOR ... ROLE).
+_RELATIONSHIP = _from("reporting_owner", "RPTOWNER_RELATIONSHIP")
+#: What decides whether a transaction is under a Rule 10b5-1 plan.
+_PLAN_SOURCES = (*_from("submission", "AFF10B5ONE", "REMARKS"), *_from("footnotes", "FOOTNOTE_TXT"),
+                 *_tx("EQUITY_SWAP_TRANS_CD_FN"))
+
+#: Shares and dollars of effective transactions, counted by ACTIVITY (purchase, sale, ...).
+_SHARES, _DOLLARS = _e("TRANS_SHARES", "ACTIVITY"), _e("TRANS_DOLLARS", "ACTIVITY")
+
 _ROLES: tuple[tuple[str, str], ...] = (
     ("OFFICER", "officers (an officer who is also a director counts here)"),
     ("DIRECTOR", "directors who are not officers"),
@@ -381,20 +443,28 @@ _ROLES: tuple[tuple[str, str], ...] = (
 def _side_columns(side: str, code: str, people: str) -> tuple[Column, ...]:
     """The open-market columns of one side (BUY for code P, SELL for code S)."""
     what = f"open-market {'purchases' if code == 'P' else 'sales'} (non-derivative, code {code})"
+    shares, dollars = _SHARES, _DOLLARS
+    plan = _e("PLAN_10B5_1")
     cols: list[Column] = [
-        Column(f"{side}_SHARES", "decimal", f"Shares in {what}"),
-        Column(f"{side}_DOLLARS", "decimal", f"Dollars (shares × price) in {what} that carry a price"),
-        Column(f"{side}_ROWS", "int", f"Transaction rows counted in {side}_SHARES"),
-        Column(f"{side}_ROWS_NO_PRICE", "int", f"Rows of {what} without a price: in shares, not in dollars"),
-        Column(people, "int", f"Distinct insiders (first reporting owner of each filing) with {what}"),
-        Column(f"{side}_SHARES_PLAN", "decimal", f"{side}_SHARES under a Rule 10b5-1 plan"),
-        Column(f"{side}_DOLLARS_PLAN", "decimal", f"{side}_DOLLARS under a Rule 10b5-1 plan"),
-        Column(f"{side}_SHARES_DISCRETIONARY", "decimal", f"{side}_SHARES not under a Rule 10b5-1 plan"),
-        Column(f"{side}_DOLLARS_DISCRETIONARY", "decimal", f"{side}_DOLLARS not under a Rule 10b5-1 plan"),
+        Column(f"{side}_SHARES", "decimal", f"Shares in {what}", derived_from=shares),
+        Column(f"{side}_DOLLARS", "decimal", f"Dollars (shares × price) in {what} that carry a price",
+               derived_from=dollars),
+        Column(f"{side}_ROWS", "int", f"Transaction rows counted in {side}_SHARES", derived_from=_e("ACTIVITY")),
+        Column(f"{side}_ROWS_NO_PRICE", "int", f"Rows of {what} without a price: in shares, not in dollars",
+               derived_from=_e("TRANS_PRICEPERSHARE", "ACTIVITY")),
+        Column(people, "int", f"Distinct insiders (first reporting owner of each filing) with {what}",
+               derived_from=_e("RPTOWNERCIK", "ACTIVITY")),
+        Column(f"{side}_SHARES_PLAN", "decimal", f"{side}_SHARES under a Rule 10b5-1 plan", derived_from=shares + plan),
+        Column(f"{side}_DOLLARS_PLAN", "decimal", f"{side}_DOLLARS under a Rule 10b5-1 plan",
+               derived_from=dollars + plan),
+        Column(f"{side}_SHARES_DISCRETIONARY", "decimal", f"{side}_SHARES not under a Rule 10b5-1 plan",
+               derived_from=shares + plan),
+        Column(f"{side}_DOLLARS_DISCRETIONARY", "decimal", f"{side}_DOLLARS not under a Rule 10b5-1 plan",
+               derived_from=dollars + plan),
     ]
     for role, who in _ROLES:
-        cols.append(Column(f"{side}_SHARES_{role}", "decimal", f"{side}_SHARES by {who}"))
-        cols.append(Column(f"{side}_DOLLARS_{role}", "decimal", f"{side}_DOLLARS by {who}"))
+        cols.append(Column(f"{side}_SHARES_{role}", "decimal", f"{side}_SHARES by {who}", derived_from=shares + _e("ROLE")))
+        cols.append(Column(f"{side}_DOLLARS_{role}", "decimal", f"{side}_DOLLARS by {who}", derived_from=dollars + _e("ROLE")))
     return tuple(cols)
 
 
@@ -425,6 +495,7 @@ SUPERSESSIONS = Table(
         Column("DATE_OF_ORIG_SUB", "date", "DATE_OF_ORIG_SUB of the amendment"),
     ),
     key=("FILING_DATE", "AMENDMENT_ACCESSION", "LINK_SK"),
+    position="LINK_SK",
 )
 
 EFFECTIVE_TRANSACTIONS = Table(
@@ -435,42 +506,49 @@ EFFECTIVE_TRANSACTIONS = Table(
     "Amendments filed later are applied when reading (see supersessions): a row counts as of D "
     "when no supersessions row with FILING_DATE <= D names its accession.",
     (
-        FILING_DATE,
-        ACCESSION,
-        Column("TRANS_TABLE", "text", "nonderiv or deriv: the transaction table the row comes from"),
-        Column("TRANS_SK", "int", "NONDERIV_TRANS_SK or DERIV_TRANS_SK of the source row"),
-        Column("DOCUMENT_TYPE", "text", "documentType of the filing"),
-        Column("PERIOD_OF_REPORT", "date", "periodOfReport of the filing"),
-        Column("ISSUERCIK", "text", "issuerCik"),
-        Column("ISSUERNAME", "text", "issuerName"),
-        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol"),
-        Column("RPTOWNERCIK", "text", "CIK of the first reporting owner (RPTOWNER_SK = 1)"),
-        Column("RPTOWNERNAME", "text", "Name of the first reporting owner"),
-        Column("CO_FILERS", "text", "CIKs of the other reporting owners of a joint filing, comma-separated, in filing order"),
-        Column("IS_DIRECTOR", "flag", "First reporting owner is a director"),
-        Column("IS_OFFICER", "flag", "First reporting owner is an officer"),
-        Column("IS_TEN_PCT_OWNER", "flag", "First reporting owner is a 10% owner"),
-        Column("IS_OTHER", "flag", "First reporting owner has the 'other' relationship"),
-        Column("ROLE", "text", "One role by precedence: OFFICER > DIRECTOR > TEN_PCT_OWNER > OTHER"),
-        Column("SECURITY_TITLE", "text", "securityTitle"),
-        Column("TRANS_DATE", "date", "transactionDate"),
-        Column("TRANS_CODE", "text", "transactionCode"),
-        Column("TRANS_ACQUIRED_DISP_CD", "text", "A or D"),
-        Column("TRANS_SHARES", "decimal", "transactionShares"),
-        Column("TRANS_PRICEPERSHARE", "decimal", "transactionPricePerShare"),
-        Column("TRANS_DOLLARS", "decimal", "TRANS_SHARES × TRANS_PRICEPERSHARE, exact; empty without a price"),
-        Column("DIRECT_INDIRECT_OWNERSHIP", "text", "D or I"),
+        _derived(FILING_DATE, *_tx("FILING_DATE")),
+        _derived(ACCESSION, *_tx("ACCESSION_NUMBER")),
+        Column("TRANS_TABLE", "text", "nonderiv or deriv: the transaction table the row comes from",
+               derived_from=_POSITIONS),
+        Column("TRANS_SK", "int", "NONDERIV_TRANS_SK or DERIV_TRANS_SK of the source row", derived_from=_POSITIONS),
+        *_copies("submission",
+                 ("DOCUMENT_TYPE", "text", "documentType of the filing"),
+                 ("PERIOD_OF_REPORT", "date", "periodOfReport of the filing"),
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("ISSUERNAME", "text", "issuerName"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol")),
+        *_copies("reporting_owner",
+                 ("RPTOWNERCIK", "text", "CIK of the first reporting owner (RPTOWNER_SK = 1)"),
+                 ("RPTOWNERNAME", "text", "Name of the first reporting owner")),
+        Column("CO_FILERS", "text", "CIKs of the other reporting owners of a joint filing, comma-separated, in filing order",
+               derived_from=_from("reporting_owner", "RPTOWNERCIK", "RPTOWNER_SK")),
+        Column("IS_DIRECTOR", "flag", "First reporting owner is a director", derived_from=_RELATIONSHIP),
+        Column("IS_OFFICER", "flag", "First reporting owner is an officer", derived_from=_RELATIONSHIP),
+        Column("IS_TEN_PCT_OWNER", "flag", "First reporting owner is a 10% owner", derived_from=_RELATIONSHIP),
+        Column("IS_OTHER", "flag", "First reporting owner has the 'other' relationship", derived_from=_RELATIONSHIP),
+        Column("ROLE", "text", "One role by precedence: OFFICER > DIRECTOR > TEN_PCT_OWNER > OTHER",
+               derived_from=_RELATIONSHIP),
+        *_copies(None,
+                 ("SECURITY_TITLE", "text", "securityTitle"),
+                 ("TRANS_DATE", "date", "transactionDate"),
+                 ("TRANS_CODE", "text", "transactionCode"),
+                 ("TRANS_ACQUIRED_DISP_CD", "text", "A or D"),
+                 ("TRANS_SHARES", "decimal", "transactionShares"),
+                 ("TRANS_PRICEPERSHARE", "decimal", "transactionPricePerShare")),
+        Column("TRANS_DOLLARS", "decimal", "TRANS_SHARES × TRANS_PRICEPERSHARE, exact; empty without a price",
+               derived_from=_tx("TRANS_SHARES", "TRANS_PRICEPERSHARE")),
+        Column("DIRECT_INDIRECT_OWNERSHIP", "text", "D or I", derived_from=_tx("DIRECT_INDIRECT_OWNERSHIP")),
         Column(
             "ACTIVITY",
             "text",
-            "purchase (P), sale (S), award (A), tax_withholding (F), exercise (M, X, C), gift (G), other",
+            "purchase (P), sale (S), award (A), tax_withholding (F), exercise (M, X, C), gift (G), other", derived_from=_tx("TRANS_CODE"),
         ),
-        Column("PLAN_10B5_1", "flag", "Under a Rule 10b5-1 plan (see PLAN_EVIDENCE)"),
+        Column("PLAN_10B5_1", "flag", "Under a Rule 10b5-1 plan (see PLAN_EVIDENCE)", derived_from=_PLAN_SOURCES),
         Column(
             "PLAN_EVIDENCE",
             "text",
             "flag (AFF10B5ONE decides when present), row_footnote, filing_footnote or remarks "
-            "(text mentioning Rule 10b5-1, for filings without the flag); empty when discretionary",
+            "(text mentioning Rule 10b5-1, for filings without the flag); empty when discretionary", derived_from=_PLAN_SOURCES,
         ),
     ),
     key=("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK"),
@@ -483,23 +561,31 @@ ISSUER_DAILY_ACTIVITY = Table(
     "days of the transactions of filings its amendments supersede. The current figures of an "
     "issuer-day are in its row with the latest FILING_DATE. Counts non-derivative rows only.",
     (
-        FILING_DATE,
-        Column("ISSUERCIK", "text", "issuerCik"),
-        Column("TRANS_DATE", "date", "transactionDate"),
-        Column("ISSUERNAME", "text", "issuerName of the latest filing counted"),
-        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol of the latest filing counted"),
+        _derived(FILING_DATE, *_e("FILING_DATE")),
+        *_copies("effective_transactions",
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("TRANS_DATE", "date", "transactionDate"),
+                 ("ISSUERNAME", "text", "issuerName of the latest filing counted"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol of the latest filing counted")),
         *_side_columns("BUY", "P", "BUYERS"),
         *_side_columns("SELL", "S", "SELLERS"),
-        Column("NET_SELL_SHARES", "decimal", "SELL_SHARES − BUY_SHARES"),
-        Column("NET_SELL_DOLLARS", "decimal", "SELL_DOLLARS − BUY_DOLLARS"),
-        Column("AWARD_SHARES", "decimal", "Shares awarded or granted (code A); never buying"),
-        Column("TAX_WITHHOLDING_SHARES", "decimal", "Shares withheld for tax or exercise price (code F); never selling"),
-        Column("EXERCISE_SHARES", "decimal", "Shares from exercises and conversions (codes M, X, C)"),
-        Column("GIFT_SHARES_GIVEN", "decimal", "Shares given away (code G, disposed)"),
-        Column("GIFT_SHARES_RECEIVED", "decimal", "Shares received as gifts (code G, acquired)"),
-        Column("OTHER_ROWS", "int", "Rows with any other code (D, J, W, ...), not counted above"),
-        Column("TRANSACTION_ROWS", "int", "All effective non-derivative rows of the issuer-day"),
-        Column("ACCESSIONS", "text", "Accessions of the filings counted, comma-separated (lineage)"),
+        Column("NET_SELL_SHARES", "decimal", "SELL_SHARES − BUY_SHARES", derived_from=_SHARES),
+        Column("NET_SELL_DOLLARS", "decimal", "SELL_DOLLARS − BUY_DOLLARS", derived_from=_DOLLARS),
+        Column("AWARD_SHARES", "decimal", "Shares awarded or granted (code A); never buying", derived_from=_SHARES),
+        Column("TAX_WITHHOLDING_SHARES", "decimal", "Shares withheld for tax or exercise price (code F); never selling",
+               derived_from=_SHARES),
+        Column("EXERCISE_SHARES", "decimal", "Shares from exercises and conversions (codes M, X, C)",
+               derived_from=_SHARES),
+        Column("GIFT_SHARES_GIVEN", "decimal", "Shares given away (code G, disposed)",
+               derived_from=_e("TRANS_SHARES", "ACTIVITY", "TRANS_ACQUIRED_DISP_CD")),
+        Column("GIFT_SHARES_RECEIVED", "decimal", "Shares received as gifts (code G, acquired)",
+               derived_from=_e("TRANS_SHARES", "ACTIVITY", "TRANS_ACQUIRED_DISP_CD")),
+        Column("OTHER_ROWS", "int", "Rows with any other code (D, J, W, ...), not counted above",
+               derived_from=_e("ACTIVITY")),
+        Column("TRANSACTION_ROWS", "int", "All effective non-derivative rows of the issuer-day",
+               derived_from=_e("ACCESSION_NUMBER", "TRANS_SK")),
+        Column("ACCESSIONS", "text", "Accessions of the filings counted, comma-separated (lineage)",
+               derived_from=_e("ACCESSION_NUMBER")),
     ),
     key=("FILING_DATE", "ISSUERCIK", "TRANS_DATE"),
 )
@@ -508,15 +594,22 @@ ISSUER_DAILY_ACTIVITY = Table(
 def _window_columns(days: int) -> tuple[Column, ...]:
     w = f"{days}D"
     span = f"transaction dates in the {days} days ending on FILING_DATE"
+    dates = _a("TRANS_DATE", "FILING_DATE")
+
+    def column(name: str, description: str, *sides: str) -> Column:
+        return Column(f"{name}_{w}", "decimal", f"{description}, {span}", derived_from=_a(*sides) + dates)
+
     return (
-        Column(f"SELL_SHARES_{w}", "decimal", f"Open-market shares sold, {span}"),
-        Column(f"BUY_SHARES_{w}", "decimal", f"Open-market shares bought, {span}"),
-        Column(f"NET_SELL_SHARES_{w}", "decimal", f"Sold − bought shares, {span}"),
-        Column(f"SELL_DOLLARS_{w}", "decimal", f"Open-market dollars sold, {span}"),
-        Column(f"BUY_DOLLARS_{w}", "decimal", f"Open-market dollars bought, {span}"),
-        Column(f"NET_SELL_DOLLARS_{w}", "decimal", f"Sold − bought dollars, {span}"),
-        Column(f"NET_SELL_SHARES_DISCRETIONARY_{w}", "decimal", f"Sold − bought shares outside 10b5-1 plans, {span}"),
-        Column(f"NET_SELL_DOLLARS_DISCRETIONARY_{w}", "decimal", f"Sold − bought dollars outside 10b5-1 plans, {span}"),
+        column("SELL_SHARES", "Open-market shares sold", "SELL_SHARES"),
+        column("BUY_SHARES", "Open-market shares bought", "BUY_SHARES"),
+        column("NET_SELL_SHARES", "Sold − bought shares", "SELL_SHARES", "BUY_SHARES"),
+        column("SELL_DOLLARS", "Open-market dollars sold", "SELL_DOLLARS"),
+        column("BUY_DOLLARS", "Open-market dollars bought", "BUY_DOLLARS"),
+        column("NET_SELL_DOLLARS", "Sold − bought dollars", "SELL_DOLLARS", "BUY_DOLLARS"),
+        column("NET_SELL_SHARES_DISCRETIONARY", "Sold − bought shares outside 10b5-1 plans",
+               "SELL_SHARES_DISCRETIONARY", "BUY_SHARES_DISCRETIONARY"),
+        column("NET_SELL_DOLLARS_DISCRETIONARY", "Sold − bought dollars outside 10b5-1 plans",
+               "SELL_DOLLARS_DISCRETIONARY", "BUY_DOLLARS_DISCRETIONARY"),
     )
 
 
@@ -526,13 +619,14 @@ NET_INSIDER_SELLING = Table(
     "issuer-day figures known on that date; one row per issuer with open-market activity in the "
     "90 days. Positive = net selling.",
     (
-        FILING_DATE,
-        Column("ISSUERCIK", "text", "issuerCik"),
-        Column("ISSUERNAME", "text", "issuerName (latest issuer-day in the window)"),
-        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol (latest issuer-day in the window)"),
-        *_window_columns(30),
-        *_window_columns(90),
-        Column("LAST_TRANS_DATE", "date", "Latest transaction date with open-market activity in the 90 days"),
+        _derived(FILING_DATE, *_a("FILING_DATE")),
+        *_copies("issuer_daily_activity",
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("ISSUERNAME", "text", "issuerName (latest issuer-day in the window)"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol (latest issuer-day in the window)")),
+        *(c for days in WINDOWS for c in _window_columns(days)),
+        Column("LAST_TRANS_DATE", "date", "Latest transaction date with open-market activity in the 90 days",
+               derived_from=_a("TRANS_DATE", "BUY_ROWS", "SELL_ROWS")),
     ),
     key=("FILING_DATE", "ISSUERCIK"),
 )
@@ -542,20 +636,26 @@ CLUSTER_BUYS = Table(
     "Issuers where three or more distinct insiders bought on the open market (code P) with "
     "transaction dates in the 10 days ending on FILING_DATE, as known that day: one row per buyer.",
     (
-        FILING_DATE,
-        Column("ISSUERCIK", "text", "issuerCik"),
-        Column("RPTOWNERCIK", "text", "The buyer (first reporting owner of the filing)"),
-        Column("ISSUERNAME", "text", "issuerName"),
-        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol"),
-        Column("RPTOWNERNAME", "text", "Buyer's name"),
-        Column("ROLE", "text", "Buyer's role (OFFICER > DIRECTOR > TEN_PCT_OWNER > OTHER)"),
-        Column("WINDOW_START", "date", "First day of the 10-day window"),
-        Column("CLUSTER_INSIDERS", "int", "Distinct buyers of the issuer in the window"),
-        Column("BUY_SHARES", "decimal", "Shares this buyer bought in the window"),
-        Column("BUY_DOLLARS", "decimal", "Dollars this buyer paid in the window (rows with a price)"),
-        Column("FIRST_TRANS_DATE", "date", "This buyer's first purchase date in the window"),
-        Column("LAST_TRANS_DATE", "date", "This buyer's last purchase date in the window"),
-        Column("ACCESSIONS", "text", "Accessions of this buyer's purchases, comma-separated (lineage)"),
+        _derived(FILING_DATE, *_e("FILING_DATE")),
+        *_copies("effective_transactions",
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("RPTOWNERCIK", "text", "The buyer (first reporting owner of the filing)"),
+                 ("ISSUERNAME", "text", "issuerName"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol"),
+                 ("RPTOWNERNAME", "text", "Buyer's name"),
+                 ("ROLE", "text", "Buyer's role (OFFICER > DIRECTOR > TEN_PCT_OWNER > OTHER)")),
+        Column("WINDOW_START", "date", "First day of the 10-day window", derived_from=_e("FILING_DATE")),
+        Column("CLUSTER_INSIDERS", "int", "Distinct buyers of the issuer in the window",
+               derived_from=_e("RPTOWNERCIK", "ACTIVITY")),
+        Column("BUY_SHARES", "decimal", "Shares this buyer bought in the window", derived_from=_SHARES),
+        Column("BUY_DOLLARS", "decimal", "Dollars this buyer paid in the window (rows with a price)",
+               derived_from=_DOLLARS),
+        Column("FIRST_TRANS_DATE", "date", "This buyer's first purchase date in the window",
+               derived_from=_e("TRANS_DATE")),
+        Column("LAST_TRANS_DATE", "date", "This buyer's last purchase date in the window",
+               derived_from=_e("TRANS_DATE")),
+        Column("ACCESSIONS", "text", "Accessions of this buyer's purchases, comma-separated (lineage)",
+               derived_from=_e("ACCESSION_NUMBER")),
     ),
     key=("FILING_DATE", "ISSUERCIK", "RPTOWNERCIK"),
 )
@@ -650,3 +750,6 @@ SEC_REJECTED_ROWS = Table(
 )
 
 FORM345_TABLES: tuple[Table, ...] = (*SEC_TABLES, SEC_REJECTED_ROWS)
+
+#: Every table of the warehouse by name, parsed and derived: the one registry.
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)}

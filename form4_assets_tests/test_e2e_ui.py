@@ -182,11 +182,10 @@ def test_ui_shows_the_asset_graph_edges_checks_and_column_lineage(deployment: De
 
 @pytest.mark.timeout(420)
 def test_materialize_one_partition_and_read_back_metadata_and_checks(deployment: Deployment) -> None:
-    from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES
+    from form4_assets.tables import TABLES_BY_NAME as tables
 
     servers = deployment.servers
     run_id = _run_partition(deployment, SEED_DAY)
-    tables = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES)}
 
     # The schema the UI shows for a partition is the materialization's when it carries
     # one (the stages up to transactions do), else the asset definition's.

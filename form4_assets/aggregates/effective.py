@@ -42,6 +42,7 @@ import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, fetch, table
 from form4_assets.codes import activity
+from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS
 
 ROLE_PRECEDENCE: tuple[tuple[str, str], ...] = (
     ("Officer", "OFFICER"),
@@ -330,7 +331,7 @@ def build_effective_rows(
     for r in fetch(conn, sa.select(fnt).where(fnt.c.FILING_DATE.in_(wanted))):
         notes[r["ACCESSION_NUMBER"]][r["FOOTNOTE_ID"]] = r["FOOTNOTE_TXT"] or ""
     source: list[tuple[str, str, dict[str, Any], set[str]]] = []  # (table, SK column, row, its footnote ids)
-    for name, tbl, sk in (("nonderiv", nd, "NONDERIV_TRANS_SK"), ("deriv", de, "DERIV_TRANS_SK")):
+    for name, tbl, sk in (("nonderiv", nd, NONDERIV_TRANS.position), ("deriv", de, DERIV_TRANS.position)):
         q = sa.select(tbl).where(tbl.c.FILING_DATE.in_(wanted)).order_by(tbl.c.ACCESSION_NUMBER, tbl.c[sk])
         source += [(name, sk, r, _fn_ids(r)) for r in fetch(conn, q)]
     bound: dict[str, set[str]] = defaultdict(set)

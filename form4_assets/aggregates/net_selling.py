@@ -21,8 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import fetch, money, table
+from form4_assets.tables import WINDOWS
 
-WINDOWS: tuple[int, ...] = (30, 90)
 #: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
 MEASURES: dict[str, tuple[str, str]] = {
     "SHARES": ("SELL_SHARES", "BUY_SHARES"),

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from form4_assets.aggregates.cluster_buys import MIN_INSIDERS, WINDOW_DAYS
 from form4_assets.aggregates.sql import MICRO, chunks, fetch, money, superseded_as_of, table
+from form4_assets.tables import WINDOWS
 from form4_assets.warehouse.checks_sql import MAX_EXAMPLES, CheckOutcome, plain_value
 
 @dataclass
@@ -271,10 +272,10 @@ def _expected_net_selling(
     """Per issuer, the 30- and 90-day sums as of `day`, for issuers with open-market rows."""
     expected: dict[str, dict[str, Decimal]] = {}
     for (issuer, trans_date), (shares, dollars, rows) in latest.items():
-        if not day - dt.timedelta(days=89) <= trans_date <= day:
+        if not day - dt.timedelta(days=max(WINDOWS) - 1) <= trans_date <= day:
             continue
         sums = expected.setdefault(issuer, {"rows": Decimal(0)})
-        for window in (30, 90):
+        for window in WINDOWS:
             if trans_date >= day - dt.timedelta(days=window - 1):
                 for unit, amount in (("SHARES", shares), ("DOLLARS", dollars)):
                     key = f"NET_SELL_{unit}_{window}D"

@@ -15,7 +15,7 @@ problems it found and the first offending rows.
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -26,94 +26,23 @@ from form4_assets.aggregates import build, reconcile
 from form4_assets.aggregates.charts import net_selling_png, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
 from form4_assets.defs.checks import CheckPolicy, check_result
-from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, markdown_table, materialization_metadata
+from form4_assets.defs.metadata import (
+    KINDS,
+    OWNERS,
+    definition_metadata,
+    derived_lineage,
+    markdown_table,
+    materialization_metadata,
+)
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource, data_dir_of
-from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING, Table
+from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING
 from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import preview_rows
 
 GROUP = "aggregates"
 PLOT_ISSUERS = 5
 PLOT_DAYS = 180
-Dep = tuple[str, str]  # (upstream asset, column)
-
-
-# --------------------------------------------------------------------------- metadata
-
-
-def _lineage(spec: Table, deps_of: Callable[[str], Iterable[Dep]]) -> dg.TableColumnLineage:
-    deps: dict[str, list[dg.TableColumnDep]] = {}
-    for column in spec.column_names:
-        found = [dg.TableColumnDep(dg.AssetKey(asset), upstream) for asset, upstream in deps_of(column)]
-        if found:
-            deps[column] = found
-    return dg.TableColumnLineage(deps_by_column=deps)
-
-
-_DOC = "ownership_documents"
-_TX = "transactions"
-_EFFECTIVE_DEPS: dict[str, list[Dep]] = {
-    "FILING_DATE": [(_TX, "FILING_DATE")],
-    "ACCESSION_NUMBER": [(_TX, "ACCESSION_NUMBER")],
-    "TRANS_SK": [(_TX, "NONDERIV_TRANS_SK"), (_TX, "DERIV_TRANS_SK")],
-    **{c: [(_DOC, c)] for c in ("DOCUMENT_TYPE", "PERIOD_OF_REPORT", "ISSUERCIK", "ISSUERNAME", "ISSUERTRADINGSYMBOL",
-                                "RPTOWNERCIK", "RPTOWNERNAME")},
-    "CO_FILERS": [(_DOC, "RPTOWNERCIK"), (_DOC, "RPTOWNER_SK")],
-    **{c: [(_DOC, "RPTOWNER_RELATIONSHIP")] for c in ("IS_DIRECTOR", "IS_OFFICER", "IS_TEN_PCT_OWNER", "IS_OTHER", "ROLE")},
-    **{c: [(_TX, c)] for c in ("SECURITY_TITLE", "TRANS_DATE", "TRANS_CODE", "TRANS_ACQUIRED_DISP_CD", "TRANS_SHARES",
-                               "TRANS_PRICEPERSHARE", "DIRECT_INDIRECT_OWNERSHIP")},
-    "TRANS_DOLLARS": [(_TX, "TRANS_SHARES"), (_TX, "TRANS_PRICEPERSHARE")],
-    "ACTIVITY": [(_TX, "TRANS_CODE")],
-    **{c: [(_DOC, "AFF10B5ONE"), (_DOC, "FOOTNOTE_TXT"), (_DOC, "REMARKS"), (_TX, "EQUITY_SWAP_TRANS_CD_FN")]
-       for c in ("PLAN_10B5_1", "PLAN_EVIDENCE")},
-}
-
-
-def _activity_deps(column: str) -> list[Dep]:
-    """issuer_daily_activity column → effective_transactions columns."""
-    e = "effective_transactions"
-    direct = {"FILING_DATE": ["FILING_DATE"], "ISSUERCIK": ["ISSUERCIK"], "TRANS_DATE": ["TRANS_DATE"],
-              "ISSUERNAME": ["ISSUERNAME"], "ISSUERTRADINGSYMBOL": ["ISSUERTRADINGSYMBOL"],
-              "BUYERS": ["RPTOWNERCIK", "ACTIVITY"], "SELLERS": ["RPTOWNERCIK", "ACTIVITY"],
-              "ACCESSIONS": ["ACCESSION_NUMBER"], "TRANSACTION_ROWS": ["ACCESSION_NUMBER", "TRANS_SK"],
-              "OTHER_ROWS": ["ACTIVITY"], "GIFT_SHARES_GIVEN": ["TRANS_SHARES", "ACTIVITY", "TRANS_ACQUIRED_DISP_CD"],
-              "GIFT_SHARES_RECEIVED": ["TRANS_SHARES", "ACTIVITY", "TRANS_ACQUIRED_DISP_CD"]}
-    if column in direct:
-        cols = direct[column]
-    else:
-        cols = ["TRANS_DOLLARS" if "DOLLARS" in column else "TRANS_SHARES", "ACTIVITY"]
-        if "NO_PRICE" in column:
-            cols = ["TRANS_PRICEPERSHARE", "ACTIVITY"]
-        elif column.endswith("_ROWS"):
-            cols = ["ACTIVITY"]
-        if "PLAN" in column or "DISCRETIONARY" in column:
-            cols.append("PLAN_10B5_1")
-        if any(column.endswith(r) for r in ("_OFFICER", "_DIRECTOR", "_TEN_PCT_OWNER", "_OTHER")):
-            cols.append("ROLE")
-    return [(e, c) for c in cols]
-
-
-def _net_deps(column: str) -> list[Dep]:
-    """net_insider_selling column → issuer_daily_activity columns."""
-    a = "issuer_daily_activity"
-    if column in ("FILING_DATE", "ISSUERCIK", "ISSUERNAME", "ISSUERTRADINGSYMBOL"):
-        return [(a, column)]
-    if column == "LAST_TRANS_DATE":
-        return [(a, "TRANS_DATE"), (a, "BUY_ROWS"), (a, "SELL_ROWS")]
-    stem = column.rsplit("_", 1)[0]  # drop _30D / _90D
-    unit = "DOLLARS" if "DOLLARS" in stem else "SHARES"
-    suffix = "_DISCRETIONARY" if "DISCRETIONARY" in stem else ""
-    sides = ["SELL"] if stem.startswith("SELL") else ["BUY"] if stem.startswith("BUY") else ["SELL", "BUY"]
-    return [(a, f"{side}_{unit}{suffix}") for side in sides] + [(a, "TRANS_DATE"), (a, "FILING_DATE")]
-
-
-def _cluster_deps(column: str) -> list[Dep]:
-    e = "effective_transactions"
-    mapping = {"BUY_SHARES": ["TRANS_SHARES", "ACTIVITY"], "BUY_DOLLARS": ["TRANS_DOLLARS", "ACTIVITY"],
-               "CLUSTER_INSIDERS": ["RPTOWNERCIK", "ACTIVITY"], "FIRST_TRANS_DATE": ["TRANS_DATE"],
-               "LAST_TRANS_DATE": ["TRANS_DATE"], "ACCESSIONS": ["ACCESSION_NUMBER"], "WINDOW_START": ["FILING_DATE"]}
-    return [(e, c) for c in mapping.get(column, [column])]
 
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
@@ -176,9 +105,7 @@ _COMMON = dict(
     name="effective_transactions",
     deps=["transactions", "ownership_documents"],
     description=EFFECTIVE_TRANSACTIONS.description + " Writes supersessions (the amendment links) too.",
-    metadata=definition_metadata(
-        "effective_transactions", _lineage(EFFECTIVE_TRANSACTIONS, lambda c: _EFFECTIVE_DEPS.get(c, []))
-    ),
+    metadata=definition_metadata("effective_transactions", derived_lineage(EFFECTIVE_TRANSACTIONS)),
     check_specs=[p.spec() for p in (SUPERSEDED_EXCLUDED, COFILERS_ONCE, AMENDMENTS_MATCHED)],
     **_COMMON,
 )
@@ -215,7 +142,7 @@ def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[str, int
     name="issuer_daily_activity",
     deps=["effective_transactions"],
     description=ISSUER_DAILY_ACTIVITY.description,
-    metadata=definition_metadata("issuer_daily_activity", _lineage(ISSUER_DAILY_ACTIVITY, _activity_deps)),
+    metadata=definition_metadata("issuer_daily_activity", derived_lineage(ISSUER_DAILY_ACTIVITY)),
     check_specs=[p.spec() for p in (ACTIVITY_RECONCILES, ACTIVITY_NOT_SUPERSEDED)],
     **_COMMON,
 )
@@ -237,7 +164,7 @@ def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseRe
     name="net_insider_selling",
     deps=["issuer_daily_activity"],
     description=NET_INSIDER_SELLING.description,
-    metadata=definition_metadata("net_insider_selling", _lineage(NET_INSIDER_SELLING, _net_deps)),
+    metadata=definition_metadata("net_insider_selling", derived_lineage(NET_INSIDER_SELLING)),
     check_specs=[NET_SELLING_RECONCILES.spec()],
     **_COMMON,
 )
@@ -287,7 +214,7 @@ def _plot_metadata(warehouse: WarehouseResource, day: dt.date, series: Mapping[s
     name="cluster_buys",
     deps=["effective_transactions"],
     description=CLUSTER_BUYS.description,
-    metadata=definition_metadata("cluster_buys", _lineage(CLUSTER_BUYS, _cluster_deps)),
+    metadata=definition_metadata("cluster_buys", derived_lineage(CLUSTER_BUYS)),
     check_specs=[CLUSTERS_RECONCILE.spec()],
     **_COMMON,
 )

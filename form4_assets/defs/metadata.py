@@ -16,7 +16,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from form4_assets.defs.partitions import filing_date_partitions
-from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, FORM345_TABLES, Table
+from form4_assets.tables import TABLES_BY_NAME, Table
 from form4_assets.warehouse.checks_sql import plain_value
 from form4_assets.warehouse.store import count_rows, preview_rows
 
@@ -40,19 +40,24 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
-#: Every warehouse table by name, parsed and derived (TABLES_BY_NAME holds only the parsed side).
-_SPECS: dict[str, Table] = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)}
+#: The asset that writes each warehouse table.
+ASSET_OF_TABLE: dict[str, str] = {table: asset for asset, tables in ASSET_TABLES.items() for table in tables}
 
 
-def table_schema(table: str) -> dg.TableSchema:
-    spec = _SPECS[table]
+def _spec(table: str | Table) -> Table:
+    return table if isinstance(table, Table) else TABLES_BY_NAME[table]
+
+
+def table_schema(table: str | Table) -> dg.TableSchema:
+    """The Dagster schema of a catalogue table: every column with its kind and meaning."""
+    spec = _spec(table)
     return dg.TableSchema(
         columns=[dg.TableColumn(c.name, c.kind, description=c.description) for c in spec.columns],
         constraints=dg.TableConstraints(other=[f"primary key ({', '.join(spec.key)})"]),
     )
 
 
-def column_lineage(table: str, same_as: Mapping[str, tuple[str, str]]) -> dg.TableColumnLineage:
+def column_lineage(table: str | Table, same_as: Mapping[str, tuple[str, str]]) -> dg.TableColumnLineage:
     """Lineage of `table`'s columns.
 
     `same_as` maps a column to the (asset, column) it is copied from; every other
@@ -61,12 +66,26 @@ def column_lineage(table: str, same_as: Mapping[str, tuple[str, str]]) -> dg.Tab
     """
     bytes_deps = [dg.TableColumnDep(dg.AssetKey("raw_filings"), "LOCAL_PATH"),
                   dg.TableColumnDep(dg.AssetKey("raw_filings"), "SHA256")]
-    parsed = [c for c in _SPECS[table].column_names if c not in same_as]
+    parsed = [c for c in _spec(table).column_names if c not in same_as]
     deps: dict[str, list[dg.TableColumnDep]] = {
         column: [dg.TableColumnDep(dg.AssetKey(asset), upstream)] for column, (asset, upstream) in same_as.items()
     }
     for column in parsed:
         deps[column] = bytes_deps
+    return dg.TableColumnLineage(deps_by_column=deps)
+
+
+def derived_lineage(table: str | Table) -> dg.TableColumnLineage:
+    """Lineage of a derived table, from each column's ``derived_from`` in the catalogue
+    (``table.COLUMN`` entries become the writing asset's column, duplicates dropped)."""
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for column in _spec(table).columns:
+        found: dict[tuple[str, str], None] = {}
+        for source in column.derived_from:
+            upstream, name = source.split(".")
+            found[(ASSET_OF_TABLE[upstream], name)] = None
+        if found:
+            deps[column.name] = [dg.TableColumnDep(dg.AssetKey(asset), name) for asset, name in found]
     return dg.TableColumnLineage(deps_by_column=deps)
 
 
@@ -127,7 +146,7 @@ def materialization_metadata(
 ) -> dict[str, Any]:
     """Row counts (per table), schema, table name and a preview, read back from the warehouse."""
     main, *others = ASSET_TABLES[asset]
-    columns = _SPECS[main].column_names[:PREVIEW_COLUMNS]
+    columns = TABLES_BY_NAME[main].column_names[:PREVIEW_COLUMNS]
     meta: dict[str, Any] = {
         "dagster/table_name": main,
         "dagster/column_schema": table_schema(main),

@@ -143,10 +143,10 @@ def _build_row_kinds() -> None:
     """Each row kind gets the top-level actions merged with its own, so the walk needs
     one dictionary lookup per element whatever part of the document it is in."""
     kinds = (
-        ("nonDerivativeTransaction", tables.NONDERIV_TRANS, "NONDERIV_TRANS_SK", True),
-        ("derivativeTransaction", tables.DERIV_TRANS, "DERIV_TRANS_SK", True),
-        ("nonDerivativeHolding", tables.NONDERIV_HOLDING, "NONDERIV_HOLDING_SK", False),
-        ("derivativeHolding", tables.DERIV_HOLDING, "DERIV_HOLDING_SK", False),
+        ("nonDerivativeTransaction", tables.NONDERIV_TRANS, tables.NONDERIV_TRANS.position, True),
+        ("derivativeTransaction", tables.DERIV_TRANS, tables.DERIV_TRANS.position, True),
+        ("nonDerivativeHolding", tables.NONDERIV_HOLDING, tables.NONDERIV_HOLDING.position, False),
+        ("derivativeHolding", tables.DERIV_HOLDING, tables.DERIV_HOLDING.position, False),
     )
     merged = {tag: {**_TOP_ACTIONS, **_row_actions(table, transaction)} for tag, table, _, transaction in kinds}
     starts = {

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.codes import ACQUIRED_DISPOSED
+from form4_assets.tables import TABLES_BY_NAME
 from form4_assets.warehouse.schema import DECIMAL_TYPE, TABLES
 
 MAX_EXAMPLES = 20
@@ -44,7 +45,8 @@ NON_NEGATIVE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-SK_COLUMN = {"nonderiv_trans": "NONDERIV_TRANS_SK", "deriv_trans": "DERIV_TRANS_SK"}
+#: Each transaction table's row-position column (from the catalogue).
+SK_COLUMN = {name: TABLES_BY_NAME[name].position for name in ("nonderiv_trans", "deriv_trans")}
 
 
 @dataclass(frozen=True)
