@@ -22,7 +22,7 @@ from lxml import etree
 
 from form4_assets.cli import main as cli_main
 from form4_assets.synthetic.mirror import SEED_ACCESSION, make_mirror
-from form4_assets.edgar.business_days import is_business_day
+from form4_assets.synthetic.calendar import is_business_day
 from form4_assets_tests.synthetic_helpers import (
     END,
     START,

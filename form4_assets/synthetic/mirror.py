@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from form4_assets.edgar.business_days import business_days
+from form4_assets.synthetic.calendar import business_days
 from form4_assets.synthetic import DEFAULT_PER_DAY, DEFAULT_SEED
 from form4_assets.synthetic import scenarios as sc
 from form4_assets.synthetic.draft import AD_BY_CODE, COMMON, Draft, Ledger, business_days_before
