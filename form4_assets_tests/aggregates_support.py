@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates import build
 from form4_assets.warehouse.schema import TABLES
 
 D = Decimal
@@ -159,3 +160,11 @@ def load_bulk_corpus(engine: sa.Engine, bulk_dir: Any) -> list[dt.date]:
     for day, tables in sorted(by_day.items()):
         replace_partitions(engine, [day], tables)
     return sorted(by_day)
+
+
+def build_all(engine: sa.Engine, dates: Sequence[dt.date]) -> None:
+    """Every aggregate table for the dates, in the asset graph's dependency order (the unit
+    tests' stand-in for a Dagster run of the four aggregate assets)."""
+    for step in (build.build_effective_transactions, build.build_issuer_daily_activity,
+                 build.build_net_insider_selling, build.build_cluster_buys):
+        step(engine, dates)

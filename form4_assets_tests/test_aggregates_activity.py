@@ -6,8 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.build import build_all
-from form4_assets_tests.aggregates_support import D, Filing, Owner, Trade, insert, select_all
+from form4_assets_tests.aggregates_support import D, Filing, Owner, Trade, build_all, insert, select_all
 
 DAY = dt.date(2024, 5, 20)
 

@@ -15,11 +15,10 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from form4_assets.aggregates.build import build_all
 from form4_assets.aggregates.reconcile import reconcile_cluster_buys
 from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets.warehouse.schema import TABLES
-from form4_assets_tests.aggregates_support import Filing, Owner, Trade, insert, select_all
+from form4_assets_tests.aggregates_support import Filing, Owner, Trade, build_all, insert, select_all
 
 MON, TUE, WED = dt.date(2024, 6, 3), dt.date(2024, 6, 4), dt.date(2024, 6, 5)
 CLUSTERED, PAIR = "0000000001", "0000000002"
@@ -110,7 +109,7 @@ def _aggregate_run(warehouse_url: str, tmp_path) -> dg.ExecuteInProcessResult:
     from form4_assets.runs import execute_range
 
     defs = dg.Definitions(
-        assets=aggregates.assets,
+        assets=dg.load_assets_from_modules([aggregates]),
         jobs=[dg.define_asset_job("aggregates", selection=dg.AssetSelection.groups(aggregates.GROUP))],
         resources={"warehouse": WarehouseResource(url=warehouse_url, data_dir=str(tmp_path / "data"))},
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from form4_assets.aggregates.build import build_all
 from form4_assets.aggregates.reconcile import (
     cofilers_counted_once,
     reconcile_activity,
@@ -18,7 +17,7 @@ from form4_assets.aggregates.reconcile import (
 )
 from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets.warehouse.schema import TABLES
-from form4_assets_tests.aggregates_support import load_bulk_corpus
+from form4_assets_tests.aggregates_support import build_all, load_bulk_corpus
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from form4_assets.aggregates.build import build_all, build_effective_transactions
+from form4_assets.aggregates.build import build_effective_transactions
 from form4_assets.aggregates.effective import mentions_10b5_1
 from form4_assets.aggregates.sql import effective_as_of
-from form4_assets_tests.aggregates_support import D, Filing, Owner, Trade, insert, select_all
+from form4_assets_tests.aggregates_support import D, Filing, Owner, Trade, build_all, insert, select_all
 
 MON, TUE, WED, THU, FRI = (dt.date(2024, 3, 4) + dt.timedelta(days=i) for i in range(5))
 

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from form4_assets.aggregates.build import build_all
 from form4_assets.aggregates.reconcile import (
     cofilers_counted_once,
     reconcile_activity,
@@ -17,7 +16,7 @@ from form4_assets.aggregates.reconcile import (
 )
 from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets.warehouse.schema import TABLES
-from form4_assets_tests.aggregates_support import Filing, Owner, Trade, insert, select_all
+from form4_assets_tests.aggregates_support import Filing, Owner, Trade, build_all, insert, select_all
 
 MON, TUE, WED = dt.date(2024, 6, 3), dt.date(2024, 6, 4), dt.date(2024, 6, 5)
 

@@ -70,7 +70,7 @@ EXPECTED_ASSETS = {
 #: Imported on demand by its own job (form345_import_job), not by the nightly graph.
 BULK_ASSETS = {"sec_form345"}
 CORE_ASSETS = {"raw_filings", "filing_headers", "ownership_documents", "transactions", "holdings", "quarantine"}
-#: (asset, an asset it depends on): the stages of SPEC.md in order.
+#: (asset, an asset it depends on): the pipeline's stages in order.
 EXPECTED_EDGES = {
     ("filing_headers", "raw_filings"),
     ("quarantine", "raw_filings"),
@@ -82,7 +82,7 @@ EXPECTED_EDGES = {
     ("net_insider_selling", "issuer_daily_activity"),
     ("cluster_buys", "effective_transactions"),
 }
-#: Checks SPEC.md asks for, on the asset that owns the data they check.
+#: The checks the product promises, on the asset that owns the data they check.
 SPEC_CHECKS = {
     ("transactions", "share_chain"),
     ("transactions", "non_negative_amounts"),

@@ -1,4 +1,4 @@
-"""The seed filing (Annaly, NLY, 0001628280-23-037880) gives exactly SPEC.md's values,
+"""The seed filing (Annaly, NLY, 0001628280-23-037880) gives exactly the values the product promises,
 and `form4-assets parse` prints them as JSON Lines with the filing's own digits."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Derived aggregates over the warehouse: pure SQLAlchemy Core and Python, no Dagster.
 
 The chain is effective transactions (supersession by amendments, joint filings once)
-→ issuer-day activity → rolling net insider selling, plus cluster buys and the
-Form 345 export. `form4_assets.defs.aggregates` wraps these as Dagster assets.
+→ issuer-day activity → rolling net insider selling, plus cluster buys.
+`form4_assets.defs.aggregates` wraps these as Dagster assets.
 
 Time model: every aggregate row is "as known at the end of its FILING_DATE". A
 partition D reads only rows filed on or before D and applies only the amendments filed

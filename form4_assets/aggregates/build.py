@@ -55,11 +55,3 @@ def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> di
 
 def build_cluster_buys(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
     return _per_day(engine, dates, "cluster_buys", compute_cluster_buys)
-
-
-def build_all(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    """Every aggregate table for the dates, in dependency order (what the asset graph does)."""
-    written: dict[str, int] = {}
-    for step in (build_effective_transactions, build_issuer_daily_activity, build_net_insider_selling, build_cluster_buys):
-        written.update(step(engine, dates))
-    return written

@@ -233,7 +233,3 @@ def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -
     return dg.MaterializeResult(
         metadata=materialization_metadata(engine, "cluster_buys", dates, extra), check_results=checks
     )
-
-
-#: What definitions.py collects; the checks are declared on the assets (check_specs).
-assets = [effective_transactions, issuer_daily_activity, net_insider_selling, cluster_buys]

@@ -66,7 +66,7 @@ def _header_object(header: dict[str, Any] | None, parties: list[dict[str, Any]] 
 
 
 def result_object(result: ParsedFiling | Quarantined) -> dict[str, Any]:
-    """The JSON object the command prints for one parse result (SPEC.md "Command line")."""
+    """The JSON object `form4-assets parse` prints for one parse result (README "Command line")."""
     if isinstance(result, Quarantined):
         return {
             "status": "quarantined",
