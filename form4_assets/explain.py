@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS
+from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS, cik_key, decimal_text
 from form4_assets.warehouse.checks_sql import cik_without_zeros
 from form4_assets.warehouse.schema import TABLES
 
@@ -88,16 +88,11 @@ class Explanation:
         return bool(self.documents or self.aggregate_rows)
 
 
-def _cik_key(cik: str) -> str:
-    """CIKs compare without leading zeros (the header pads to 10 digits, users often don't)."""
-    return cik.strip().lstrip("0") or "0"
-
-
 def resolve_issuer(conn: sa.Connection, issuer: str) -> list[str]:
     """Issuer CIKs (as stored) for a CIK or a trading symbol, from the submission table."""
     submission = TABLES["submission"]
     if issuer.strip().isdigit():
-        condition = cik_without_zeros(submission.c.ISSUERCIK) == _cik_key(issuer)
+        condition = cik_without_zeros(submission.c.ISSUERCIK) == cik_key(issuer)
     else:
         condition = sa.func.upper(submission.c.ISSUERTRADINGSYMBOL) == issuer.strip().upper()
     query = sa.select(submission.c.ISSUERCIK).where(condition).distinct().order_by(submission.c.ISSUERCIK)
@@ -170,7 +165,7 @@ def _statuses(conn: sa.Connection, transactions: Sequence[Row]) -> None:
 def _transactions(conn: sa.Connection, ciks: Sequence[str], day: dt.date) -> list[Row]:
     submission = TABLES["submission"]
     of_issuer = sa.select(submission.c.ACCESSION_NUMBER).where(
-        cik_without_zeros(submission.c.ISSUERCIK).in_([_cik_key(c) for c in ciks])
+        cik_without_zeros(submission.c.ISSUERCIK).in_([cik_key(c) for c in ciks])
     )
     rows: list[Row] = []
     for name, sk in TRANSACTION_TABLES:
@@ -239,8 +234,8 @@ def _fmt(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, Decimal):  # exactly as filed, without exponent or trailing zeros
-        return format(value.normalize(), "f")
+    if isinstance(value, Decimal):
+        return decimal_text(value)
     return str(value)
 
 

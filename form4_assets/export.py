@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.tables import PARSED_TABLES, Column, Table
+from form4_assets.tables import PARSED_TABLES, Column, Table, decimal_text
 from form4_assets.warehouse.schema import build_table
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -34,7 +34,7 @@ def sec_date(value: dt.date) -> str:
 
 def sec_number(value: Decimal | int | float) -> str:
     """250000 → 250000.0, 17.04000000 → 17.04: the exact decimal with at least one decimal place."""
-    text = format(Decimal(str(value)).normalize(), "f")
+    text = decimal_text(Decimal(str(value)))
     return text if "." in text else f"{text}.0"
 
 

@@ -24,6 +24,7 @@ Value kinds (what the parser emits, what the SQL schema stores):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Literal
 
 Kind = Literal["text", "date", "datetime", "decimal", "int", "flag", "fn"]
@@ -70,6 +71,18 @@ def _valued(name: str, kind: Kind, description: str) -> tuple[Column, Column]:
         Column(name, kind, description),
         Column(f"{name}_FN", "fn", f"Footnote ids bound to {name}"),
     )
+
+
+def decimal_text(value: Decimal, normalise: bool = True) -> str:
+    """A ``decimal`` value as text, exactly, in positional notation (``str()`` would print
+    0.0000001 as 1E-7): without trailing zeros, or with the digits as filed (``normalise=False``)."""
+    return format(value.normalize() if normalise else value, "f")
+
+
+def cik_key(cik: str | None) -> str:
+    """A CIK as CIKs compare: without leading zeros (the SEC header pads to 10 digits, the
+    XML and users often do not). The SQL checks compare the same way (checks_sql.cik_without_zeros)."""
+    return (cik or "").strip().lstrip("0") or "0"
 
 
 ACCESSION = Column("ACCESSION_NUMBER", "text", "EDGAR accession number, 0000000000-YY-NNNNNN")

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from form4_assets.parsing.filing import parse_filing
 from form4_assets.parsing.model import ParsedFiling, Quarantined
+from form4_assets.tables import decimal_text
 
 _TABLE_KEYS = (
     "reporting_owners",
@@ -41,9 +42,8 @@ def _encode(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, Decimal):
-        # the filing's digits in positional notation: str() would print 0.0000001 as 1E-7
-        # and 0.00000000 as 0E-8; the parser only admits finite decimals
-        return format(value, "f")
+        # the filing's digits (the parser only admits finite decimals)
+        return decimal_text(value, normalise=False)
     if isinstance(value, (dt.date, dt.datetime)):
         return f'"{value.isoformat()}"'
     if isinstance(value, dict):

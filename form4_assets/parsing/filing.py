@@ -23,6 +23,7 @@ from form4_assets.parsing.header import parse_nc_header, parse_txt_header
 from form4_assets.parsing.model import ParsedFiling, Quarantined, Row
 from form4_assets.parsing.ownership import extract
 from form4_assets.parsing.xmlsafe import parse_xml
+from form4_assets.tables import cik_key
 
 #: Largest submission accepted. Real Form 3/4/5 submissions are kilobytes (the largest
 #: with exhibits a few megabytes); anything bigger is refused before parsing.
@@ -104,10 +105,10 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
     if header is not None:
         submission["FILING_DATE"] = header["FILED_AS_OF_DATE"]
         file_numbers = {
-            (p["CIK"] or "").lstrip("0"): p["FILE_NUMBER"] for p in parties if p["ROLE"] == "REPORTING-OWNER"
+            cik_key(p["CIK"]): p["FILE_NUMBER"] for p in parties if p["ROLE"] == "REPORTING-OWNER"
         }
         for owner in tables["reporting_owners"]:
-            owner["FILE_NUMBER"] = file_numbers.get((owner["RPTOWNERCIK"] or "").lstrip("0"))
+            owner["FILE_NUMBER"] = file_numbers.get(cik_key(owner["RPTOWNERCIK"]))
     return ParsedFiling(
         source=source,
         accession=accession,

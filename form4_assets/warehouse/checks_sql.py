@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.codes import ACQUIRED_DISPOSED
-from form4_assets.tables import TABLES_BY_NAME
+from form4_assets.tables import TABLES_BY_NAME, decimal_text
 from form4_assets.warehouse.schema import DECIMAL_TYPE, TABLES
 
 MAX_EXAMPLES = 20
@@ -71,9 +71,9 @@ def _in_dates(column: sa.ColumnElement[Any], dates: Sequence[dt.date]) -> sa.Col
 def plain_value(value: Any) -> Any:
     """JSON-friendly values for metadata: exact decimals as strings, dates as ISO."""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return decimal_text(value)
     if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f")
+        return decimal_text(Decimal(repr(value)))
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
