@@ -18,6 +18,7 @@ from form4_assets.defs.documents import parse_filings
 from form4_assets.defs.ingest import raw_filings
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
 from form4_assets.edgar.paths import daily_index_path, filing_path
+from form4_assets.parsing import errors
 from form4_assets.warehouse.engine import make_engine
 from form4_assets.warehouse.store import read_partition
 
@@ -75,6 +76,7 @@ def test_every_listed_filing_is_parsed_or_quarantined(warehouse_url: str, tmp_pa
     assert set(quarantine) == {BROKEN, MISSING}
     assert quarantine[MISSING]["REASON_CODE"] == "fetch_failed"
     assert quarantine[BROKEN]["REASON_CODE"] == "truncated"
+    assert {r["REASON_CODE"] for r in quarantine.values()} <= errors.ALL_REASONS  # one home, complete
     assert [r["ACCESSION_NUMBER"] for r in read_partition(engine, "submission", DAY)] == [SEED]
 
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}

@@ -65,7 +65,19 @@ PARSER_ERROR = "parser_error"
 property of the filing, but the filing is still kept (quarantined with the exception in
 the message) rather than lost or allowed to stop a backfill."""
 
-#: Every reason code, for validation and documentation.
+# The day's pipeline (form4_assets.pipeline.day) quarantines with these: the filing has no
+# bytes to parse, or not the bytes that were fetched.
+FETCH_FAILED = "fetch_failed"
+"""The filing could not be fetched (or its stored bytes can no longer be read)."""
+
+RAW_BYTES_CHANGED = "raw_bytes_changed"
+"""The bytes on disk no longer hash to the SHA-256 recorded when they were fetched."""
+
+INDEX_LINE_REJECTED = "index_line_rejected"
+"""EDGAR's daily index listed a line the source refused as unsafe (bad CIK, accession,
+date or file name; a path-traversal attempt), so there are no bytes to fetch."""
+
+#: Every reason code a quarantine row can carry, for validation and documentation.
 ALL_REASONS: frozenset[str] = frozenset(
     {
         EMPTY,
@@ -83,6 +95,9 @@ ALL_REASONS: frozenset[str] = frozenset(
         DUPLICATE_FOOTNOTE,
         ACCESSION_MISMATCH,
         PARSER_ERROR,
+        FETCH_FAILED,
+        RAW_BYTES_CHANGED,
+        INDEX_LINE_REJECTED,
     }
 )
 

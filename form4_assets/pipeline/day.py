@@ -20,16 +20,10 @@ from form4_assets.edgar.errors import InvalidIndexEntry
 from form4_assets.edgar.paths import InvalidIdentifier, split_index_filename
 from form4_assets.edgar.source import FilingSource
 from form4_assets.parsing import Quarantined, parse_filing
+from form4_assets.parsing.errors import FETCH_FAILED, INDEX_LINE_REJECTED, RAW_BYTES_CHANGED
 
 Row = dict[str, Any]
 
-#: The filing could not be fetched (or its stored bytes can no longer be read).
-FETCH_FAILED = "fetch_failed"
-#: The bytes on disk no longer hash to the SHA-256 recorded when they were fetched.
-RAW_BYTES_CHANGED = "raw_bytes_changed"
-#: EDGAR's daily index listed a line the source refused as unsafe (bad CIK, accession,
-#: date or file name; a path-traversal attempt), so there are no bytes to fetch.
-INDEX_LINE_REJECTED = "index_line_rejected"
 #: How raw_filings.FETCH_ERROR starts for a refused index line (what the parse step keys on).
 REFUSED_LINE_PREFIX = "index line refused: "
 
