@@ -24,11 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS, cik_key, decimal_text
+from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS, Row, cik_key, decimal_text
 from form4_assets.warehouse.checks_sql import cik_without_zeros
 from form4_assets.warehouse.schema import TABLES
 
-Row = dict[str, Any]
 
 #: The transaction tables and the column holding each row's position in its document.
 TRANSACTION_TABLES: tuple[tuple[str, str], ...] = tuple(

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["text", "date", "datetime", "decimal", "int", "flag", "fn"]
+#: One row of a table: column name → value (of the column's kind).
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from form4_assets import tables
+from form4_assets.tables import Row
 
-Row = dict[str, Any]
+__all__ = ["Container", "ParsedFiling", "Quarantined", "Row", "row_template"]
 Container = Literal["txt", "nc", "xml"]
 
 

@@ -21,8 +21,7 @@ from form4_assets.edgar.paths import InvalidIdentifier, split_index_filename
 from form4_assets.edgar.source import FilingSource
 from form4_assets.parsing import Quarantined, parse_filing
 from form4_assets.parsing.errors import FETCH_FAILED, INDEX_LINE_REJECTED, RAW_BYTES_CHANGED
-
-Row = dict[str, Any]
+from form4_assets.tables import Row
 
 #: How raw_filings.FETCH_ERROR starts for a refused index line (what the parse step keys on).
 REFUSED_LINE_PREFIX = "index line refused: "
