@@ -37,6 +37,10 @@ fields cannot be trusted to mean what the columns say."""
 BAD_NUMBER = "bad_number"
 """A decimal field holds text that is not a finite ASCII decimal number."""
 
+OUT_OF_RANGE = "out_of_range"
+"""A number is well formed but larger than its column can hold exactly (a header count
+beyond a 64-bit integer, for instance), so storing it would change it."""
+
 BAD_DATE = "bad_date"
 """A date field is not an ISO date (YYYY-MM-DD, optionally with an xs:date zone suffix),
 or a header date/time is not in EDGAR's YYYYMMDD[HHMMSS] form."""
@@ -76,6 +80,7 @@ ALL_REASONS: frozenset[str] = frozenset(
         FORBIDDEN_XML,
         UNKNOWN_SCHEMA_VERSION,
         BAD_NUMBER,
+        OUT_OF_RANGE,
         BAD_DATE,
         BAD_FLAG,
         BAD_ENCODING,

@@ -185,8 +185,8 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str
             tables["quarantine"].append(
                 _quarantine_row(raw, result.reason, result.message, result.field, result.offset)
             )
-            continue
-        for name, rows in result.rows().items():
+        # a quarantined filing keeps its readable SEC header (who filed what, and when)
+        for name, rows in (result.header_rows() if isinstance(result, Quarantined) else result.rows()).items():
             for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
                 row["FILING_DATE"] = day
             tables[name].extend(rows)
