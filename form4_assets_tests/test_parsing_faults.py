@@ -10,10 +10,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +23,7 @@ from form4_assets.parsing.xmlsafe import hardened_parser
 from form4_assets.pipeline.day import parsed_rows
 from form4_assets.warehouse.checks_sql import header_ciks_match_xml, raw_equals_parsed_plus_quarantined
 from form4_assets.warehouse.store import read_partition, replace_partitions
+from form4_assets_tests.fifo_support import watched_fifo
 
 ACCESSION = "0001628280-23-037880"
 FILED = dt.date(2023, 11, 8)
@@ -58,38 +55,6 @@ def _parsed(data: bytes) -> ParsedFiling:
 # --- 1. A DOCTYPE in another encoding, and external loads ------------------------------
 
 
-@contextmanager
-def _watched_fifo(directory: Path) -> Iterator[tuple[Path, threading.Event]]:
-    """A FIFO and an event set if anything opens it for reading while the block runs.
-
-    A writer thread waits in open() until a reader appears; then it records that and
-    writes a harmless DTD, so an opening parser does not hang. At the end the FIFO is
-    opened once more here to release a writer still waiting."""
-    fifo = directory / "external.dtd"
-    os.mkfifo(fifo)
-    opened, closing = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        fd = os.open(fifo, os.O_WRONLY)  # blocks until a reader opens the FIFO
-        try:
-            if not closing.is_set():
-                opened.set()
-                os.write(fd, b"<!ELEMENT ownershipDocument ANY>\n")
-        finally:
-            os.close(fd)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
-        yield fifo, opened
-    finally:
-        closing.set()
-        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        thread.join(10)
-        os.close(fd)
-        assert not thread.is_alive()
-
-
 def _utf7_doctype(seed: bytes, system: str) -> bytes:
     """The seed's XML declared UTF-7, with `<!DOCTYPE ... SYSTEM "...">` written in
     UTF-7 (`+ADw-+ACE-` is `<!`): no `<!DOCTYPE` byte sequence appears."""
@@ -110,9 +75,9 @@ HIDDEN_DOCTYPES = [_utf7_doctype, _utf16_without_bom_doctype]
 
 @pytest.mark.parametrize("make", HIDDEN_DOCTYPES, ids=["utf-7", "utf-16-without-bom"])
 def test_a_doctype_in_another_encoding_never_opens_the_file(seed_bytes: bytes, tmp_path: Path, make) -> None:
-    with _watched_fifo(tmp_path) as (fifo, opened):
+    with watched_fifo(tmp_path) as (fifo, opens):
         result = parse_filing(make(seed_bytes, fifo.as_uri()), source="hostile")
-    assert not opened.is_set(), "the parser opened the file a DOCTYPE pointed at"
+    assert opens.count == 0, "the parser opened the file a DOCTYPE pointed at"
     assert isinstance(result, Quarantined) and result.reason in (errors.BAD_ENCODING, errors.MALFORMED_XML), result
 
 
@@ -145,7 +110,7 @@ def test_accepted_declared_encodings_still_parse(seed_bytes: bytes, encoding: st
 def test_the_parser_itself_refuses_every_external_load(tmp_path: Path) -> None:
     """Defence in depth, past the byte check: the hardened parser given a DOCTYPE with an
     external subset and an external parameter entity loads neither."""
-    with _watched_fifo(tmp_path) as (fifo, opened):
+    with watched_fifo(tmp_path) as (fifo, opens):
         documents = [
             f'<!DOCTYPE ownershipDocument SYSTEM "{fifo.as_uri()}"><ownershipDocument/>',
             f'<!DOCTYPE r [<!ENTITY % e SYSTEM "{fifo.as_uri()}"> %e;]><r/>',
@@ -154,7 +119,7 @@ def test_the_parser_itself_refuses_every_external_load(tmp_path: Path) -> None:
             with pytest.raises(FilingError) as refused:
                 etree.fromstring(document.encode(), hardened_parser())
             assert refused.value.reason == errors.FORBIDDEN_XML and fifo.as_uri() in refused.value.message
-    assert not opened.is_set()
+    assert opens.count == 0
 
 
 def test_the_parser_ignores_the_declared_encoding(seed_bytes: bytes) -> None:
