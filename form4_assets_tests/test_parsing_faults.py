@@ -252,6 +252,7 @@ def test_every_reason_code_is_listed() -> None:
 # --- 6. A file that holds only its SEC header --------------------------------------------
 
 OTHER = "0001140361-23-028639"
+NUL = "0001140361-23-099999"
 
 
 def _header_only(seed: bytes) -> bytes:
@@ -291,6 +292,17 @@ def test_an_unreadable_header_value_keeps_the_rest(seed_bytes: bytes) -> None:
     assert q.header["ACCEPTANCE_DATETIME"] == dt.datetime(2023, 11, 8, 16, 28, 9) and len(q.parties) == 2
 
 
+def test_a_nul_in_the_header_is_quarantined_and_kept_out_of_the_rows(seed_bytes: bytes) -> None:
+    """No text column can store a NUL (PostgreSQL refuses it), and a quarantined
+    filing's header rows now reach the warehouse too."""
+    data = _edit(seed_bytes, b"Finkelstein David L\n", b"Finkel\x00stein David L\n")
+    q = _quarantined(data, errors.NUL_IN_TEXT)
+    assert q.field == "header/COMPANY CONFORMED NAME" and "\\x00" in q.message
+    assert q.parties[0]["NAME"] is None and q.parties[1]["NAME"] == "ANNALY CAPITAL MANAGEMENT INC"
+    rows = q.header_rows()
+    assert not any("\x00" in str(v) for table_rows in rows.values() for row in table_rows for v in row.values())
+
+
 def test_another_filings_header_is_not_offered_as_rows(seed_bytes: bytes) -> None:
     q = _quarantined(seed_bytes, errors.ACCESSION_MISMATCH, accession=OTHER)
     assert q.header["ACCESSION_NUMBER"] == ACCESSION  # shown (the CLI prints it) ...
@@ -319,19 +331,27 @@ def _raw(path: Path, accession: str) -> dict:
 
 def test_the_warehouse_keeps_a_quarantined_filings_header(engine: sa.Engine, seed_bytes: bytes, tmp_path: Path) -> None:
     """The day's tables get the header-only filing's filing_headers and header_parties
-    rows next to its quarantine row, and the checks still hold: raw = parsed +
+    rows next to its quarantine row (and a header with a NUL, without that value), the
+    write succeeds on both databases, and the checks still hold: raw = parsed +
     quarantined, header CIKs = XML CIKs."""
     (tmp_path / "seed.txt").write_bytes(seed_bytes)
     (tmp_path / "header.txt").write_bytes(_header_only(seed_bytes))
-    raws = [_raw(tmp_path / "seed.txt", ACCESSION), _raw(tmp_path / "header.txt", OTHER)]
+    nul = _edit(_header_only(seed_bytes), b"Finkelstein David L\n", b"Finkel\x00stein\n").replace(OTHER.encode(), NUL.encode())
+    (tmp_path / "nul.txt").write_bytes(nul)
+    raws = [_raw(tmp_path / "seed.txt", ACCESSION), _raw(tmp_path / "header.txt", OTHER), _raw(tmp_path / "nul.txt", NUL)]
     tables = parsed_rows(raws, FILED)
-    assert [(r["ACCESSION_NUMBER"], r["REASON_CODE"]) for r in tables["quarantine"]] == [(OTHER, errors.TRUNCATED)]
+    assert [(r["ACCESSION_NUMBER"], r["REASON_CODE"]) for r in tables["quarantine"]] == [
+        (OTHER, errors.TRUNCATED), (NUL, errors.NUL_IN_TEXT),
+    ]
     assert [r["ACCESSION_NUMBER"] for r in tables["submission"]] == [ACCESSION]
     replace_partitions(engine, [FILED], {"raw_filings": raws, **tables})
     headers = {r["ACCESSION_NUMBER"]: r for r in read_partition(engine, "filing_headers", FILED)}
-    assert set(headers) == {ACCESSION, OTHER}
+    assert set(headers) == {ACCESSION, OTHER, NUL}
     assert headers[OTHER]["ACCEPTANCE_DATETIME"] == dt.datetime(2023, 11, 8, 16, 28, 9)
-    parties = [(r["ACCESSION_NUMBER"], r["ROLE"]) for r in read_partition(engine, "header_parties", FILED)]
-    assert sorted(parties) == sorted([(a, role) for a in (ACCESSION, OTHER) for role in ("REPORTING-OWNER", "ISSUER")])
+    parties = [(r["ACCESSION_NUMBER"], r["ROLE"], r["NAME"]) for r in read_partition(engine, "header_parties", FILED)]
+    names = {"REPORTING-OWNER": "Finkelstein David L", "ISSUER": "ANNALY CAPITAL MANAGEMENT INC"}
+    expected = [(a, role, name) for a in (ACCESSION, OTHER) for role, name in names.items()]
+    expected += [(NUL, "REPORTING-OWNER", None), (NUL, "ISSUER", names["ISSUER"])]
+    assert sorted(parties, key=str) == sorted(expected, key=str)
     assert raw_equals_parsed_plus_quarantined(engine, [FILED]).passed
     assert header_ciks_match_xml(engine, [FILED]).passed

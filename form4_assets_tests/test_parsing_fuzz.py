@@ -2,7 +2,7 @@
 made from the seed and the corpus filings by byte edits, hostile tokens, splices and
 re-encodings. Each one either parses or is quarantined with a listed reason code,
 never with the parser-bug code and never by raising; no offset points outside the
-input, every row has only its table's columns, and no input makes the parser open the
+input, every row has only its table's columns and no NUL in its text, and no input makes the parser open the
 file a DOCTYPE or entity names (a watched FIFO stands in for /dev/stdin).
 
 A failure prints the case's number and its mutations; the generator is seeded and drawn
@@ -208,6 +208,8 @@ def _problems(data: bytes, result: object) -> list[str]:
         for row in table_rows:
             if not set(row) <= columns:
                 found.append(f"{name} row has columns {sorted(set(row) - columns)}")
+            if any(isinstance(v, str) and "\x00" in v for v in row.values()):
+                found.append(f"{name} row has a NUL in its text (no text column can store it)")
     return found
 
 

@@ -140,12 +140,12 @@ def parse_txt_header(text: str) -> SecHeader:
 
     Lines are `<tabs>KEY:<tabs>value` or `<TAG>value`; a split and a `partition` per
     line cost far less than a multi-line regular-expression search."""
-    return _build([line.partition(":") for line in text.split("\n") if line], "txt")
+    return _build([line.partition(":") for line in text.split("\n") if line], "txt", "\x00" in text)
 
 
 def parse_nc_header(text: str) -> SecHeader:
     """Header of a dissemination `.nc` (from <SUBMISSION> up to the first <DOCUMENT>)."""
-    return _build(_NC_PAIR.findall(text), "nc")
+    return _build(_NC_PAIR.findall(text), "nc", "\x00" in text)
 
 
 def _shown(value: str) -> str:
@@ -179,10 +179,12 @@ def _top_value(kind: int, name: str, value: str) -> Any:
         raise FilingError(errors.BAD_DATE, f"SEC header {name}: {exc}", field=f"header/{name}") from None
 
 
-def _build(triples: list[tuple[str, str, str]], container: str) -> SecHeader:
+def _build(triples: list[tuple[str, str, str]], container: str, nul: bool) -> SecHeader:
     """FILING_HEADERS row and HEADER_PARTIES rows from (name, separator, raw value)
     triples; a `.txt` line without a colon is a `<TAG>value` line or nothing. A value
-    that cannot be read is left None and reported once the rest has been read."""
+    that cannot be read is left None and reported once the rest has been read; so is a
+    value with a NUL character (no text column can hold one), looked for only when the
+    header text has one (`nul`)."""
     problem: FilingError | None = None
     header = _HEADER_TEMPLATE.copy()
     header["CONTAINER"] = container
@@ -202,6 +204,12 @@ def _build(triples: list[tuple[str, str, str]], container: str) -> SecHeader:
             continue
         kind, payload = action
         value = value.strip()
+        if nul and "\x00" in value:
+            problem = problem or FilingError(
+                errors.NUL_IN_TEXT, f"SEC header {name.strip()}: a NUL character in {_shown(value)}",
+                field=f"header/{name.strip()}",
+            )
+            continue
         if kind == ADDRESS:
             if value and address is not None:
                 party[payload[address]] = value
