@@ -11,6 +11,17 @@ over the rounds are printed as ms per filing, with the median of the per-round r
 for all filings and for the complete submissions alone (which also pay for the SEC
 header). The
 target is a ratio of at most 2.5 (full extraction costs at most 1.5 parses more).
+
+    python benchmarks/parse.py --pathological [--corpus DIR]
+
+times instead the pathological filings of issue 14, each made from the seed at a size
+and at 8 times that size: 25,000 vs 200,000 footnote ids in one field, 31 vs 250
+footnotes (or remarks) nested in one another with 160 KB of text at each level (40 MB). The
+parser must scale linearly: the CPU-time ratio of the two sizes is 8 for linear work
+(somewhat more for the 40 MB texts, which no longer fit a cache) and 64 for quadratic
+work; over 24 is OVER TARGET. The peak of Python memory (tracemalloc) of the large one
+is printed against its size. (Before the fixes: 39x, 112x and 132x, and 4.8 GiB of
+peak memory for the nested footnotes.)
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ import os
 import statistics
 import sys
 import time
+import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,15 +122,72 @@ def report(label: str, rounds: list[tuple[list[float], list[float]]], keep: list
     print(f"  ratio parser/lxml: {ratio:.2f}x, best round {min(ratios):.2f}x (target <= {TARGET_RATIO}x) -> {verdict}")
 
 
+def _footnote_ids(seed: bytes, n: int) -> bytes:
+    refs = b"".join(b'<footnoteId id="F%d"/>' % (i % 2 + 1) for i in range(n))
+    return seed.replace(b"<value>50000</value>", b"<value>50000</value>" + refs, 1)
+
+
+def _nested(seed: bytes, levels: int, tag: bytes) -> bytes:
+    chunk = b"x" * 160_000
+    if tag == b"footnote":
+        nested = b"".join(b'<footnote id="N%d">' % i + chunk for i in range(levels)) + b"</footnote>" * levels
+        return seed.replace(b'<footnote id="F1">', b'<footnote id="F1">' + nested, 1)
+    nested = (b"<remarks>" + chunk) * levels + b"</remarks>" * levels
+    return seed.replace(b"<remarks></remarks>", nested, 1)
+
+
+PATHOLOGICAL: tuple[tuple[str, Callable[[bytes, int], bytes], int], ...] = (
+    ("footnote ids in one field", _footnote_ids, 25_000),
+    ("footnotes nested in a footnote", lambda seed, n: _nested(seed, n, b"footnote"), 31),
+    ("remarks nested in remarks", lambda seed, n: _nested(seed, n, b"remarks"), 31),
+)
+LINEAR_LIMIT = 24.0
+
+
+def _best_parse(data: bytes, repeats: int = 5) -> float:
+    """Fewest CPU seconds of `repeats` parses (CPU time: other processes do not count)."""
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.process_time()
+        result = parse_filing(data)
+        best = min(best, time.process_time() - t0)
+    if not isinstance(result, ParsedFiling):
+        raise SystemExit(f"a pathological filing did not parse ({result.reason}: {result.message})")
+    return best
+
+
+def pathological(seed: bytes) -> int:
+    """Each pathological filing at n and 8n: seconds, the ratio, and the peak memory."""
+    over = False
+    for label, make, n in PATHOLOGICAL:
+        small, large = make(seed, n), make(seed, 8 * n)
+        t_small, t_large = _best_parse(small), _best_parse(large)
+        tracemalloc.start()
+        parse_filing(large)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        ratio = t_large / t_small
+        over |= ratio > LINEAR_LIMIT
+        verdict = "OK" if ratio <= LINEAR_LIMIT else "OVER TARGET"
+        print(f"{label}: {n} -> {8 * n}: {t_small:.3f} -> {t_large:.3f} CPU s, ratio {ratio:.1f}x "
+              f"(linear 8x, limit {LINEAR_LIMIT:.0f}x) -> {verdict}; "
+              f"peak Python memory {peak / 2**20:.0f} MiB for {len(large) / 2**20:.1f} MiB")
+    return 1 if over else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=None, help="corpus folder with filings/ and bulk/")
     ap.add_argument("--rounds", type=int, default=11)
+    ap.add_argument("--pathological", action="store_true", help="time the issue-14 pathological filings instead")
     args = ap.parse_args(argv)
     corpus = args.corpus or find_corpus()
     if corpus is None or not (corpus / "filings").is_dir():
         print("corpus not found: pass --corpus DIR (the folder holding filings/ and bulk/)", file=sys.stderr)
         return 2
+    if args.pathological:
+        return pathological((corpus / "seed" / "0001628280-23-037880.txt").read_bytes())
     samples = load(corpus)
     time_round(samples)  # warm-up: imports, parser creation, caches
     rounds = []

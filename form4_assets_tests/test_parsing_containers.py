@@ -56,9 +56,10 @@ def test_pre_2002_header_layout(corpus_dir: Path) -> None:
     document), but its header must still read right."""
     data = (corpus_dir / "filings" / "0001012325-98-000004.hdr-only.txt").read_bytes()
     assert detect_container(data) == "txt"
-    text, body = header_text(data, "txt")
-    assert data[body:].startswith(b"</SEC-HEADER>")
-    header, parties = parse_txt_header(text)
+    text, body, closed = header_text(data, "txt")
+    assert closed and data[body:].startswith(b"</SEC-HEADER>")
+    header, parties, problem = parse_txt_header(text)
+    assert problem is None
     assert header["ACCESSION_NUMBER"] == "0001012325-98-000004"
     assert (header["PERIOD_OF_REPORT"], header["FILED_AS_OF_DATE"]) == (dt.date(1998, 10, 31), dt.date(1998, 11, 20))
     assert header["ACCEPTANCE_DATETIME"] is None

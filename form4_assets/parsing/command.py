@@ -76,7 +76,7 @@ def result_object(result: ParsedFiling | Quarantined) -> dict[str, Any]:
             "offset": result.offset,
             "source": result.source,
             "accession": result.accession,
-            "header": _header_object(result.header, None),
+            "header": _header_object(result.header, result.parties),
         }
     obj: dict[str, Any] = {
         "status": "parsed",

@@ -12,6 +12,7 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from form4_assets.parsing import errors
 from form4_assets.parsing.errors import FilingError
@@ -23,35 +24,55 @@ _CLOSE_DOC = b"</ownershipDocument>"
 _DOC_META = re.compile(rb"<(TYPE|SEQUENCE|FILENAME|DESCRIPTION)>([^<\r\n]*)")
 _PREAMBLE_MAX = 2048
 _LEADING_SPACE = re.compile(rb"\s*")
-_XML_DECL_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 @dataclass(frozen=True, slots=True)
 class XmlPart:
-    """The ownershipDocument bytes and where they start in the submission."""
+    """The ownershipDocument bytes, where they start in the submission, and (once
+    `xmlsafe` has settled it) the Python codec they are written in."""
 
     data: bytes
     offset: int
+    encoding: str = "utf-8"
+
+
+class HeaderRegion(NamedTuple):
+    """The SEC header's text, where the documents begin, and whether the header was
+    closed (an unclosed one is still read, so a truncated filing keeps its header)."""
+
+    text: str
+    body: int
+    closed: bool
 
 
 def normalise_bom(data: bytes) -> bytes:
     """Drop a UTF-8 byte-order mark; transcode UTF-16 (which has one) to UTF-8 so the
-    byte-level searches below work, removing the now-wrong encoding declaration."""
+    byte-level searches below work (its now-wrong encoding declaration is harmless:
+    lxml is told the bytes are UTF-8). Offsets found in the result are turned back into
+    offsets in `data` by `original_offset`."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith(_UTF16_BOMS):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise FilingError(errors.BAD_ENCODING, f"invalid UTF-16: {exc.reason}", offset=exc.start) from None
-        return strip_encoding_declaration(text.encode("utf-8"))
+        return text.encode("utf-8")
     return data
 
 
-def strip_encoding_declaration(data: bytes) -> bytes:
-    """Drop `encoding="..."` from the XML declaration of bytes that were transcoded to
-    UTF-8 (the declaration would otherwise make lxml decode them a second time)."""
-    return _XML_DECL_ENCODING.sub(rb"\1", data, count=1)
+def original_offset(data: bytes, offset: int) -> int:
+    """The byte offset in `data` (a file as it was stored) of byte `offset` of
+    `normalise_bom(data)`: after the 3-byte UTF-8 mark, or, for UTF-16, the mark plus
+    two bytes per UTF-16 code unit of the text before it. Only quarantines ask, so the
+    transcoding is simply done again."""
+    if data.startswith(codecs.BOM_UTF8):
+        return offset + 3
+    if data.startswith(_UTF16_BOMS):
+        before = normalise_bom(data)[:offset].decode("utf-8", "ignore")
+        return 2 + len(before.encode("utf-16-le"))
+    return offset
 
 
 def detect_container(data: bytes) -> Container:
@@ -68,10 +89,13 @@ def detect_container(data: bytes) -> Container:
     return "xml"
 
 
-def header_text(data: bytes, container: Container) -> tuple[str, int]:
+def header_text(data: bytes, container: Container) -> HeaderRegion:
     """The header region, decoded, and the offset where the documents begin. Headers
     are ASCII in practice; UTF-8 is tried first and windows-1252/Latin-1 catch the
-    rest, since a name with an odd byte must not cost the whole filing."""
+    rest, since a name with an odd byte must not cost the whole filing. A `.txt` header
+    that is never closed runs to the first document (or the end of the file) and is
+    marked unclosed: the caller quarantines the filing as truncated, with the header."""
+    closed = True
     if container == "txt":
         start = data.find(b"<SEC-HEADER>")
         if start < 0:
@@ -82,10 +106,10 @@ def header_text(data: bytes, container: Container) -> tuple[str, int]:
         if end < 0:
             end = data.find(b"</IMS-HEADER>", start)
         if end < 0:
-            raise FilingError(
-                errors.TRUNCATED, "the SEC header is never closed (</SEC-HEADER> missing)",
-                field="SEC-HEADER", offset=len(data),
-            )
+            closed = False
+            end = data.find(b"<DOCUMENT>", start)
+            if end < 0:
+                end = len(data)
         raw = data[data.find(b">", start) + 1 : end]
     else:
         start = data.find(b"<SUBMISSION>")
@@ -95,10 +119,10 @@ def header_text(data: bytes, container: Container) -> tuple[str, int]:
         raw = data[start + len(b"<SUBMISSION>") : end]
     for encoding in ("utf-8", "cp1252"):
         try:
-            return raw.decode(encoding), end
+            return HeaderRegion(raw.decode(encoding), end, closed)
         except UnicodeDecodeError:
             continue
-    return raw.decode("latin-1"), end
+    return HeaderRegion(raw.decode("latin-1"), end, closed)
 
 
 def document_list(data: bytes, start: int = 0, known: XmlPart | None = None) -> list[dict[str, object]]:

@@ -37,6 +37,14 @@ fields cannot be trusted to mean what the columns say."""
 BAD_NUMBER = "bad_number"
 """A decimal field holds text that is not a finite ASCII decimal number."""
 
+OUT_OF_RANGE = "out_of_range"
+"""A number is well formed but larger than its column can hold exactly (a header count
+beyond a 64-bit integer, for instance), so storing it would change it."""
+
+NUL_IN_TEXT = "nul_in_text"
+"""A text value holds a NUL character, which no text column can store (PostgreSQL
+refuses it); the XML cannot carry one, so this is the SEC header's text."""
+
 BAD_DATE = "bad_date"
 """A date field is not an ISO date (YYYY-MM-DD, optionally with an xs:date zone suffix),
 or a header date/time is not in EDGAR's YYYYMMDD[HHMMSS] form."""
@@ -88,6 +96,8 @@ ALL_REASONS: frozenset[str] = frozenset(
         FORBIDDEN_XML,
         UNKNOWN_SCHEMA_VERSION,
         BAD_NUMBER,
+        OUT_OF_RANGE,
+        NUL_IN_TEXT,
         BAD_DATE,
         BAD_FLAG,
         BAD_ENCODING,

@@ -17,6 +17,7 @@ from form4_assets.parsing.container import (
     header_text,
     locate_xml,
     normalise_bom,
+    original_offset,
 )
 from form4_assets.parsing.errors import FilingError
 from form4_assets.parsing.header import parse_nc_header, parse_txt_header
@@ -52,8 +53,11 @@ def _check_documents(data: bytes, body: int, header: Row) -> None:
 def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = None) -> ParsedFiling | Quarantined:
     """Parse one submission: a public `.txt`, a dissemination `.nc` or a bare
     ownershipDocument XML. `accession` (from the daily index) is checked against the
-    header's and used for bare XML, which carries none of its own."""
+    header's and used for bare XML, which carries none of its own. Offsets in a
+    quarantine record are byte offsets in `data` as given, byte-order mark included."""
     header: Row | None = None
+    parties: list[Row] = []
+    stored: bytes | None = None  # `data` as given, once a byte-order mark made it differ
     if not isinstance(data, bytes):
         data = bytes(data)  # bytearray / memoryview from a caller's buffer
     try:
@@ -65,12 +69,13 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
             )
         if not data or data.isspace():
             raise FilingError(errors.EMPTY, "the file is empty" if not data else "the file holds only whitespace")
-        data = normalise_bom(data)
+        clean = normalise_bom(data)
+        if clean is not data:
+            stored, data = data, clean
         container = detect_container(data)
-        parties: list[Row] = []
         if container != "xml":
-            text, body = header_text(data, container)
-            header, parties = parse_txt_header(text) if container == "txt" else parse_nc_header(text)
+            region = header_text(data, container)
+            header, parties, problem = parse_txt_header(region.text) if container == "txt" else parse_nc_header(region.text)
             header_accession = header["ACCESSION_NUMBER"]
             if accession and header_accession and not _same_accession(accession, header_accession):
                 raise FilingError(
@@ -84,6 +89,14 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
                 header["ACCESSION_NUMBER"] = accession
                 for party in parties:
                     party["ACCESSION_NUMBER"] = accession
+            if not region.closed:
+                raise FilingError(
+                    errors.TRUNCATED, "the SEC header is never closed (</SEC-HEADER> missing)",
+                    field="SEC-HEADER", offset=len(data),
+                )
+            if problem is not None:
+                raise problem
+            body = region.body
             try:
                 part = locate_xml(data, container, body)
             except FilingError:
@@ -92,14 +105,15 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
             header["DOCUMENTS"] = documents_json(document_list(data, body, part))
         else:
             part = locate_xml(data, container)
-        root = parse_xml(part)
+        root, part = parse_xml(part)
         tables = extract(root, part, accession)
     except FilingError as exc:
-        return Quarantined(source, accession, exc.reason, exc.message, exc.field, exc.offset, header)
+        offset = exc.offset if stored is None or exc.offset is None else original_offset(stored, exc.offset)
+        return Quarantined(source, accession, exc.reason, exc.message, exc.field, offset, header, parties)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises on bad input"
         where = traceback.extract_tb(exc.__traceback__)[-1]
         message = f"unexpected {type(exc).__name__}: {exc} (at {where.filename}:{where.lineno}); this is a parser bug"
-        return Quarantined(source, accession, errors.PARSER_ERROR, message, None, None, header)
+        return Quarantined(source, accession, errors.PARSER_ERROR, message, None, None, header, parties)
 
     submission = tables["submission"]
     if header is not None:

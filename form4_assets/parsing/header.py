@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from form4_assets import tables
 from form4_assets.parsing import errors
@@ -115,6 +115,9 @@ _ACTIONS: dict[str, tuple[int, Any]] = {
     "DATE OF NAME CHANGE": (FORMER, "date_of_change"),
     "DATE-CHANGED": (FORMER, "date_of_change"),
 }
+#: Largest header count kept: PUBLIC_DOCUMENT_COUNT is a 64-bit integer column (SQLite
+#: INTEGER, PostgreSQL bigint), so a larger count could not be stored as written.
+MAX_COUNT = 2**63 - 1
 _SIC_CODE = re.compile(r"\[(\d{3,4})\]")
 
 # `.nc`: `<TAG>value` anywhere, values running to the next tag. The middle group makes
@@ -122,22 +125,67 @@ _SIC_CODE = re.compile(r"\[(\d{3,4})\]")
 _NC_PAIR = re.compile(r"<(/?[A-Z][A-Z0-9-]*)(>)([^<]*)")
 
 
-def parse_txt_header(text: str) -> tuple[Row, list[Row]]:
+class SecHeader(NamedTuple):
+    """What was read from an SEC header: the FILING_HEADERS row, the HEADER_PARTIES rows,
+    and the first value that could not be read (left None in the row). The caller
+    quarantines the filing for that problem, keeping everything else that was read."""
+
+    header: Row
+    parties: list[Row]
+    problem: FilingError | None
+
+
+def parse_txt_header(text: str) -> SecHeader:
     """Header of a public complete-submission `.txt` (text between <SEC-HEADER> tags).
 
     Lines are `<tabs>KEY:<tabs>value` or `<TAG>value`; a split and a `partition` per
     line cost far less than a multi-line regular-expression search."""
-    return _build([line.partition(":") for line in text.split("\n") if line], "txt")
+    return _build([line.partition(":") for line in text.split("\n") if line], "txt", "\x00" in text)
 
 
-def parse_nc_header(text: str) -> tuple[Row, list[Row]]:
+def parse_nc_header(text: str) -> SecHeader:
     """Header of a dissemination `.nc` (from <SUBMISSION> up to the first <DOCUMENT>)."""
-    return _build(_NC_PAIR.findall(text), "nc")
+    return _build(_NC_PAIR.findall(text), "nc", "\x00" in text)
 
 
-def _build(triples: list[tuple[str, str, str]], container: str) -> tuple[Row, list[Row]]:
+def _shown(value: str) -> str:
+    """A value for a message: quoted, and cut when long (a garbage field can be megabytes)."""
+    return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"
+
+
+def _count(name: str, value: str) -> int:
+    """A header count: ASCII digits, at most what a 64-bit integer column holds."""
+    if not (value.isascii() and value.isdigit()):
+        raise FilingError(errors.BAD_NUMBER, f"SEC header {name}: not a count: {_shown(value)}", field=f"header/{name}")
+    if len(value) > len(str(MAX_COUNT)) or int(value) > MAX_COUNT:
+        raise FilingError(
+            errors.OUT_OF_RANGE,
+            f"SEC header {name}: the {len(value.lstrip('0'))}-digit count {_shown(value)} is larger than "
+            f"a 64-bit integer column holds ({MAX_COUNT})",
+            field=f"header/{name}",
+        )
+    return int(value)
+
+
+def _top_value(kind: int, name: str, value: str) -> Any:
+    """The typed value of a top-level header field; raises FilingError."""
+    if kind == TOP:
+        return value
+    if kind == TOP_COUNT:
+        return _count(name, value)
+    try:
+        return header_date(value) if kind == TOP_DATE else header_datetime(value)
+    except ValueError as exc:
+        raise FilingError(errors.BAD_DATE, f"SEC header {name}: {exc}", field=f"header/{name}") from None
+
+
+def _build(triples: list[tuple[str, str, str]], container: str, nul: bool) -> SecHeader:
     """FILING_HEADERS row and HEADER_PARTIES rows from (name, separator, raw value)
-    triples; a `.txt` line without a colon is a `<TAG>value` line or nothing."""
+    triples; a `.txt` line without a colon is a `<TAG>value` line or nothing. A value
+    that cannot be read is left None and reported once the rest has been read; so is a
+    value with a NUL character (no text column can hold one), looked for only when the
+    header text has one (`nul`)."""
+    problem: FilingError | None = None
     header = _HEADER_TEMPLATE.copy()
     header["CONTAINER"] = container
     parties: list[Row] = []
@@ -156,6 +204,12 @@ def _build(triples: list[tuple[str, str, str]], container: str) -> tuple[Row, li
             continue
         kind, payload = action
         value = value.strip()
+        if nul and "\x00" in value:
+            problem = problem or FilingError(
+                errors.NUL_IN_TEXT, f"SEC header {name.strip()}: a NUL character in {_shown(value)}",
+                field=f"header/{name.strip()}",
+            )
+            continue
         if kind == ADDRESS:
             if value and address is not None:
                 party[payload[address]] = value
@@ -198,18 +252,9 @@ def _build(triples: list[tuple[str, str, str]], container: str) -> tuple[Row, li
                 formers[-1][payload] = value
         elif value:
             try:
-                if kind == TOP:
-                    header[payload] = value
-                elif kind == TOP_DATE:
-                    header[payload] = header_date(value)
-                elif kind == TOP_DATETIME:
-                    header[payload] = header_datetime(value)
-                elif value.isascii() and value.isdigit():
-                    header[payload] = int(value)
-                else:
-                    raise FilingError(errors.BAD_NUMBER, f"SEC header {name}: not a count: {value!r}", field=f"header/{name}")
-            except ValueError as exc:
-                raise FilingError(errors.BAD_DATE, f"SEC header {name}: {exc}", field=f"header/{name}") from None
+                header[payload] = _top_value(kind, name, value)
+            except FilingError as exc:
+                problem = problem or exc
     _close(parties, formers)
 
     accession = header["ACCESSION_NUMBER"]
@@ -221,7 +266,7 @@ def _build(triples: list[tuple[str, str, str]], container: str) -> tuple[Row, li
         header["ISSUER_NAME"] = issuer["NAME"]
     for p in parties:
         p["ACCESSION_NUMBER"] = accession
-    return header, parties
+    return SecHeader(header, parties, problem)
 
 
 def _close(parties: list[Row], formers: list[dict[str, str | None]]) -> None:

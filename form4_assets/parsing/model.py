@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
 from form4_assets import tables
+from form4_assets.parsing import errors
 from form4_assets.tables import Row
 
 __all__ = ["Container", "ParsedFiling", "Quarantined", "Row", "row_template"]
@@ -61,8 +63,9 @@ class ParsedFiling:
 class Quarantined:
     """A filing that could not be parsed, with why and where.
 
-    `header` is the parsed SEC header when the failure came after it (so the loader
-    still knows the form type and filed date of a filing whose XML is broken).
+    `header` and `parties` are what could be read of the SEC header (a header-only or
+    truncated file, broken XML, one unreadable header value left None), so a quarantined
+    filing still tells its accession, acceptance time, form type and filers.
     """
 
     source: str
@@ -72,3 +75,12 @@ class Quarantined:
     field: str | None = None
     offset: int | None = None
     header: Row | None = None
+    parties: list[Row] = dataclasses.field(default_factory=list)  # `field` is the column above
+
+    def header_rows(self) -> dict[str, list[Row]]:
+        """filing_headers / header_parties rows of the readable header, for the loader;
+        none without a header, or when the header is another filing's (accession_mismatch:
+        its rows would be filed under an accession the index never listed)."""
+        if self.header is None or self.reason == errors.ACCESSION_MISMATCH:
+            return {"filing_headers": [], "header_parties": []}
+        return {"filing_headers": [self.header], "header_parties": self.parties}

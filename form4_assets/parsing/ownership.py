@@ -168,9 +168,27 @@ class _BadValue(Exception):
         self.reason, self.column, self.element, self.problem = reason, column, element, problem
 
 
+#: The tag given to the elements inside a text field (see `_all_text`); no action has it.
+_PASSED_OVER = "passed-over"
+
+
+def _all_text(el: etree._Element) -> str:
+    """All the text of an element the schema gives only text (remarks, a footnote) but
+    which has child elements, taken once.
+
+    libxml2 writes the text out in one piece (gathering it node by node would make a
+    Python string per node: gigabytes for a few megabytes of nested markup), and the
+    descendants are renamed so the walk passes them by: a field nested in the field
+    would otherwise take the text of its own subtree again, level after level."""
+    text = etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+    for inner in el.iterdescendants():
+        inner.tag = _PASSED_OVER
+    return text
+
+
 def _text(el: etree._Element) -> str | None:
     """Stripped text of a leaf (all its text when it unexpectedly has children), None if blank."""
-    text = el.text if len(el) == 0 else "".join(el.itertext())
+    text = el.text if len(el) == 0 else _all_text(el)
     if text is None:
         return None
     text = text.strip()
@@ -212,6 +230,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
     footnotes: list[Row] = []
     footnote_ids: set[str] = set()
     signatures: list[Row] = []
+    several: list[tuple[Row, str]] = []  # (row, _FN column) holding a list of footnote ids
     lookup = _TOP_ACTIONS.get  # the dispatch of the current part of the document
     row: Row = {}
     owner: Row = {}
@@ -240,7 +259,13 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                     if ref:
                         column = spec[2]
                         notes = row[column]
-                        row[column] = ref if notes is None else f"{notes},{ref}"
+                        if notes is None:
+                            row[column] = ref
+                        elif notes.__class__ is list:
+                            notes.append(ref)
+                        else:  # a second id: collect in a list, joined once at the end
+                            row[column] = [notes, ref]
+                            several.append((row, column))
                 continue
             action = lookup(tag)
             if action is None:
@@ -269,7 +294,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                 holder = None
                 where = target
             elif kind == SUB:
-                text = el.text if len(el) == 0 else "".join(el.itertext())
+                text = el.text if len(el) == 0 else _all_text(el)
                 if text is not None and (text := text.strip()):
                     converter = action[2]
                     where = None
@@ -280,7 +305,7 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                 if not ident or ident in footnote_ids:
                     _bad_footnote(el, ident, part)
                 footnote_ids.add(ident)
-                text = el.text if len(el) == 0 else "".join(el.itertext())
+                text = el.text if len(el) == 0 else _all_text(el)
                 footnote = _FOOTNOTE_TEMPLATE.copy()
                 footnote["ACCESSION_NUMBER"] = accession
                 footnote["FOOTNOTE_ID"] = ident
@@ -332,6 +357,8 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
             offset=byte_offset(part, bad.element.sourceline, None, needle),
         ) from None
 
+    for target, column in several:
+        target[column] = ",".join(target[column])
     if not submission["ISSUERCIK"]:
         raise FilingError(errors.MISSING_FIELD, "the ownership XML has no issuer/issuerCik", field="issuer/issuerCik")
     if not submission["DOCUMENT_TYPE"]:

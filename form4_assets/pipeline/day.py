@@ -165,7 +165,8 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str
 
     Each raw filing ends up either as one submission (plus its other rows) or as one
     quarantine row — never dropped — which is what the raw = parsed + quarantined check
-    verifies in the warehouse.
+    verifies in the warehouse. A quarantined filing also keeps the filing_headers and
+    header_parties rows of whatever of its SEC header could be read.
     """
     tables: dict[str, list[Row]] = {name: [] for name in PARSED_PARTITION_TABLES}
     for raw in raw_rows:
@@ -178,8 +179,7 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str
             tables["quarantine"].append(
                 _quarantine_row(raw, result.reason, result.message, result.field, result.offset)
             )
-            continue
-        for name, rows in result.rows().items():
+        for name, rows in (result.header_rows() if isinstance(result, Quarantined) else result.rows()).items():
             for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
                 row["FILING_DATE"] = day
             tables[name].extend(rows)
