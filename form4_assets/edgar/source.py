@@ -144,6 +144,7 @@ class LiveSource:
         retries: int = 5,
         backoff_factor: float = 0.5,
         timeout: float = 30.0,
+        deadline: float | None = None,
         today: Callable[[], dt.date] = _today_in_new_york,
     ) -> None:
         if max_workers < 1:
@@ -156,6 +157,7 @@ class LiveSource:
             retries=retries,
             backoff_factor=backoff_factor,
             timeout=timeout,
+            deadline=deadline,
         )
         self.cache = FileCache(cache_dir)
         self.max_workers = max_workers
