@@ -50,7 +50,9 @@ class FileCache:
     """Files stored as `root/<EDGAR path>` with a verified SHA-256 beside each."""
 
     def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
+        # Resolved once, so a file's recorded path is the same whether it was just written
+        # or read back (reads report the real path of what they opened).
+        self.root = Path(root).resolve()
 
     def path_for(self, edgar_path: str) -> Path:
         """Where an EDGAR path (built by form4_assets.edgar.paths, never raw input) is kept."""
@@ -67,7 +69,7 @@ class FileCache:
         """The cached file if present and intact; None means fetch it (again)."""
         path = self.path_for(edgar_path)
         try:
-            _real, data = read_inside(self.root, path, MAX_FILING_BYTES)
+            real, data = read_inside(self.root, path, MAX_FILING_BYTES)
             recorded = read_inside(self.root, self._checksum_path(path), 4096)[1].decode("ascii", "replace").split()
         except FileNotFoundError:
             return None
@@ -81,7 +83,7 @@ class FileCache:
         if not recorded or recorded[0] != digest:
             log.warning("cached %s does not match its recorded SHA-256; fetching it again", path)
             return None
-        return CachedFile(path, data, digest)
+        return CachedFile(real, data, digest)
 
     def write(self, edgar_path: str, data: bytes) -> CachedFile:
         path = self.path_for(edgar_path)
