@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+from pathlib import Path
 
 import pytest
 
 from form4_assets.edgar.errors import EdgarError
 from form4_assets.edgar.index import IndexEntry
 from form4_assets.testing.loopback import MirrorFiling, generated_filings, write_mirror
-from form4_assets.edgar.paths import daily_index_path
+from form4_assets.edgar.paths import daily_index_path, filing_path
 from form4_assets.edgar.source import FilingSource, MirrorSource
+from form4_assets_tests.hostile_mirror import OpenRecorder, plant, reads_of
 
 SEED_DAY = dt.date(2023, 11, 8)
 SEED_ACCESSION = "0001628280-23-037880"
@@ -87,3 +90,46 @@ def test_mirror_reads_form_index_when_no_master(tmp_path, seed_bytes):
 def test_mirror_refuses_a_missing_root(tmp_path):
     with pytest.raises(EdgarError, match="does not exist"):
         MirrorSource(tmp_path / "nowhere").list_filings(SEED_DAY)
+
+
+@pytest.mark.timeout(60)  # the FIFO used to hang the reader: fail, do not hang the suite
+def test_mirror_reads_only_regular_files_inside_it(tmp_path, seed_bytes):
+    """Issue 14, finding 9: symlinks out, a FIFO, /dev/zero, a device and an oversize file
+    are each refused with a reason; nothing outside the mirror is opened."""
+    root = tmp_path / "mirror"
+    good = generated_filings(SEED_DAY, 1)[0]
+    write_mirror(root, SEED_DAY, [good])
+    inside_target = root / filing_path(good.cik, good.accession)
+    planted = plant(root, SEED_DAY, tmp_path / "outside", seed_bytes, inside_target)
+    source = MirrorSource(root)
+    recorder = OpenRecorder.get()
+    recorder.start()
+    try:
+        results = {r.entry.accession: r for r in source.fetch_all(source.list_filings(SEED_DAY))}
+    finally:
+        opened = recorder.stop()
+    assert reads_of(opened, ["/etc/passwd", "/dev/zero", tmp_path / "outside"]) == set()
+    assert results[good.accession].ok and results[good.accession].data == good.data
+    for item in planted:
+        result = results[item.accession]
+        if item.refusal is None:  # a symlink to a filing inside the mirror is read from its target
+            assert result.ok and result.data == good.data and result.local_path == inside_target, item
+            continue
+        assert not result.ok and result.data is None and result.sha256 is None, item
+        assert item.refusal in result.error and "refused" in result.error, (item, result.error)
+    assert hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest() not in {r.sha256 for r in results.values()}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["fifo", "link_out"])
+def test_a_daily_index_that_is_not_a_regular_file_inside_is_an_error_not_a_holiday(tmp_path, kind):
+    root = tmp_path / "mirror"
+    index = root / daily_index_path(SEED_DAY)
+    index.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(index)
+    else:
+        (tmp_path / "elsewhere.idx").write_text("CIK|Company Name|Form Type|Date Filed|File Name\n")
+        index.symlink_to(tmp_path / "elsewhere.idx")
+    with pytest.raises(EdgarError, match="cannot read the daily index: refused"):
+        MirrorSource(root).list_filings(SEED_DAY)

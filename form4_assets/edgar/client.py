@@ -1,36 +1,57 @@
 """The HTTP client for live EDGAR: pooled connections, urllib3 retries, fair-access gate.
 
-urllib3 is used directly rather than through requests because requests always streams
-bodies (`preload_content=False`), which moves the body read outside urllib3's retry
-loop: a truncated body (Content-Length larger than what arrives) would then escape the
-Retry policy. With the body preloaded inside `urlopen`, urllib3 itself retries
-truncated bodies as read errors, together with 429/5xx statuses (honouring Retry-After),
-dropped connections and timeouts, under one Retry budget with exponential backoff and
-jitter.
+urllib3 is used directly (not through requests) and every answer is streamed
+(`preload_content=False`) so that nothing a server sends is taken on trust:
 
-Every attempt, including each retry, passes the process-wide rate limiter: the limiter
-is hooked into the connection pool's `urlopen`, which urllib3 re-enters once per attempt.
+- bodies are capped (MAX_BODY_BYTES, the parser's cap on one filing) both as received and
+  as decoded, so a huge Content-Length is refused unread and a gzip bomb is stopped
+  after at most the cap plus one 64 KiB chunk (urllib3 decodes at most what is asked);
+- a 200 must be framed (Content-Length or chunked), non-empty and exactly as long as
+  declared, so headers cut after the status line or a short body are never cached;
+- each attempt has a hard deadline (edgar/deadline.py) besides urllib3's per-read
+  Timeout, so a server trickling bytes cannot hold a request open;
+- redirects are followed only within the configured origin: the User-Agent never goes
+  to another host, and the body that is kept passed every check above.
+
+The attempt loop is driven by urllib3's own Retry (`is_retry`, `increment`, `sleep`): one
+budget with exponential backoff and jitter for 429/5xx (honouring Retry-After, and
+falling back to the backoff when Retry-After is neither seconds nor a date), dropped
+connections, timeouts and cut bodies. Every attempt, including each retry, passes the
+process-wide rate limiter, hooked into the connection pool's `urlopen`.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
-from urllib3.exceptions import HTTPError
+from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPSConnectionPool, PoolManager
+from urllib3.exceptions import HTTPError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util import Retry, Timeout
 
 from form4_assets.edgar import fairaccess
+from form4_assets.edgar.deadline import Deadline
 from form4_assets.edgar.errors import EdgarError, FairAccessBlocked, MissingUserAgent
 from form4_assets.edgar.index import is_missing_index_body
+from form4_assets.parsing import MAX_FILING_BYTES
 
 DEFAULT_BASE_URL = "https://www.sec.gov"
 #: Concurrent connections (and LiveSource fetch threads) by default: enough to use the rate budget.
 DEFAULT_MAX_CONNECTIONS = 8
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: The largest body accepted, received or decoded: the parser's cap on one filing
+#: (a day's index is a few MB).
+MAX_BODY_BYTES = MAX_FILING_BYTES
+#: How much of an error answer (403 page, 5xx) is kept: enough to tell a fair-access
+#: block from S3's AccessDenied; the rest is not read.
+ERROR_BODY_BYTES = 64 * 1024
+#: Decoded bytes asked of urllib3 per read (it decodes no more than that at a time).
+_CHUNK = 64 * 1024
+#: Same-origin redirects followed per request.
+MAX_REDIRECTS = 3
 
 _EMAIL_RE = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[A-Za-z]{2,}")
 _TITLE_RE = re.compile(rb"<(?:title|h1)[^>]*>\s*(.*?)\s*</(?:title|h1)>", re.IGNORECASE | re.DOTALL)
@@ -63,7 +84,11 @@ def check_user_agent(user_agent: str | None) -> str:
 
 @dataclass(frozen=True)
 class Response:
-    """A final answer from EDGAR after retries: status, body, and how many retries it took."""
+    """A final answer from EDGAR after retries: status, body, and how many retries it took.
+
+    `url` is where the answer came from (a same-origin redirect's target, if any). For a
+    200 `data` is the whole body, checked; for other statuses at most ERROR_BODY_BYTES.
+    """
 
     url: str
     status: int
@@ -91,9 +116,17 @@ def fair_access_message(url: str, body: bytes, user_agent: str) -> str:
 
 
 class _HostWideRetry(Retry):
-    """urllib3's Retry, except that a Retry-After pauses every thread talking to the host."""
+    """urllib3's Retry, except that a Retry-After pauses every thread talking to the host,
+    and a Retry-After that is neither seconds nor a date (`soon`) means the usual backoff
+    (urllib3 would raise InvalidHeader instead of retrying)."""
 
     host = ""
+
+    def get_retry_after(self, response):  # type: ignore[no-untyped-def]
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
 
     def sleep_for_retry(self, response) -> bool:  # type: ignore[no-untyped-def]
         retry_after = self.get_retry_after(response)
@@ -102,14 +135,40 @@ class _HostWideRetry(Retry):
         return super().sleep_for_retry(response)
 
 
+#: The deadline of the attempt this thread is making, for the pool to arm on its connection.
+_current_attempt = threading.local()
+
+
 class _GatedPoolMixin:
-    """Connection pool that passes the fair-access gate before every attempt."""
+    """Connection pool that passes the fair-access gate before every attempt and arms the
+    attempt's deadline on the connection it uses."""
 
     gate: EdgarClient
 
     def urlopen(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.gate._before_attempt()
         return super().urlopen(method, url, *args, **kwargs)  # type: ignore[misc]
+
+    def _make_request(self, conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        deadline = getattr(_current_attempt, "deadline", None)
+        if deadline is not None:
+            deadline.watch(conn)
+        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+
+
+class _Refused(Exception):
+    """An answer that must not be used and that retrying would not change (over the cap,
+    a redirect off the origin)."""
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _retries_used(retry: Retry) -> int:
+    """Retries made so far (a followed redirect is not a retry)."""
+    return sum(1 for entry in retry.history if not entry.redirect_location)
 
 
 class EdgarClient:
@@ -125,7 +184,11 @@ class EdgarClient:
         backoff_factor: float = 0.5,
         backoff_jitter: float = 0.25,
         timeout: float = 30.0,
+        deadline: float | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
+        """`timeout` bounds each connect and each read; `deadline` (default 4 x timeout)
+        bounds one whole attempt, connect to last body byte."""
         self.user_agent = check_user_agent(user_agent)
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -151,13 +214,16 @@ class EdgarClient:
             backoff_factor=backoff_factor,
             backoff_jitter=backoff_jitter,
             backoff_max=60,
+            redirect=MAX_REDIRECTS,
             status_forcelist=RETRY_STATUSES,
             allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True,
             retry_after_max=120,
             raise_on_status=False,
         )
-        self.timeout = Timeout(connect=min(10.0, timeout), read=timeout)
+        self.deadline = 4 * timeout if deadline is None else deadline
+        self.timeout = Timeout(connect=min(10.0, timeout), read=timeout, total=self.deadline)
+        self.max_body_bytes = max_body_bytes
         self._pool = PoolManager(
             num_pools=4,
             maxsize=max_connections,
@@ -181,22 +247,116 @@ class EdgarClient:
 
         A 403 that is not S3's "no such file" answer is EDGAR's fair-access block: it is
         recorded for the whole process and raised as FairAccessBlocked. Transport failures
-        that outlast the retries raise EdgarError.
+        that outlast the retries, and answers refused outright (over the size cap, a
+        redirect to another origin), raise EdgarError.
         """
         url = self.url(path)
         with self._lock:
             self.requests += 1
-        try:
-            answer = self._pool.request("GET", url, retries=self.retry, timeout=self.timeout, preload_content=True)
-        except HTTPError as exc:  # FairAccessBlocked from the gate is not one: it propagates
-            raise EdgarError(f"GET {url} failed after {self.retry.total} retries: {exc}") from exc
-        retries = len(answer.retries.history) if answer.retries is not None else 0
-        response = Response(url, answer.status, answer.data, retries)
+        retry: Retry = self.retry
+        while True:
+            try:
+                answer, data = self._attempt(url)
+            except _Refused as exc:
+                raise EdgarError(self._failure(url, retry, exc)) from exc
+            except HTTPError as exc:  # FairAccessBlocked from the gate is not one: it propagates
+                try:
+                    retry = retry.increment("GET", url, error=exc)
+                except MaxRetryError:
+                    raise EdgarError(self._failure(url, retry, exc)) from exc
+                retry.sleep()
+                continue
+            target = answer.get_redirect_location()
+            if target:
+                target = urljoin(url, target)
+                if _origin(target) != _origin(self.base_url):
+                    raise EdgarError(self._failure(url, retry, _Refused(
+                        f"HTTP {answer.status} redirect to {target}, off the EDGAR origin {self.base_url}; not followed"
+                    )))
+                try:
+                    retry = retry.increment("GET", url, response=answer)
+                except MaxRetryError as exc:
+                    raise EdgarError(self._failure(url, retry, exc)) from exc
+                url = target
+                continue
+            if retry.is_retry("GET", answer.status, bool(answer.headers.get("Retry-After"))):
+                try:
+                    retry = retry.increment("GET", url, response=answer)
+                except MaxRetryError:
+                    break  # out of retries: the last answer is the result
+                retry.sleep(answer)
+                continue
+            break
+        response = Response(url, answer.status, data, _retries_used(retry))
         if response.status == 403 and not is_missing_index_body(response.data):
             message = fair_access_message(url, response.data, self.user_agent)
             fairaccess.record_block(self.host, message)
             raise FairAccessBlocked(message)
         return response
+
+    @staticmethod
+    def _failure(url: str, retry: Retry, exc: Exception) -> str:
+        used = _retries_used(retry)
+        after = f" after {used} {'retry' if used == 1 else 'retries'}" if used else ""
+        return f"GET {url} failed{after}: {exc}"
+
+    def _attempt(self, url: str) -> tuple[BaseHTTPResponse, bytes]:
+        """One request, its body read under the attempt's deadline and the size caps.
+
+        An attempt the deadline cut (its socket shut down mid-read) is a ReadTimeoutError,
+        whatever error the cut surfaced as, so Retry counts it as the timeout it is.
+        """
+        deadline = Deadline(self.deadline)
+        _current_attempt.deadline = deadline
+        try:
+            answer = self._pool.request(
+                "GET", url, retries=False, redirect=False, timeout=self.timeout, preload_content=False
+            )
+            try:
+                data = self._read_body(answer)
+            finally:
+                deadline.stop()  # before the connection can go back to the pool
+                if not answer.isclosed():  # not read to the end: the connection cannot be reused
+                    answer.close()
+                answer.release_conn()
+        except HTTPError as exc:
+            if deadline.expired:
+                raise self._timed_out(url) from exc
+            raise
+        finally:
+            deadline.stop()
+            _current_attempt.deadline = None
+        if deadline.expired:
+            raise self._timed_out(url)
+        return answer, data
+
+    def _timed_out(self, url: str) -> ReadTimeoutError:
+        return ReadTimeoutError(None, url, f"no complete answer within the {self.deadline:g} s deadline")  # type: ignore[arg-type]
+
+    def _read_body(self, answer: BaseHTTPResponse) -> bytes:
+        """The body, decoded: whole and checked for a 200, the first ERROR_BODY_BYTES otherwise."""
+        whole = answer.status == 200
+        cap = self.max_body_bytes if whole else ERROR_BODY_BYTES
+        declared = answer.length_remaining
+        if whole and declared is None and not answer.chunked:
+            raise ProtocolError("HTTP 200 without Content-Length or chunked framing: a cut body cannot be told from a whole one")
+        if whole and declared is not None and declared > cap:
+            raise _Refused(f"Content-Length {declared} is over the {cap}-byte cap; not read")
+        body = io.BytesIO()
+        while chunk := answer.read1(_CHUNK):
+            body.write(chunk)
+            if body.tell() > cap or answer.tell() > cap:
+                if not whole:
+                    return body.getvalue()[:cap]
+                raise _Refused(
+                    f"body over the {cap}-byte cap ({answer.tell()} bytes received, {body.tell()} decoded); not read further"
+                )
+        data = body.getvalue()
+        if whole and not data:
+            raise ProtocolError("HTTP 200 with an empty body (no EDGAR file is empty)")
+        if whole and declared is not None and answer.tell() != declared:
+            raise ProtocolError(f"HTTP 200 body of {answer.tell()} bytes, Content-Length said {declared}")
+        return data
 
     def close(self) -> None:
         self._pool.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +24,8 @@ from form4_assets.edgar.client import DEFAULT_BASE_URL, DEFAULT_MAX_CONNECTIONS,
 from form4_assets.edgar.errors import EdgarError, FairAccessBlocked
 from form4_assets.edgar.index import IndexEntry, IndexListing, is_missing_index_body, parse_daily_index
 from form4_assets.edgar.paths import InvalidIdentifier, daily_index_path, filing_path, legacy_filing_path
+from form4_assets.edgar.safe_read import UnsafeFile, read_inside
+from form4_assets.parsing import MAX_FILING_BYTES
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,12 @@ def fetched(entry: IndexEntry, path: Path, data: bytes) -> FetchedFiling:
 
 
 class MirrorSource:
-    """A directory laid out like EDGAR (`ROOT/Archives/edgar/...`), read without any HTTP."""
+    """A directory laid out like EDGAR (`ROOT/Archives/edgar/...`), read without any HTTP.
+
+    Only regular files whose real path is inside the mirror are read, each up to
+    MAX_FILING_BYTES (see edgar/safe_read.py): a symlink leading out, a FIFO or a device
+    becomes that filing's fetch error, never a read outside the mirror or a hung run.
+    """
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
@@ -78,8 +86,11 @@ class MirrorSource:
         for kind in ("master", "form"):
             rel = daily_index_path(day, kind)
             path = self.root / rel
-            if path.is_file():
-                data = path.read_bytes()
+            if os.path.lexists(path):  # a FIFO or a link out is refused, not taken for "no index"
+                try:
+                    _real, data = read_inside(self.root, path, MAX_FILING_BYTES)
+                except (UnsafeFile, OSError) as exc:
+                    raise EdgarError(f"cannot read the daily index: {exc}") from exc
                 if is_missing_index_body(data):
                     return IndexListing(source=str(path))
                 return parse_daily_index(data, str(path)).unique()
@@ -93,9 +104,11 @@ class MirrorSource:
         for rel in candidates:
             path = self.root / rel
             try:
-                return fetched(entry, path, path.read_bytes())
+                return fetched(entry, *read_inside(self.root, path, MAX_FILING_BYTES))
             except FileNotFoundError:
                 continue
+            except UnsafeFile as exc:
+                return FetchedFiling(entry, None, None, None, None, str(exc))
             except OSError as exc:
                 return FetchedFiling(entry, None, None, None, None, f"cannot read {path}: {exc}")
         return FetchedFiling(entry, None, None, None, None, f"not in mirror {self.root}: tried {', '.join(candidates)}")

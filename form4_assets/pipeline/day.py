@@ -18,8 +18,9 @@ from typing import Any
 
 from form4_assets.edgar.errors import InvalidIndexEntry
 from form4_assets.edgar.paths import InvalidIdentifier, split_index_filename
+from form4_assets.edgar.safe_read import UnsafeFile, read_regular_file
 from form4_assets.edgar.source import FilingSource
-from form4_assets.parsing import Quarantined, parse_filing
+from form4_assets.parsing import MAX_FILING_BYTES, Quarantined, parse_filing
 from form4_assets.parsing.errors import FETCH_FAILED, INDEX_LINE_REJECTED, RAW_BYTES_CHANGED
 from form4_assets.tables import Row
 
@@ -148,9 +149,9 @@ def _stored_bytes(raw: Mapping[str, Any]) -> bytes | Row:
                                raw["EDGAR_PATH"])
     if raw["FETCH_ERROR"] or not raw["LOCAL_PATH"]:
         return _quarantine_row(raw, FETCH_FAILED, raw["FETCH_ERROR"] or "no stored bytes")
-    try:
-        data = Path(raw["LOCAL_PATH"]).read_bytes()
-    except OSError as exc:
+    try:  # no longer a regular file (swapped for a FIFO or a link since the fetch): refused
+        data = read_regular_file(Path(raw["LOCAL_PATH"]), MAX_FILING_BYTES)
+    except (OSError, UnsafeFile) as exc:
         return _quarantine_row(raw, FETCH_FAILED, f"cannot read the stored bytes: {exc}")
     digest = hashlib.sha256(data).hexdigest()
     if digest != raw["SHA256"]:

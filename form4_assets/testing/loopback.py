@@ -2,11 +2,11 @@
 
 Tests and `benchmarks/fetch.py` point the live client at it to exercise real sockets,
 keep-alive, retries and rate limiting without sending a single packet to sec.gov. The
-server adds latency, injects the faults EDGAR is known for (429 with Retry-After, 5xx,
-the fair-access 403 page, S3 AccessDenied 403s, 404s, dropped connections, truncated
-bodies, slow answers) and records every request it receives, stamped (on Linux) with
-the kernel's receive time, so the client's behaviour is measured where it matters: at
-the server, as a packet arrives.
+server adds latency, injects faults (testing/faults.py: EDGAR's own, such as 429 with
+Retry-After, and a hostile server's, such as a redirect elsewhere or a gzip bomb) and
+records every request it receives, stamped (on Linux) with the kernel's receive time,
+so the client's behaviour is measured where it matters: at the server, as a packet
+arrives.
 
 `write_mirror` and `generated_filings` build the small mirrors these runs serve.
 """
@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from form4_assets.edgar import fairaccess
 from form4_assets.edgar.paths import daily_index_path, filing_path, legacy_filing_path
+from form4_assets.testing.faults import Fault, gzip_of_zeros  # Fault is also imported from here
 
 #: The page EDGAR serves (with HTTP 403) to clients it blocks under its fair-access policy.
 FAIR_ACCESS_PAGE = b"""<!DOCTYPE html>
@@ -48,48 +49,6 @@ latest EDGAR filings, visit sec.gov/developer.</p></body></html>
 ACCESS_DENIED_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>LOOPBACK</RequestId></Error>
 """
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One misbehaviour the server can inject in place of a normal answer."""
-
-    kind: str
-    status: int | None = None
-    retry_after: str | None = None
-    delay: float = 0.0
-
-    @classmethod
-    def too_many_requests(cls, retry_after: int = 1) -> Fault:
-        return cls("status", 429, retry_after=str(int(retry_after)))
-
-    @classmethod
-    def server_error(cls, status: int = 500) -> Fault:
-        return cls("status", status)
-
-    @classmethod
-    def not_found(cls) -> Fault:
-        return cls("status", 404)
-
-    @classmethod
-    def fair_access_block(cls) -> Fault:
-        return cls("fair_access", 403)
-
-    @classmethod
-    def access_denied(cls) -> Fault:
-        return cls("access_denied", 403)
-
-    @classmethod
-    def drop_connection(cls) -> Fault:
-        return cls("drop")
-
-    @classmethod
-    def truncated_body(cls) -> Fault:
-        return cls("truncate", 200)
-
-    @classmethod
-    def slow(cls, seconds: float) -> Fault:
-        return cls("slow", 200, delay=seconds)
 
 
 @dataclass(frozen=True)
@@ -298,24 +257,55 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, content_type, headers = self._decide(edgar, path, fault)
         # Recorded before the latency so the log holds arrival order even for slow answers.
         edgar._record(arrived, path, status, self.headers.get("User-Agent"), fault)
-        time.sleep(edgar._delay() + (fault.delay if fault else 0.0))
+        time.sleep(edgar._delay() + (fault.delay if fault and fault.kind == "slow" else 0.0))
         try:
             if status is None:  # dropped connection: close without a word
                 self.close_connection = True
                 return
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if fault is not None and fault.kind == "truncate":
-                self.wfile.write(body[: len(body) // 2])
-                self.close_connection = True
-            else:
-                self.wfile.write(body)
+            self._answer(status, body, content_type, headers, fault.kind if fault else None, fault)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. read timeout on a slow answer)
+
+    def _answer(self, status: int, body: bytes, content_type: str, headers: dict, kind: str | None,
+                fault: Fault | None) -> None:
+        if kind == "cut_headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self.close_connection = True
+            return
+        if kind == "gzip_bomb":
+            body, headers = gzip_of_zeros(fault.size), {**headers, "Content-Encoding": "gzip"}
+        if kind == "trickle_headers":
+            head = f"HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+            body, kind = head.encode() + body, "trickle"
+        else:
+            self._send_head(status, body, content_type, headers, kind, fault)
+        if kind in ("truncate", "huge_length"):
+            self.wfile.write(body[: len(body) // 2] if kind == "truncate" else body)
+            self.close_connection = True
+        elif kind == "endless":
+            block = b"x" * 65536
+            for start in range(0, fault.size, len(block)):
+                part = block[: min(len(block), fault.size - start)]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif kind == "trickle":
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                time.sleep(fault.delay)
+        else:
+            self.wfile.write(body)
+
+    def _send_head(self, status: int, body: bytes, content_type: str, headers: dict, kind: str | None,
+                   fault: Fault | None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if kind == "endless":
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(fault.size if kind == "huge_length" else len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
 
     @staticmethod
     def _decide(edgar: LoopbackEdgar, path: str, fault: Fault | None) -> tuple[int | None, bytes, str, dict]:
@@ -329,6 +319,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 403, FAIR_ACCESS_PAGE, "text/html", {}
         if fault is not None and fault.kind == "access_denied":
             return 403, ACCESS_DENIED_XML, "application/xml", {}
+        if fault is not None and fault.kind == "redirect":
+            return fault.status, b"", "text/html", {"Location": fault.location}
         target = edgar._resolve(path)
         if target is None:
             return 400, b"path outside the mirror\n", "text/plain", {}

@@ -1,0 +1,79 @@
+"""Reading files from a directory we do not control: a mirror, or a cache someone else filled.
+
+A mirror is somebody's directory tree, so a name in it may be a symlink to `/etc/passwd`
+or to a filing elsewhere, a FIFO that blocks the reader forever, or a device such as
+`/dev/zero` that never ends. Only regular files whose real path lies inside the
+directory are read, opened without following a final symlink and without blocking
+(`O_NOFOLLOW | O_NONBLOCK`), checked with `fstat` to be regular files, and read up to a
+size cap, so no such name can make a run read outside the mirror, hang or run out of memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from form4_assets.edgar.errors import EdgarError
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_CHUNK = 1 << 20
+_KINDS = {
+    stat.S_ISDIR: "a directory",
+    stat.S_ISFIFO: "a FIFO",
+    stat.S_ISCHR: "a character device",
+    stat.S_ISBLK: "a block device",
+    stat.S_ISSOCK: "a socket",
+}
+
+
+class UnsafeFile(EdgarError):
+    """A name in a mirror or cache that is not a regular file inside it, or is over the cap."""
+
+
+def real_path_inside(root: Path, path: Path) -> Path:
+    """`path` with every symlink resolved, if that lies inside `root`'s real path.
+
+    Raises FileNotFoundError if it does not exist and UnsafeFile if it leads outside.
+    """
+    try:
+        real = path.resolve()
+    except RuntimeError as exc:  # a symlink loop
+        raise UnsafeFile(f"refused {path}: {exc}") from exc
+    if not real.is_relative_to(root.resolve()):
+        raise UnsafeFile(f"refused {path}: it leads to {real}, outside {root}")
+    return real
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of `path` if it is a regular file (not a symlink) of at most `max_bytes`.
+
+    Raises FileNotFoundError if absent, UnsafeFile for a symlink, a non-regular file or
+    one over the cap, OSError for other read failures. Nothing is read beyond the cap.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise UnsafeFile(f"refused {path}: a symlink (to {os.readlink(path)})") from exc
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _KINDS.items() if test(info.st_mode)), "not a regular file")
+            raise UnsafeFile(f"refused {path}: {kind}, not a regular file")
+        if info.st_size > max_bytes:
+            raise UnsafeFile(f"refused {path}: {info.st_size} bytes, over the {max_bytes}-byte limit")
+        chunks, total = [], 0
+        while chunk := handle.read(min(_READ_CHUNK, max_bytes + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise UnsafeFile(f"refused {path}: grew past the {max_bytes}-byte limit while being read")
+        return b"".join(chunks)
+
+
+def read_inside(root: Path, path: Path, max_bytes: int) -> tuple[Path, bytes]:
+    """(real path, bytes) of `path`, a regular file whose real path is inside `root`."""
+    real = real_path_inside(root, path)
+    return real, read_regular_file(real, max_bytes)
