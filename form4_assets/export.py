@@ -13,29 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.tables import PARSED_TABLES, Column, Table, decimal_text
+from form4_assets.form345.values import sec_date, sec_number
+from form4_assets.tables import PARSED_TABLES, Column, Table
 from form4_assets.warehouse.schema import build_table
 
-MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 EXPORTED: tuple[Table, ...] = tuple(t for t in PARSED_TABLES if t.sec_file)
 _BREAKS = re.compile(r"[\t\r\n]+")
-
-
-def sec_date(value: dt.date) -> str:
-    """27-SEP-2024 (the month table avoids depending on the process locale)."""
-    return f"{value.day:02d}-{MONTHS[value.month - 1]}-{value.year:04d}"
-
-
-def sec_number(value: Decimal | int | float) -> str:
-    """250000 → 250000.0, 17.04000000 → 17.04: the exact decimal with at least one decimal place."""
-    text = decimal_text(Decimal(str(value)))
-    return text if "." in text else f"{text}.0"
 
 
 def sec_value(column: Column, value: Any) -> str:

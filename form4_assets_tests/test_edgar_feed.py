@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -139,3 +140,17 @@ def test_missing_or_truncated_archive_falls_back_per_filing(mirror: Path, tmp_pa
     source = FeedSource(MirrorSource(mirror), tmp_path / "feed2")
     assert all(f.ok for f in source.fetch_all(listed))
     assert source.reports[DAY].fallback == len(listed) and "no Feed archive" in source.reports[DAY].archive_error
+
+
+def test_an_archive_that_is_a_fifo_or_a_symlink_out_is_refused_not_read(mirror: Path, tmp_path: Path) -> None:
+    listed = list(MirrorSource(mirror).list_filings(DAY))
+    path = mirror / feed_path(DAY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for make in (lambda: os.mkfifo(path), lambda: path.symlink_to("/dev/zero")):
+        path.unlink(missing_ok=True)
+        make()
+        source = FeedSource(MirrorSource(mirror), tmp_path / "feed")
+        assert all(f.ok for f in source.fetch_all(listed))  # every filing fetched per filing instead
+        report = source.reports[DAY]
+        assert report.kept == 0 and report.fallback == len(listed) and "refused" in report.archive_error
+    path.unlink()

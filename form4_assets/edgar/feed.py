@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import tarfile
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ from typing import BinaryIO
 
 from form4_assets.edgar.index import IndexEntry, IndexListing
 from form4_assets.edgar.paths import ACCESSION_RE, quarter
+from form4_assets.edgar.safe_read import UnsafeFile, open_regular_file, real_path_inside
 from form4_assets.edgar.source import FetchedFiling, MirrorSource
 
 #: A member larger than this is not a filing the parser would take (its own cap).
@@ -137,7 +139,11 @@ class FeedSource:
         store = self.store_dir / f"{day:%Y%m%d}"
         out: dict[str, FetchedFiling] = {}
         try:
-            archive = path.open("rb")
+            # Only a regular file inside the mirror: a symlink out, a FIFO or a device is refused.
+            archive = io.BufferedReader(open_regular_file(real_path_inside(self.mirror.root, path)), 1 << 20)
+        except UnsafeFile as exc:
+            report.archive_error = f"Feed archive {exc}"
+            return out
         except OSError as exc:
             report.archive_error = f"no Feed archive: {exc.strerror or exc}"
             return out

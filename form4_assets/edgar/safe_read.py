@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from form4_assets.edgar.errors import EdgarError
 
@@ -45,11 +46,11 @@ def real_path_inside(root: Path, path: Path) -> Path:
     return real
 
 
-def read_regular_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of `path` if it is a regular file (not a symlink) of at most `max_bytes`.
+def open_regular_file(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file (not a symlink, FIFO or device).
 
-    Raises FileNotFoundError if absent, UnsafeFile for a symlink, a non-regular file or
-    one over the cap, OSError for other read failures. Nothing is read beyond the cap.
+    Raises FileNotFoundError if absent, UnsafeFile for a symlink or a non-regular file,
+    OSError for other failures. Opening never blocks (a FIFO is refused, not waited on).
     """
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -57,13 +58,25 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
         if os.path.islink(path):
             raise UnsafeFile(f"refused {path}: a symlink (to {os.readlink(path)})") from exc
         raise
-    with os.fdopen(fd, "rb", buffering=0) as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = next((name for test, name in _KINDS.items() if test(info.st_mode)), "not a regular file")
-            raise UnsafeFile(f"refused {path}: {kind}, not a regular file")
-        if info.st_size > max_bytes:
-            raise UnsafeFile(f"refused {path}: {info.st_size} bytes, over the {max_bytes}-byte limit")
+    handle = os.fdopen(fd, "rb", buffering=0)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        handle.close()
+        kind = next((name for test, name in _KINDS.items() if test(info.st_mode)), "not a regular file")
+        raise UnsafeFile(f"refused {path}: {kind}, not a regular file")
+    return handle
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of `path` if it is a regular file (not a symlink) of at most `max_bytes`.
+
+    Raises FileNotFoundError if absent, UnsafeFile for a symlink, a non-regular file or
+    one over the cap, OSError for other read failures. Nothing is read beyond the cap.
+    """
+    with open_regular_file(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise UnsafeFile(f"refused {path}: {size} bytes, over the {max_bytes}-byte limit")
         chunks, total = [], 0
         while chunk := handle.read(min(_READ_CHUNK, max_bytes + 1 - total)):
             chunks.append(chunk)

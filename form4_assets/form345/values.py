@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from form4_assets.tables import Column
+from form4_assets.tables import Column, decimal_text
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _MONTH_NUMBER = {name: i for i, name in enumerate(MONTHS, 1)}
@@ -34,9 +34,9 @@ def sec_date(value: dt.date) -> str:
     return f"{value.day:02d}-{MONTHS[value.month - 1]}-{value.year:04d}"
 
 
-def sec_number(value: Decimal | int) -> str:
+def sec_number(value: Decimal | int | float) -> str:
     """250000 -> 250000.0, 17.04000000 -> 17.04: the exact decimal with at least one decimal place."""
-    text = format(Decimal(value).normalize(), "f")
+    text = decimal_text(Decimal(str(value)))
     return text if "." in text else f"{text}.0"
 
 
