@@ -19,6 +19,10 @@ Value kinds (what the parser emits, what the SQL schema stores):
 - ``int``: ``int``
 - ``flag``: ``bool`` (the filing says 1/0 or true/false)
 - ``fn``: footnote ids bound to a value, comma-separated (``"F1,F3"``), ``None`` when none
+
+What the warehouse holds exactly (the bounds below): a filing with a value outside them
+is quarantined (``out_of_range``, ``nul_in_text``) before its day is written, never
+rounded, truncated or allowed to fail the run.
 """
 
 from __future__ import annotations
@@ -30,6 +34,30 @@ from typing import Any, Literal
 Kind = Literal["text", "date", "datetime", "decimal", "int", "flag", "fn"]
 #: One row of a table: column name → value (of the column's kind).
 Row = dict[str, Any]
+
+#: Decimal places every ``decimal`` column holds exactly. The ownership XML technical
+#: specification: "EDGAR stores up to four decimal places"; a filing's value with more
+#: (non-zero) places is out of range.
+DECIMAL_PLACES = 4
+#: Largest magnitude of a decimal a filing may carry: the specification's "maximum
+#: allowable value = 999999999999.9999". Negative values (the specification forbids the
+#: minus sign) are kept as filed, for the ``non_negative_amounts`` check to report.
+DECIMAL_MAX = Decimal("999999999999.9999")
+#: Products derived from a filing's values, bound by ``DECIMAL_MAX`` like any value: the
+#: aggregates' dollars (TRANS_DOLLARS) of each transaction row, per table.
+DERIVED_PRODUCTS: dict[str, tuple[str, str]] = {
+    "nonderiv_trans": ("TRANS_SHARES", "TRANS_PRICEPERSHARE"),
+    "deriv_trans": ("TRANS_SHARES", "TRANS_PRICEPERSHARE"),
+}
+#: Largest magnitude any decimal cell holds, aggregate sums included: a signed 64-bit
+#: count of 10^-4 (how SQLite stores it; NUMERIC(19, 4) on PostgreSQL). About 922 times
+#: DECIMAL_MAX, the headroom sums of bounded values get.
+STORED_DECIMAL_MAX = Decimal(2**63 - 1).scaleb(-DECIMAL_PLACES)
+#: Largest magnitude of an ``int`` value: a signed 64-bit integer (BIGINT).
+INT_MAX = 2**63 - 1
+#: The one character a ``text`` value may not contain: PostgreSQL text cannot hold NUL.
+#: Text has no length bound: the SEC data set's lengths truncate, the warehouse does not.
+FORBIDDEN_TEXT_CHAR = "\x00"
 
 
 @dataclass(frozen=True)
@@ -548,7 +576,8 @@ EFFECTIVE_TRANSACTIONS = Table(
                  ("TRANS_CODE", "text", "transactionCode"), ("TRANS_ACQUIRED_DISP_CD", "text", "A or D"),
                  ("TRANS_SHARES", "decimal", "transactionShares"),
                  ("TRANS_PRICEPERSHARE", "decimal", "transactionPricePerShare")),
-        Column("TRANS_DOLLARS", "decimal", "TRANS_SHARES × TRANS_PRICEPERSHARE, exact; empty without a price",
+        Column("TRANS_DOLLARS", "decimal", "TRANS_SHARES × TRANS_PRICEPERSHARE to 4 decimal places (half-even; "
+               "the only rounding in the aggregates, whose dollar figures are exact sums of it); empty without a price",
                derived_from=_tx("TRANS_SHARES", "TRANS_PRICEPERSHARE")),
         Column("DIRECT_INDIRECT_OWNERSHIP", "text", "D or I", derived_from=_tx("DIRECT_INDIRECT_OWNERSHIP")),
         Column(

@@ -35,14 +35,17 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, fetch, table
 from form4_assets.codes import activity
-from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS
+from form4_assets.tables import DECIMAL_PLACES, DERIV_TRANS, NONDERIV_TRANS
+
+#: TRANS_DOLLARS is kept to the places every decimal column holds.
+DOLLAR_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 
 ROLE_PRECEDENCE: tuple[tuple[str, str], ...] = (
     ("Officer", "OFFICER"),
@@ -384,7 +387,12 @@ def build_effective_rows(
 
 
 def dollars(shares: Decimal | None, price: Decimal | None) -> Decimal | None:
-    """Shares × price, exactly; None when either is missing (the row still counts in shares)."""
+    """Shares × price to the warehouse's 4 decimal places (half-even); None when either is
+    missing (the row still counts in shares).
+
+    The one rounding in the aggregates: a product of two 4-place values has up to 8, and
+    every dollar figure above this (issuer-day, windows, clusters) is an exact sum of these.
+    """
     if shares is None or price is None:
         return None
-    return shares * price
+    return (shares * price).quantize(DOLLAR_QUANTUM, rounding=ROUND_HALF_EVEN)

@@ -6,10 +6,11 @@ on the date, a second one marks the latest name and ticker, and conditional SUMs
 both windows per issuer. It runs unchanged on SQLite (3.25+) and PostgreSQL and returns
 one row per issuer, however long the history.
 
-The sums are of whole micro-units (millionths of a share or dollar): SQLite stores
-NUMERIC as REAL and would add floats, so a half cent could round either way; a
-rounded micro-unit of a stored value is exact on both databases, and so is an integer
-sum. Dollars are rounded to cents once, after subtracting (net = round(sales − purchases)).
+The sums are exact on both databases (decimals are NUMERIC on PostgreSQL and integer
+counts of 10^-4 on SQLite, see form4_assets.warehouse.schema.ExactDecimal) and nothing is
+rounded here: every window figure is the exact sum of the issuer-day figures it covers,
+and NET = SELL − BUY exactly (the only rounding in the aggregates is each row's dollars,
+TRANS_DOLLARS, to 4 places).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sql import fetch, money, table
+from form4_assets.aggregates.sql import ZERO, fetch, table
 from form4_assets.tables import WINDOWS
 
 #: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
@@ -30,20 +31,14 @@ MEASURES: dict[str, tuple[str, str]] = {
     "SHARES_DISCRETIONARY": ("SELL_SHARES_DISCRETIONARY", "BUY_SHARES_DISCRETIONARY"),
     "DOLLARS_DISCRETIONARY": ("SELL_DOLLARS_DISCRETIONARY", "BUY_DOLLARS_DISCRETIONARY"),
 }
-MICRO_UNITS = 1_000_000
 _VERSION_COLUMNS = (
     "ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "BUY_ROWS", "SELL_ROWS",
     *(column for pair in MEASURES.values() for column in pair),
 )
 
 
-def micro(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
-    """A stored amount as whole micro-units (an exact integer on SQLite and PostgreSQL)."""
-    return sa.cast(sa.func.round(column * MICRO_UNITS), sa.BigInteger)
-
-
 def window_query(day: dt.date) -> sa.Select:
-    """Per issuer with open-market rows in the 90 days to `day`: both windows' micro-unit sums."""
+    """Per issuer with open-market rows in the 90 days to `day`: both windows' exact sums."""
     ida = table("issuer_daily_activity")
     starts = {w: day - dt.timedelta(days=w - 1) for w in WINDOWS}
     versions = (
@@ -61,7 +56,7 @@ def window_query(day: dt.date) -> sa.Select:
     )
     v = versions.c
     sums = [
-        sa.func.sum(sa.case((v.TRANS_DATE >= starts[w], micro(v[column])), else_=0)).label(f"{column}_{w}D")
+        sa.func.sum(sa.case((v.TRANS_DATE >= starts[w], v[column]), else_=0)).label(f"{column}_{w}D")
         for w in WINDOWS
         for pair in MEASURES.values()
         for column in pair
@@ -82,10 +77,6 @@ def window_query(day: dt.date) -> sa.Select:
     )
 
 
-def from_micro(units: Any) -> Decimal:
-    return Decimal(int(units or 0)).scaleb(-6)
-
-
 def compute_net_insider_selling(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
     """The net_insider_selling rows partition `day` writes: issuers with open-market rows in 90 days."""
     out: list[dict[str, Any]] = []
@@ -99,12 +90,9 @@ def compute_net_insider_selling(conn: sa.Connection, day: dt.date) -> list[dict[
         }
         for w in WINDOWS:
             for measure, (sell, buy) in MEASURES.items():
-                net = from_micro(r[f"{sell}_{w}D"]) - from_micro(r[f"{buy}_{w}D"])
-                row[f"NET_SELL_{measure}_{w}D"] = money(net) if "DOLLARS" in measure else net
-            row[f"SELL_SHARES_{w}D"] = from_micro(r[f"SELL_SHARES_{w}D"])
-            row[f"BUY_SHARES_{w}D"] = from_micro(r[f"BUY_SHARES_{w}D"])
-            row[f"SELL_DOLLARS_{w}D"] = money(from_micro(r[f"SELL_DOLLARS_{w}D"]))
-            row[f"BUY_DOLLARS_{w}D"] = money(from_micro(r[f"BUY_DOLLARS_{w}D"]))
+                row[f"NET_SELL_{measure}_{w}D"] = (r[f"{sell}_{w}D"] or ZERO) - (r[f"{buy}_{w}D"] or ZERO)
+            for column in ("SELL_SHARES", "BUY_SHARES", "SELL_DOLLARS", "BUY_DOLLARS"):
+                row[f"{column}_{w}D"] = r[f"{column}_{w}D"] or ZERO
         out.append(row)
     return out
 
@@ -139,5 +127,5 @@ def history(conn: sa.Connection, issuers: list[str], start: dt.date, end: dt.dat
     )
     out: dict[str, list[tuple[dt.date, Decimal]]] = {i: [] for i in issuers}
     for r in fetch(conn, query):
-        out[r["ISSUERCIK"]].append((r["FILING_DATE"], money(r["NET_SELL_DOLLARS_30D"])))
+        out[r["ISSUERCIK"]].append((r["FILING_DATE"], r["NET_SELL_DOLLARS_30D"]))
     return out

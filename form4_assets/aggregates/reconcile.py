@@ -2,20 +2,23 @@
 
 - Reconciliation: the buy/sell shares, dollars and row counts of every issuer-day row
   written for date D equal a plain SQL GROUP BY over the effective transactions as of D
-  (codes read from TRANS_CODE, not from the builder's ACTIVITY column).
+  (codes read from TRANS_CODE, not from the builder's ACTIVITY column; dollars from each
+  row's shares × price, not the builder's TRANS_DOLLARS).
 - No superseded filing counted: no effective_transactions row of D belongs to a filing
   superseded by D, and no issuer-day row of D lists such a filing among its ACCESSIONS.
 - Co-filers once: each filing contributes exactly as many effective rows as it has
   transaction rows (a join through the owners would multiply them), each attributed to
   the filing's first reporting owner.
 - Net selling: each date's 30- and 90-day sums equal Decimal sums over the latest
-  issuer-day versions, read back and summed in Python.
+  issuer-day versions, read back and summed in Python, and NET = SELL − BUY in every row.
 - Cluster buys: each date's clusters, buyers and amounts equal a SQL GROUP BY over the
   effective open-market purchases (TRANS_CODE P) of the 10-day window.
 
 Each check returns the number of problems and a few offending rows for the UI.
-Comparisons round dollars to cents and shares to 6 decimals, because SQLite sums in
-floating point (PostgreSQL sums NUMERIC exactly).
+Comparisons are exact (Decimal equality): the warehouse stores and sums decimals exactly
+on both databases, and the one rounding (each row's dollars to 4 places, half-even) is
+applied by the recomputation too. Products are taken in Python: SQL would multiply
+SQLite's scaled integers (see form4_assets.warehouse.schema.ExactDecimal).
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from form4_assets.aggregates.cluster_buys import MIN_INSIDERS, WINDOW_DAYS
-from form4_assets.aggregates.sql import MICRO, chunks, fetch, money, superseded_as_of, table
-from form4_assets.tables import WINDOWS
+from form4_assets.aggregates.sql import ZERO, chunks, fetch, superseded_as_of, table
+from form4_assets.tables import DECIMAL_PLACES, WINDOWS
 from form4_assets.warehouse.checks_sql import MAX_EXAMPLES, CheckOutcome, plain_value
 
 @dataclass
@@ -58,8 +61,31 @@ class Finding:
         return CheckOutcome(name, self.checked, len(self.problems), examples)
 
 
-def _shares(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(MICRO)
+_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+#: issuer_daily_activity columns the net-selling windows sum.
+_WINDOW_UNITS = ("SELL_SHARES", "BUY_SHARES", "SELL_DOLLARS", "BUY_DOLLARS")
+
+
+def _amount(value: Decimal | None) -> Decimal:
+    """A stored amount, NULL as zero."""
+    return ZERO if value is None else value
+
+
+def _dollars(shares: Decimal | None, price: Decimal | None) -> Decimal:
+    """Shares × price to 4 places, half-even (the definition of TRANS_DOLLARS); 0 without a price."""
+    if shares is None or price is None:
+        return ZERO
+    return (shares * price).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def _priced_dollars(conn: sa.Connection, query: sa.Select, key: tuple[str, ...]) -> dict[tuple[Any, ...], Decimal]:
+    """Sum of shares × price per `key` over the rows of `query` (which selects the key
+    columns, TRANS_SHARES and TRANS_PRICEPERSHARE)."""
+    sums: dict[tuple[Any, ...], Decimal] = {}
+    for r in fetch(conn, query):
+        k = tuple(r[c] for c in key)
+        sums[k] = sums.get(k, ZERO) + _dollars(r["TRANS_SHARES"], r["TRANS_PRICEPERSHARE"])
+    return sums
 
 
 def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
@@ -78,22 +104,30 @@ def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding
             is_code = et.c.TRANS_CODE == code
             measures += [
                 sa.func.sum(sa.case((is_code, et.c.TRANS_SHARES), else_=0)).label(f"{side}_SHARES"),
-                sa.func.sum(sa.case((is_code, et.c.TRANS_SHARES * et.c.TRANS_PRICEPERSHARE), else_=0)).label(f"{side}_DOLLARS"),
                 sa.func.sum(sa.case((is_code, 1), else_=0)).label(f"{side}_ROWS"),
             ]
+        counted = sa.and_(
+            et.c.TRANS_TABLE == "nonderiv", et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
+        )
+        on_keys = et.join(keys, (keys.c.ISSUERCIK == et.c.ISSUERCIK) & (keys.c.TRANS_DATE == et.c.TRANS_DATE))
         recomputed_q = (
             sa.select(et.c.ISSUERCIK, et.c.TRANS_DATE, *measures)
-            .select_from(et.join(keys, (keys.c.ISSUERCIK == et.c.ISSUERCIK) & (keys.c.TRANS_DATE == et.c.TRANS_DATE)))
-            .where(et.c.TRANS_TABLE == "nonderiv", et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day))
+            .select_from(on_keys)
+            .where(counted)
             .group_by(et.c.ISSUERCIK, et.c.TRANS_DATE)
         )
         recomputed = {(r["ISSUERCIK"], r["TRANS_DATE"]): r for r in fetch(conn, recomputed_q)}
+        priced = sa.select(et.c.ISSUERCIK, et.c.TRANS_DATE, et.c.TRANS_CODE, et.c.TRANS_SHARES, et.c.TRANS_PRICEPERSHARE)
+        dollars = _priced_dollars(
+            conn, priced.select_from(on_keys).where(counted, et.c.TRANS_CODE.in_(("P", "S"))),
+            ("ISSUERCIK", "TRANS_DATE", "TRANS_CODE"),
+        )
         for key, row in sorted(written.items()):
             other = recomputed.get(key, {})
-            for side in ("BUY", "SELL"):
+            for code, side in (("P", "BUY"), ("S", "SELL")):
                 pairs = {
-                    f"{side}_SHARES": (_shares(row[f"{side}_SHARES"]), _shares(other.get(f"{side}_SHARES"))),
-                    f"{side}_DOLLARS": (money(row[f"{side}_DOLLARS"]), money(_decimal(other.get(f"{side}_DOLLARS")))),
+                    f"{side}_SHARES": (_amount(row[f"{side}_SHARES"]), _amount(other.get(f"{side}_SHARES"))),
+                    f"{side}_DOLLARS": (_amount(row[f"{side}_DOLLARS"]), dollars.get((*key, code), ZERO)),
                     f"{side}_ROWS": (row[f"{side}_ROWS"], int(other.get(f"{side}_ROWS") or 0)),
                 }
                 for column, (stored, expected) in pairs.items():
@@ -108,10 +142,6 @@ def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding
                 finding.add({"filing_date": day, "issuer": r["ISSUERCIK"], "trans_date": r["TRANS_DATE"],
                              "column": "(row)", "written": None, "recomputed": "issuer-day filed that day has no row"})
     return finding
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 def superseded_in_effective(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
@@ -220,11 +250,6 @@ def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
     return finding
 
 
-def _micro(value: Any) -> Decimal:
-    """A stored amount to whole micro-units, half away from zero like SQL ROUND()."""
-    return Decimal(str(value or 0)).quantize(MICRO, rounding=ROUND_HALF_UP)
-
-
 def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
     """net_insider_selling of each of `dates` versus Decimal sums over the latest issuer-day versions.
 
@@ -250,15 +275,14 @@ def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
     written: dict[dt.date, dict[str, dict[str, Any]]] = {day: {} for day in wanted}
     for r in fetch(conn, sa.select(nis).where(nis.c.FILING_DATE.in_(wanted))):
         written[r["FILING_DATE"]][r["ISSUERCIK"]] = r
-    # (issuer, trans date) -> (net shares, net dollars, open-market rows) of its latest version so far
-    latest: dict[tuple[str, dt.date], tuple[Decimal, Decimal, int]] = {}
+    # (issuer, trans date) -> (sell/buy shares and dollars, open-market rows) of its latest version so far
+    latest: dict[tuple[str, dt.date], tuple[dict[str, Decimal], int]] = {}
     position = 0
     for day in wanted:
         while position < len(versions) and versions[position]["FILING_DATE"] <= day:
             r = versions[position]
             latest[(r["ISSUERCIK"], r["TRANS_DATE"])] = (
-                _micro(r["SELL_SHARES"]) - _micro(r["BUY_SHARES"]),
-                _micro(r["SELL_DOLLARS"]) - _micro(r["BUY_DOLLARS"]),
+                {unit: _amount(r[f"{unit}"]) for unit in _WINDOW_UNITS},
                 r["SELL_ROWS"] + r["BUY_ROWS"],
             )
             position += 1
@@ -267,26 +291,33 @@ def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
 
 
 def _expected_net_selling(
-    latest: dict[tuple[str, dt.date], tuple[Decimal, Decimal, int]], day: dt.date
+    latest: dict[tuple[str, dt.date], tuple[dict[str, Decimal], int]], day: dt.date
 ) -> dict[str, dict[str, Decimal]]:
     """Per issuer, the 30- and 90-day sums as of `day`, for issuers with open-market rows."""
     expected: dict[str, dict[str, Decimal]] = {}
-    for (issuer, trans_date), (shares, dollars, rows) in latest.items():
+    rows_of: dict[str, int] = {}
+    for (issuer, trans_date), (amounts, rows) in latest.items():
         if not day - dt.timedelta(days=max(WINDOWS) - 1) <= trans_date <= day:
             continue
-        sums = expected.setdefault(issuer, {"rows": Decimal(0)})
+        sums = expected.setdefault(issuer, {})
         for window in WINDOWS:
             if trans_date >= day - dt.timedelta(days=window - 1):
-                for unit, amount in (("SHARES", shares), ("DOLLARS", dollars)):
-                    key = f"NET_SELL_{unit}_{window}D"
-                    sums[key] = sums.get(key, Decimal(0)) + amount
-        sums["rows"] += rows
-    return {i: s for i, s in expected.items() if s["rows"] > 0}
+                for unit, amount in amounts.items():
+                    key = f"{unit}_{window}D"
+                    sums[key] = sums.get(key, ZERO) + amount
+        rows_of[issuer] = rows_of.get(issuer, 0) + rows
+    for sums in expected.values():
+        for window in (30, 90):
+            for unit in ("SHARES", "DOLLARS"):
+                sell, buy = sums.get(f"SELL_{unit}_{window}D", ZERO), sums.get(f"BUY_{unit}_{window}D", ZERO)
+                sums[f"NET_SELL_{unit}_{window}D"] = sell - buy
+    return {i: s for i, s in expected.items() if rows_of[i] > 0}
 
 
 def _compare_net_selling(
     day: dt.date, expected: dict[str, dict[str, Decimal]], written: dict[str, dict[str, Any]]
 ) -> Finding:
+    """Exact equality of every window figure, and NET = SELL − BUY within each written row."""
     finding = Finding(checked=len(written))
     for issuer in sorted(set(expected) | set(written)):
         row, want = written.get(issuer), expected.get(issuer)
@@ -294,13 +325,18 @@ def _compare_net_selling(
             finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": "(row)",
                          "written": row is not None, "expected": want is not None})
             continue
-        for column in ("NET_SELL_SHARES_30D", "NET_SELL_SHARES_90D", "NET_SELL_DOLLARS_30D", "NET_SELL_DOLLARS_90D"):
-            if "DOLLARS" in column:
-                got, exp = money(row[column]), money(want.get(column))
-            else:
-                got, exp = _shares(row[column]), _shares(want.get(column))
-            if got != exp:
-                finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": column, "written": got, "expected": exp})
+        for window in (30, 90):
+            for unit in ("SHARES", "DOLLARS"):
+                net = f"NET_SELL_{unit}_{window}D"
+                for column in (f"SELL_{unit}_{window}D", f"BUY_{unit}_{window}D", net):
+                    got, exp = _amount(row[column]), want.get(column, ZERO)
+                    if got != exp:
+                        finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": column,
+                                     "written": got, "expected": exp})
+                difference = _amount(row[f"SELL_{unit}_{window}D"]) - _amount(row[f"BUY_{unit}_{window}D"])
+                if _amount(row[net]) != difference:
+                    finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": f"{net} = SELL - BUY",
+                                 "written": _amount(row[net]), "expected": difference})
     return finding
 
 
@@ -322,8 +358,7 @@ def reconcile_cluster_buys(conn: sa.Connection, dates: Sequence[dt.date]) -> Fin
 def _reconcile_cluster_buys_day(conn: sa.Connection, day: dt.date) -> Finding:
     et, cb = table("effective_transactions"), table("cluster_buys")
     buys = (
-        sa.select(et.c.ISSUERCIK, et.c.RPTOWNERCIK, et.c.TRANS_SHARES,
-                  (et.c.TRANS_SHARES * et.c.TRANS_PRICEPERSHARE).label("DOLLARS"))
+        sa.select(et.c.ISSUERCIK, et.c.RPTOWNERCIK, et.c.TRANS_SHARES, et.c.TRANS_PRICEPERSHARE)
         .where(
             et.c.TRANS_TABLE == "nonderiv",
             sa.func.upper(et.c.TRANS_CODE) == "P",
@@ -341,12 +376,13 @@ def _reconcile_cluster_buys_day(conn: sa.Connection, day: dt.date) -> Finding:
     )
     per_buyer = (
         sa.select(buys.c.ISSUERCIK, buys.c.RPTOWNERCIK, insiders.c.INSIDERS,
-                  sa.func.sum(buys.c.TRANS_SHARES).label("SHARES"), sa.func.sum(buys.c.DOLLARS).label("DOLLARS"))
+                  sa.func.sum(buys.c.TRANS_SHARES).label("SHARES"))
         .select_from(buys.join(insiders, insiders.c.ISSUERCIK == buys.c.ISSUERCIK))
         .where(insiders.c.INSIDERS >= MIN_INSIDERS)
         .group_by(buys.c.ISSUERCIK, buys.c.RPTOWNERCIK, insiders.c.INSIDERS)
     )
     expected = {(r["ISSUERCIK"], r["RPTOWNERCIK"]): r for r in fetch(conn, per_buyer)}
+    dollars = _priced_dollars(conn, sa.select(buys), ("ISSUERCIK", "RPTOWNERCIK"))
     written = {
         (r["ISSUERCIK"], r["RPTOWNERCIK"]): r
         for r in fetch(conn, sa.select(cb).where(cb.c.FILING_DATE == day))
@@ -361,8 +397,8 @@ def _reconcile_cluster_buys_day(conn: sa.Connection, day: dt.date) -> Finding:
             continue
         pairs = {
             "CLUSTER_INSIDERS": (row["CLUSTER_INSIDERS"], int(want["INSIDERS"])),
-            "BUY_SHARES": (_shares(row["BUY_SHARES"]), _shares(want["SHARES"])),
-            "BUY_DOLLARS": (money(_decimal(row["BUY_DOLLARS"])), money(_decimal(want["DOLLARS"]))),
+            "BUY_SHARES": (_amount(row["BUY_SHARES"]), _amount(want["SHARES"])),
+            "BUY_DOLLARS": (_amount(row["BUY_DOLLARS"]), dollars.get(key, ZERO)),
         }
         for column, (stored, recomputed) in pairs.items():
             if stored != recomputed:

@@ -16,8 +16,6 @@ T = TypeVar("T")
 #: Parameters per IN (...) list: well below SQLite's limit (32766) and kind to PostgreSQL.
 CHUNK = 5000
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
-MICRO = Decimal("0.000001")
 
 
 def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -54,14 +52,3 @@ def effective_as_of(as_of: dt.date, *columns: str) -> sa.Select:
     return sa.select(*cols).where(
         et.c.FILING_DATE <= as_of, ~superseded_as_of(et.c.ACCESSION_NUMBER, as_of)
     )
-
-
-def money(value: Decimal | None) -> Decimal:
-    """Dollars rounded to cents (half-even), identically whether or not they passed through floats.
-
-    SQLite stores NUMERIC as REAL, so 1234.385 may come back as 1234.38499999 or
-    1234.38500001; snapping to micro-dollars first removes that noise (far below 1e-6
-    for sums under a billion), so a true half cent rounds the same way on every route.
-    """
-    return (value or ZERO).quantize(MICRO).quantize(CENT)
-

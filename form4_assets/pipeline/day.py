@@ -23,9 +23,13 @@ from form4_assets.edgar.source import FilingSource
 from form4_assets.parsing import MAX_FILING_BYTES, Quarantined, parse_filing
 from form4_assets.parsing.errors import FETCH_FAILED, INDEX_LINE_REJECTED, RAW_BYTES_CHANGED
 from form4_assets.tables import Row
+from form4_assets.pipeline.bounds import escaped_text, first_problem, row_problem
 
 #: How raw_filings.FETCH_ERROR starts for a refused index line (what the parse step keys on).
 REFUSED_LINE_PREFIX = "index line refused: "
+#: How raw_filings.FETCH_ERROR starts for a listed value the warehouse cannot store:
+#: "value refused: <reason>|<field>|<message>".
+UNSTORABLE_PREFIX = "value refused: "
 
 #: Every table the parse step writes for a filing date, including quarantine.
 PARSED_PARTITION_TABLES: tuple[str, ...] = (
@@ -56,7 +60,8 @@ class RawDay:
 
     @property
     def fetch_failures(self) -> int:
-        return sum(1 for r in self.rows if r["FETCH_ERROR"] and not is_refused_line(r))
+        return sum(1 for r in self.rows if r["FETCH_ERROR"] and not is_refused_line(r)
+                   and not r["FETCH_ERROR"].startswith(UNSTORABLE_PREFIX))
 
 
 def is_refused_line(raw: Mapping[str, Any]) -> bool:
@@ -94,7 +99,7 @@ def refused_line_row(day: dt.date, rejected: InvalidIndexEntry, key: str) -> Row
         "LOCAL_PATH": None,
         "SHA256": None,
         "SIZE_BYTES": None,
-        "FETCH_ERROR": f"{REFUSED_LINE_PREFIX}{rejected.reason}: {rejected.text!r}",
+        "FETCH_ERROR": f"{REFUSED_LINE_PREFIX}{escaped_text(rejected.reason)}: {rejected.text!r}",
     }
 
 
@@ -106,7 +111,7 @@ def raw_filing_rows(source: FilingSource, day: dt.date) -> RawDay:
     for fetched in source.fetch_all(listing):
         entry = fetched.entry
         out.rows.append(
-            {
+            storable_raw_row({
                 "FILING_DATE": day,
                 "ACCESSION_NUMBER": entry.accession,
                 "CIK": entry.cik,
@@ -117,7 +122,7 @@ def raw_filing_rows(source: FilingSource, day: dt.date) -> RawDay:
                 "SHA256": fetched.sha256,
                 "SIZE_BYTES": fetched.size,
                 "FETCH_ERROR": fetched.error,
-            }
+            })
         )
     taken = {entry.accession for entry in listing}
     for rejected in listing.rejected:
@@ -127,17 +132,30 @@ def raw_filing_rows(source: FilingSource, day: dt.date) -> RawDay:
     return out
 
 
+def storable_raw_row(row: Row) -> Row:
+    """`row` itself, or, when one of its listed values cannot be stored (a NUL in the index's
+    company name), the row with that value left out and the reason in FETCH_ERROR, which the
+    parse step turns into the filing's quarantine row (reason and field kept)."""
+    problem = row_problem("raw_filings", row, 1)
+    if problem is None:
+        return row
+    column = problem.field.split(".", 1)[1]
+    return {**row, column: None, "FETCH_ERROR": f"{UNSTORABLE_PREFIX}{problem.reason}|{problem.field}|"
+            f"{escaped_text(problem.message)}"}
+
+
 def _quarantine_row(raw: Mapping[str, Any], reason: str, message: str, field_: str | None = None,
                     offset: int | None = None) -> Row:
+    """The quarantine row of a raw filing; a message or field quoting a NUL shows it escaped."""
     return {
         "FILING_DATE": raw["FILING_DATE"],
         "ACCESSION_NUMBER": raw["ACCESSION_NUMBER"],
         "SOURCE_PATH": raw["LOCAL_PATH"],
         "SHA256": raw["SHA256"],
         "REASON_CODE": reason,
-        "FIELD": field_,
+        "FIELD": escaped_text(field_),
         "BYTE_OFFSET": offset,
-        "MESSAGE": message,
+        "MESSAGE": escaped_text(message),
     }
 
 
@@ -147,6 +165,9 @@ def _stored_bytes(raw: Mapping[str, Any]) -> bytes | Row:
         # FIELD: the index file and line; MESSAGE: why it was refused and the line itself.
         return _quarantine_row(raw, INDEX_LINE_REJECTED, raw["FETCH_ERROR"][len(REFUSED_LINE_PREFIX):],
                                raw["EDGAR_PATH"])
+    if (raw["FETCH_ERROR"] or "").startswith(UNSTORABLE_PREFIX):
+        reason, field_, message = raw["FETCH_ERROR"][len(UNSTORABLE_PREFIX):].split("|", 2)
+        return _quarantine_row(raw, reason, message, field_)
     if raw["FETCH_ERROR"] or not raw["LOCAL_PATH"]:
         return _quarantine_row(raw, FETCH_FAILED, raw["FETCH_ERROR"] or "no stored bytes")
     try:  # no longer a regular file (swapped for a FIFO or a link since the fetch): refused
@@ -167,7 +188,9 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str
     Each raw filing ends up either as one submission (plus its other rows) or as one
     quarantine row — never dropped — which is what the raw = parsed + quarantined check
     verifies in the warehouse. A quarantined filing also keeps the filing_headers and
-    header_parties rows of whatever of its SEC header could be read.
+    header_parties rows of whatever of its SEC header could be read. A filing with a value
+    the warehouse cannot hold exactly (form4_assets.bounds) is quarantined here, so the
+    day's write cannot fail on it (its header rows are kept only when they can be stored).
     """
     tables: dict[str, list[Row]] = {name: [] for name in PARSED_PARTITION_TABLES}
     for raw in raw_rows:
@@ -180,7 +203,17 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str
             tables["quarantine"].append(
                 _quarantine_row(raw, result.reason, result.message, result.field, result.offset)
             )
-        for name, rows in (result.header_rows() if isinstance(result, Quarantined) else result.rows()).items():
+            rows_by_table = result.header_rows()
+        else:
+            rows_by_table = result.rows()
+            problem = first_problem(rows_by_table)
+            if problem is not None:  # found before the day's transaction, which it would fail
+                tables["quarantine"].append(_quarantine_row(raw, problem.reason, problem.message, problem.field))
+                rows_by_table = {name: rows_by_table[name] for name in ("filing_headers", "header_parties")}
+        if isinstance(result, Quarantined) or problem is not None:
+            if first_problem(rows_by_table) is not None:
+                rows_by_table = {}
+        for name, rows in rows_by_table.items():
             for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
                 row["FILING_DATE"] = day
             tables[name].extend(rows)

@@ -23,9 +23,6 @@ from form4_assets.warehouse.schema import DECIMAL_TYPE, TABLES
 
 MAX_EXAMPLES = 20
 
-#: A difference below this (in shares) is float noise on SQLite, not a filer's slip.
-SHARE_TOLERANCE = Decimal("0.0001")
-
 SHARE_CHAIN = "share_chain"
 NON_NEGATIVE = "non_negative_amounts"
 AD_MATCHES_CODE = "acquired_disposed_matches_code"
@@ -137,7 +134,7 @@ def _share_chain_query(name: str, dates: Sequence[dt.date]) -> tuple[sa.Select[A
         sa.literal("SHRS_OWND_FOLWNG_TRANS").label("column"),
         expected.label("expected"),
         ordered.c.SHRS_OWND_FOLWNG_TRANS.label("found"),
-    ).where(evaluable, sa.func.abs(ordered.c.SHRS_OWND_FOLWNG_TRANS - expected) > SHARE_TOLERANCE)
+    ).where(evaluable, ordered.c.SHRS_OWND_FOLWNG_TRANS != expected)  # exact decimals: no float noise to allow for
     return sa.select(sa.func.count()).select_from(ordered).where(evaluable), offending
 
 

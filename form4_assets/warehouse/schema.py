@@ -7,14 +7,92 @@ partition column FILING_DATE that a re-materialization deletes by.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from decimal import Decimal
+from typing import Any
 
-from form4_assets.tables import AGGREGATE_TABLES, ALL_TABLES, FORM345_TABLES, Kind, Table
+import sqlalchemy as sa
+from sqlalchemy.sql import operators
+
+from form4_assets.tables import (
+    AGGREGATE_TABLES,
+    ALL_TABLES,
+    DECIMAL_PLACES,
+    FORM345_TABLES,
+    STORED_DECIMAL_MAX,
+    Kind,
+    Table,
+)
 
 metadata = sa.MetaData()
 
-#: Enough digits for share counts and prices with fractional shares, exactly.
-DECIMAL_TYPE = sa.Numeric(precision=28, scale=8, asdecimal=True)
+_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+
+
+def to_stored_decimal(value: Decimal | int) -> Decimal:
+    """The value as the warehouse stores it, exactly: at most DECIMAL_PLACES places, within
+    STORED_DECIMAL_MAX. Raises ValueError otherwise, so nothing is ever rounded on the way in.
+
+    Filings are bounded before their day is written (form4_assets.pipeline.bounds), so
+    reaching the error means a computed value (an aggregate sum) outgrew the storage.
+    """
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"decimal column given {type(value).__name__} {value!r}: only Decimal or int is exact")
+    value = Decimal(value)
+    if not value.is_finite() or abs(value) > STORED_DECIMAL_MAX:
+        raise ValueError(f"{value} does not fit the warehouse's decimals (at most {STORED_DECIMAL_MAX} in magnitude)")
+    stored = value.quantize(_QUANTUM)
+    if stored != value:
+        raise ValueError(f"{value} has more than {DECIMAL_PLACES} decimal places: the warehouse would round it")
+    return stored
+
+
+class ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """A decimal stored exactly on both databases, with SQL comparisons and sums still right.
+
+    PostgreSQL: NUMERIC(19, 4), exact. SQLite has no exact decimal (NUMERIC is a float
+    there, so 1234567890123456789 came back as ...768 and sums carried float noise), so
+    the value is an INTEGER count of 10^-4: SQLite compares, orders, adds and SUMs it
+    exactly (SUM raises on overflow instead of going inexact), and a bound literal goes
+    through the same scaling. Multiplying two such columns in SQL would multiply the
+    scales: compute products in Python (the aggregates do).
+    """
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.Numeric(precision=15 + DECIMAL_PLACES, scale=DECIMAL_PLACES, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        stored = to_stored_decimal(value)
+        return int(stored.scaleb(DECIMAL_PLACES)) if dialect.name == "sqlite" else stored
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name != "sqlite":
+            return Decimal(value)
+        if not isinstance(value, int):
+            raise ValueError(
+                f"decimal stored as {type(value).__name__} {value!r}: this SQLite warehouse predates exact "
+                "decimals (issue 14); rebuild it by re-materializing its partitions into a new file"
+            )
+        return Decimal(value).scaleb(-DECIMAL_PLACES)
+
+    def coerce_compared_value(self, op: Any, value: Any) -> sa.types.TypeEngine[Any]:
+        """A literal compared with, added to or subtracted from a decimal column is scaled
+        like it; a factor or divisor is not (column × 2 is twice the column either way)."""
+        if op in (operators.mul, operators.truediv, operators.floordiv):
+            return sa.Integer() if isinstance(value, int) else sa.Numeric()
+        return self
+
+
+#: Every decimal column's type (also for CASTs in SQL checks).
+DECIMAL_TYPE = ExactDecimal()
 
 _SQL_TYPES: dict[Kind, sa.types.TypeEngine] = {
     "text": sa.Text(),
