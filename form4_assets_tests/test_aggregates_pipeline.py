@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from form4_assets.warehouse.schema import TABLES
 FIRST, LAST = dt.date(2023, 10, 30), dt.date(2023, 11, 14)
 SEED_DAY = dt.date(2023, 11, 8)
 NLY = "0001043219"
-CENT = Decimal("0.01")
+#: TRANS_DOLLARS: shares × price to 4 places, half-even (the one rounding in the aggregates).
+DOLLAR_PLACES = Decimal("0.0001")
 AGGREGATES = ("supersessions", "effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys")
 
 
@@ -59,6 +60,10 @@ def role(owner: dict) -> str:
     return "OTHER"
 
 
+def dollars(shares: Decimal, price: str | None) -> Decimal:
+    return (shares * Decimal(price or 0)).quantize(DOLLAR_PLACES, rounding=ROUND_HALF_EVEN)
+
+
 def expected_days(manifest: list[dict], as_of: dt.date) -> dict[tuple[str, dt.date], dict[str, Any]]:
     """Issuer-day figures as of `as_of`, from the manifest's rows."""
     days: dict[tuple[str, dt.date], dict[str, Any]] = defaultdict(lambda: defaultdict(Decimal))
@@ -74,7 +79,7 @@ def expected_days(manifest: list[dict], as_of: dt.date) -> dict[tuple[str, dt.da
             code = row["code"]
             if code in ("P", "S"):
                 side = "BUY" if code == "P" else "SELL"
-                value = shares * Decimal(row["price"]) if row["price"] is not None else None
+                value = dollars(shares, row["price"]) if row["price"] is not None else None
                 plan = "PLAN" if row["is_10b5_1"] else "DISCRETIONARY"
                 for suffix in ("", f"_{plan}", f"_{role(first)}"):
                     day[f"{side}_SHARES{suffix}"] += shares
@@ -144,8 +149,8 @@ COMPARED = [
 
 
 def normal(column: str, value: Any) -> Decimal:
-    number = Decimal(str(value or 0))
-    return number.quantize(CENT) if "DOLLARS" in column else number.normalize()
+    """Exact: Decimal(float) keeps every binary digit, so float noise shows as a mismatch."""
+    return Decimal(value or 0)
 
 
 # --------------------------------------------------------------------------- tests
@@ -190,7 +195,7 @@ def test_net_selling_windows_match_the_manifest(pipeline) -> None:
 def test_seed_nly_net_selling_on_2023_11_06(pipeline) -> None:
     engine = pipeline["engine"]
     day = latest_days(engine, LAST)[(NLY, dt.date(2023, 11, 6))]
-    assert (day["NET_SELL_SHARES"], day["NET_SELL_DOLLARS"].quantize(CENT)) == (Decimal("50000"), Decimal("852000.00"))
+    assert (day["NET_SELL_SHARES"], day["NET_SELL_DOLLARS"]) == (Decimal("50000"), Decimal("852000"))
     assert day["SELL_SHARES_PLAN"] == Decimal("50000") and day["SELL_SHARES_DISCRETIONARY"] == 0
     assert day["SELL_SHARES_OFFICER"] == Decimal("50000") and day["SELLERS"] == 1 and day["ISSUERTRADINGSYMBOL"] == "NLY"
     [trade] = rows(engine, "effective_transactions", lambda t: t.c.ISSUERCIK == NLY)
@@ -254,6 +259,33 @@ def test_checks_pass_and_metadata_is_attached(pipeline) -> None:
     assert clusters.startswith(f"### Cluster buys as of {LAST}")
 
 
+def test_aggregates_are_exact_and_net_is_sell_minus_buy_in_every_row(pipeline) -> None:
+    """Issue 14, finding 8: every window figure is the exact sum of the day rows it covers
+    (no rounding to cents after summing), and NET = SELL − BUY in every row, Decimal-equal."""
+    engine = pipeline["engine"]
+    days = rows(engine, "issuer_daily_activity")
+    assert days and all(isinstance(r["SELL_DOLLARS"], Decimal) for r in days)
+    for r in days:
+        assert r["NET_SELL_SHARES"] == r["SELL_SHARES"] - r["BUY_SHARES"], r
+        assert r["NET_SELL_DOLLARS"] == r["SELL_DOLLARS"] - r["BUY_DOLLARS"], r
+    windows = rows(engine, "net_insider_selling")
+    sub_cent = 0
+    for as_of in sorted({r["FILING_DATE"] for r in windows}):
+        latest = latest_days(engine, as_of)
+        for w in (r for r in windows if r["FILING_DATE"] == as_of):
+            for span in (30, 90):
+                covered = [d for (issuer, date), d in latest.items()
+                           if issuer == w["ISSUERCIK"] and as_of - dt.timedelta(days=span - 1) <= date <= as_of]
+                for unit in ("SHARES", "DOLLARS"):
+                    sell, buy = (sum((d[f"{side}_{unit}"] for d in covered), Decimal(0)) for side in ("SELL", "BUY"))
+                    assert (w[f"SELL_{unit}_{span}D"], w[f"BUY_{unit}_{span}D"]) == (sell, buy), (as_of, w["ISSUERCIK"])
+                    assert w[f"NET_SELL_{unit}_{span}D"] == sell - buy, (as_of, w["ISSUERCIK"], unit, span)
+                    sub_cent += (sell - buy) != (sell - buy).quantize(Decimal("0.01"))
+    assert sub_cent > 0, "no window with fractions of a cent: the comparison above could not see cent rounding"
+    checks = {e.check_name: e for e in pipeline["result"].get_asset_check_evaluations()}
+    assert checks["reconciles_with_issuer_daily_activity"].passed
+
+
 def test_rematerializing_a_day_changes_nothing(pipeline) -> None:
     engine = pipeline["engine"]
     before = {name: rows(engine, name) for name in AGGREGATES}
@@ -274,12 +306,12 @@ def test_cluster_buys_match_the_manifest(pipeline) -> None:
                     if as_of - dt.timedelta(days=9) <= dt.date.fromisoformat(row["trans_date"]) <= as_of:
                         amounts = buys[record["issuer"]["cik"]][record["owners"][0]["cik"]]
                         amounts[0] += Decimal(row["shares"])
-                        amounts[1] += Decimal(row["shares"]) * Decimal(row["price"] or 0)
-        want = {(issuer, owner): (a[0], a[1].quantize(CENT), len(owners))
+                        amounts[1] += dollars(Decimal(row["shares"]), row["price"])
+        want = {(issuer, owner): (a[0], a[1], len(owners))
                 for issuer, owners in buys.items() if len(owners) >= 3 for owner, a in owners.items()}
-        got = {(r["ISSUERCIK"], r["RPTOWNERCIK"]): (r["BUY_SHARES"].normalize(), r["BUY_DOLLARS"].quantize(CENT), r["CLUSTER_INSIDERS"])
+        got = {(r["ISSUERCIK"], r["RPTOWNERCIK"]): (r["BUY_SHARES"], r["BUY_DOLLARS"], r["CLUSTER_INSIDERS"])
                for r in rows(engine, "cluster_buys", lambda t: t.c.FILING_DATE == as_of)}
-        assert got == {k: (v[0].normalize(), v[1], v[2]) for k, v in want.items()}, as_of
+        assert got == want, as_of
         seen += len(got)
     assert seen > 0, "no cluster buy in the mirror: the comparison above proved nothing"
 
