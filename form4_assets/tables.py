@@ -139,7 +139,9 @@ RAW_FILINGS = Table(
         Column("SHA256", "text", "SHA-256 of the stored bytes, hex"),
         Column("SIZE_BYTES", "int", "Size of the stored bytes"),
         Column("FETCH_ERROR", "text", "Why the filing could not be fetched (it is then quarantined as fetch_failed); "
-               "'index line refused: <reason>: <line>' for a refused index line (quarantined as index_line_rejected)"),
+               "'index line refused: <reason>: <line>' for a refused index line (quarantined as index_line_rejected); "
+               "'value refused: <reason>|<field>|<message>' when a listed value cannot be stored (that column is "
+               "then empty, and the filing quarantined with that reason and field)"),
     ),
     key=("ACCESSION_NUMBER",),
 )
@@ -388,7 +390,8 @@ QUARANTINE = Table(
         ACCESSION,
         Column("SOURCE_PATH", "text", "Where the unmodified bytes are (cache or mirror path)"),
         Column("SHA256", "text", "SHA-256 of the bytes"),
-        Column("REASON_CODE", "text", "Machine-readable reason (see form4_assets.parsing.errors)"),
+        Column("REASON_CODE", "text", "Machine-readable reason (see form4_assets.parsing.errors; out_of_range "
+               "and nul_in_text: form4_assets.pipeline.bounds)"),
         Column("FIELD", "text", "The field or element at fault, when known"),
         Column("BYTE_OFFSET", "int", "Byte offset in the file where the problem was found, when known"),
         Column("MESSAGE", "text", "Human-readable explanation"),

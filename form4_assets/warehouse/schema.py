@@ -3,6 +3,10 @@
 The same MetaData creates the schema on SQLite and PostgreSQL. Indexes sit on the
 keys analysts query: issuer CIK, owner CIK, transaction date, accession, and the
 partition column FILING_DATE that a re-materialization deletes by.
+
+Decimals are exact on both databases (`ExactDecimal`): NUMERIC(19, 4) on PostgreSQL,
+an INTEGER count of ten-thousandths on SQLite (read it through these tables, or divide
+by 10,000 when querying the SQLite file with other tools).
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from form4_assets.tables import (
 metadata = sa.MetaData()
 
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+_SCALE = 10**DECIMAL_PLACES
 
 
 def to_stored_decimal(value: Decimal | int) -> Decimal:
-    """The value as the warehouse stores it, exactly: at most DECIMAL_PLACES places, within
+    """The value exactly as the warehouse stores it: at most DECIMAL_PLACES places, within
     STORED_DECIMAL_MAX. Raises ValueError otherwise, so nothing is ever rounded on the way in.
 
     Filings are bounded before their day is written (form4_assets.pipeline.bounds), so
@@ -40,10 +45,33 @@ def to_stored_decimal(value: Decimal | int) -> Decimal:
     value = Decimal(value)
     if not value.is_finite() or abs(value) > STORED_DECIMAL_MAX:
         raise ValueError(f"{value} does not fit the warehouse's decimals (at most {STORED_DECIMAL_MAX} in magnitude)")
-    stored = value.quantize(_QUANTUM)
+    stored = value.quantize(_QUANTUM)  # within the bound, so at most 19 digits: never inexact itself
     if stored != value:
         raise ValueError(f"{value} has more than {DECIMAL_PLACES} decimal places: the warehouse would round it")
     return stored
+
+
+def to_sql_decimal(value: Decimal | int | None, dialect_name: str) -> Decimal | int | None:
+    """The driver value of a decimal: the one conversion for every write path (the
+    TypeDecorator below, and any bulk path that talks to the driver directly)."""
+    if value is None:
+        return None
+    stored = to_stored_decimal(value)
+    return int(stored * _SCALE) if dialect_name == "sqlite" else stored
+
+
+def from_sql_decimal(value: Any, dialect_name: str) -> Decimal | None:
+    """A decimal as the driver returned it, back to the exact Decimal."""
+    if value is None:
+        return None
+    if dialect_name != "sqlite":
+        return Decimal(value)
+    if not isinstance(value, int):
+        raise ValueError(
+            f"decimal stored as {type(value).__name__} {value!r}: this SQLite warehouse predates exact "
+            "decimals (issue 14); rebuild it by re-materializing its partitions into a new file"
+        )
+    return Decimal(value).scaleb(-DECIMAL_PLACES)
 
 
 class ExactDecimal(sa.types.TypeDecorator[Decimal]):
@@ -66,22 +94,10 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         return dialect.type_descriptor(sa.Numeric(precision=15 + DECIMAL_PLACES, scale=DECIMAL_PLACES, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
-        stored = to_stored_decimal(value)
-        return int(stored.scaleb(DECIMAL_PLACES)) if dialect.name == "sqlite" else stored
+        return to_sql_decimal(value, dialect.name)
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        if dialect.name != "sqlite":
-            return Decimal(value)
-        if not isinstance(value, int):
-            raise ValueError(
-                f"decimal stored as {type(value).__name__} {value!r}: this SQLite warehouse predates exact "
-                "decimals (issue 14); rebuild it by re-materializing its partitions into a new file"
-            )
-        return Decimal(value).scaleb(-DECIMAL_PLACES)
+        return from_sql_decimal(value, dialect.name)
 
     def coerce_compared_value(self, op: Any, value: Any) -> sa.types.TypeEngine[Any]:
         """A literal compared with, added to or subtracted from a decimal column is scaled
