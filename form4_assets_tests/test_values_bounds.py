@@ -161,3 +161,23 @@ def test_a_sqlite_warehouse_with_float_decimals_is_refused_with_an_explanation(t
     with pytest.raises(ValueError, match="predates exact decimals"):
         read_partition(engine, "effective_transactions", DAY)
     engine.dispose()
+
+
+@pytest.mark.parametrize(("column", "value", "reason"), [
+    ("TRANS_SHARES", DECIMAL_MAX, None),
+    ("TRANS_SHARES", -DECIMAL_MAX, None),  # negative: stored, for non_negative_amounts to report
+    ("TRANS_SHARES", Decimal("17.040000"), None),  # trailing zeros: exactly 4 places
+    ("TRANS_SHARES", DECIMAL_MAX + Decimal("0.0001"), "out_of_range"),
+    ("TRANS_SHARES", Decimal("1." + "0" * 4300 + "1"), "out_of_range"),
+    ("TRANS_PRICEPERSHARE", Decimal("0.00001"), "out_of_range"),
+    ("SECURITY_TITLE", "Common\x00Stock", "nul_in_text"),
+    ("TRANS_CODE_FN", "F1,\x00", None),  # not a column of the table: not looked at
+    ("TRANS_SHARES_FN", "F1\x00", "nul_in_text"),
+])
+def test_row_bounds_at_their_edges(column: str, value: object, reason: str | None) -> None:
+    from form4_assets.pipeline.bounds import row_problem
+
+    found = row_problem("nonderiv_trans", {column: value}, 3)
+    assert (found.reason if found else None) == reason
+    if found:
+        assert found.field == f"nonderiv_trans.{column}" and "row 3" in found.message and len(found.message) < 300
