@@ -175,9 +175,23 @@ def test_a_sqlite_warehouse_with_float_decimals_is_refused_with_an_explanation(t
     ("TRANS_SHARES_FN", "F1\x00", "nul_in_text"),
 ])
 def test_row_bounds_at_their_edges(column: str, value: object, reason: str | None) -> None:
-    from form4_assets.pipeline.bounds import row_problem
+    from form4_assets.bounds import row_problem
 
     found = row_problem("nonderiv_trans", {column: value}, 3)
     assert (found.reason if found else None) == reason
     if found:
         assert found.field == f"nonderiv_trans.{column}" and "row 3" in found.message and len(found.message) < 300
+
+
+def test_the_form345_import_applies_the_same_bounds() -> None:
+    """The SEC data-set import turns an unstorable field into a rejected row, as a malformed one."""
+    from form4_assets.form345.values import BadValue, to_warehouse
+    from form4_assets.tables import NONDERIV_TRANS
+
+    shares, title = NONDERIV_TRANS.column("TRANS_SHARES"), NONDERIV_TRANS.column("SECURITY_TITLE")
+    assert to_warehouse(shares, "999999999999.9999") == DECIMAL_MAX
+    for column, text, reason in ((shares, "1234567890123456789012345", "out_of_range"),
+                                 (shares, "0.12345678901", "out_of_range"), (title, "Common\x00Stock", "nul_in_text")):
+        with pytest.raises(BadValue) as raised:
+            to_warehouse(column, text)
+        assert raised.value.reason == reason

@@ -14,6 +14,7 @@ import json
 from collections.abc import Collection, Iterator
 from typing import Any
 
+from form4_assets.bounds import escaped_text
 from form4_assets.form345.dataset import Dataset, Record, TableFile
 from form4_assets.form345.values import BadValue, parse_sec_date, spelling, to_warehouse
 from form4_assets.tables import SEC_COLUMN_ALIASES, SEC_REJECTED_ROWS, SEC_TABLES_BY_FILE, Column
@@ -71,8 +72,8 @@ def _rejected(table_file: TableFile, sec_table: str, line: int, day: dt.date | N
         "ACCESSION_NUMBER": accession,
         "FIELD": field,
         "REASON_CODE": reason,
-        "MESSAGE": f"{table_file.source} line {line}: {message}",
-        "LINE_TEXT": text,
+        "MESSAGE": escaped_text(f"{table_file.source} line {line}: {message}"),
+        "LINE_TEXT": escaped_text(text),  # a NUL shown as \\x00: PostgreSQL text cannot hold one
     }
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from form4_assets.bounds import value_problem
 from form4_assets.tables import Column, decimal_text
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -48,7 +49,17 @@ def parse_sec_date(text: str) -> dt.date:
 
 
 def to_warehouse(column: Column, text: str) -> Any:
-    """One data-set field as the warehouse stores it; an empty field is NULL."""
+    """One data-set field as the warehouse stores it; an empty field is NULL. A value the
+    warehouse cannot hold exactly (form4_assets.bounds) is a BadValue, like a malformed one."""
+    value = _converted(column, text)
+    if value is not None and column.kind in ("decimal", "int", "text", "fn"):
+        problem = value_problem(column.kind, value)
+        if problem is not None:
+            raise BadValue(problem[0], f"{column.name}: {text[:80]!r} {problem[1]}")
+    return value
+
+
+def _converted(column: Column, text: str) -> Any:
     if text == "":
         return None
     kind = column.kind

@@ -20,10 +20,10 @@ from form4_assets.edgar.errors import InvalidIndexEntry
 from form4_assets.edgar.paths import InvalidIdentifier, split_index_filename
 from form4_assets.edgar.safe_read import UnsafeFile, read_regular_file
 from form4_assets.edgar.source import FilingSource
+from form4_assets.bounds import escaped_text, first_problem, row_problem
 from form4_assets.parsing import MAX_FILING_BYTES, Quarantined, parse_filing
 from form4_assets.parsing.errors import FETCH_FAILED, INDEX_LINE_REJECTED, RAW_BYTES_CHANGED
 from form4_assets.tables import Row
-from form4_assets.pipeline.bounds import escaped_text, first_problem, row_problem
 
 #: How raw_filings.FETCH_ERROR starts for a refused index line (what the parse step keys on).
 REFUSED_LINE_PREFIX = "index line refused: "

@@ -37,7 +37,7 @@ def to_stored_decimal(value: Decimal | int) -> Decimal:
     """The value exactly as the warehouse stores it: at most DECIMAL_PLACES places, within
     STORED_DECIMAL_MAX. Raises ValueError otherwise, so nothing is ever rounded on the way in.
 
-    Filings are bounded before their day is written (form4_assets.pipeline.bounds), so
+    Filings are bounded before their day is written (form4_assets.bounds), so
     reaching the error means a computed value (an aggregate sum) outgrew the storage.
     """
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):

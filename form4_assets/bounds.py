@@ -1,5 +1,8 @@
 """Values the warehouse cannot hold: found before a day is written, never at the INSERT.
 
+Used by every path that brings outside values in: the parse step (form4_assets.pipeline.day)
+and the SEC Form 345 import (form4_assets.form345), so it imports only the catalogue.
+
 One PostgreSQL or SQLite rejection inside the day's transaction would fail the whole
 run (issue 14: a 20-digit document count, a 25-digit share count, a NUL in a name), so
 every row of a filing is checked here against the catalogue's bounds
@@ -67,7 +70,7 @@ def _kinds(table: str) -> tuple[tuple[str, str], ...]:
 _BOUNDED = {name: _kinds(name) for name in TABLES_BY_NAME}
 
 
-def _value_problem(kind: str, value: Any) -> tuple[str, str] | None:
+def value_problem(kind: str, value: Any) -> tuple[str, str] | None:
     """(reason, what is wrong) for one value of a column of `kind`, or None when storable."""
     if kind == "decimal":
         problem = _decimal_problem(value)
@@ -84,7 +87,7 @@ def row_problem(table: str, row: Mapping[str, Any], position: int) -> Unstorable
     for column, kind in _BOUNDED[table]:
         value = row.get(column)
         if value is not None:
-            found = _value_problem(kind, value)
+            found = value_problem(kind, value)
             if found:
                 return Unstorable(found[0], f"{table}.{column}", f"{table} row {position}: {column} = {_shown(value)} {found[1]}")
     factors = DERIVED_PRODUCTS.get(table)
