@@ -37,14 +37,14 @@ OWNER_NAME = b"COMPANY CONFORMED NAME:\t\t\tFinkelstein David L"
 #: accession -> (what is changed in the seed's bytes, expected reason, expected field); None: lands
 PLANTED: dict[str, tuple[list[tuple[bytes, bytes]], str | None, str | None]] = {
     "0009999999-23-000001": ([(COUNT, b"PUBLIC DOCUMENT COUNT:\t\t12345678901234567890")],
-                             "out_of_range", "filing_headers.PUBLIC_DOCUMENT_COUNT"),
+                             "out_of_range", "header/PUBLIC DOCUMENT COUNT"),  # the header parser bounds counts itself
     "0009999999-23-000002": ([(SHARES, b"<value>1234567890123456789012345</value>")],
                              "out_of_range", "nonderiv_trans.TRANS_SHARES"),
     "0009999999-23-000003": ([(SHARES, b"<value>999999999999</value>"), (PRICE, b"<value>999999999999</value>")],
                              "out_of_range", "nonderiv_trans.TRANS_SHARES*TRANS_PRICEPERSHARE"),
     "0009999999-23-000004": ([(PRICE, b"<value>0.123456789</value>")], "out_of_range", "nonderiv_trans.TRANS_PRICEPERSHARE"),
     "0009999999-23-000005": ([(OWNER_NAME, b"COMPANY CONFORMED NAME:\t\t\tFinkel\x00stein David L")],
-                             "nul_in_text", "header_parties.NAME"),
+                             "nul_in_text", "header/COMPANY CONFORMED NAME"),  # found by the header parser
     # A NUL in the daily index's company name, the filing itself clean: the raw_filings step.
     "0009999999-23-000006": ([], "nul_in_text", "raw_filings.COMPANY_NAME"),
     # The bounds' extremes land, exactly.
