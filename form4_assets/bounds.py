@@ -1,7 +1,8 @@
 """Values the warehouse cannot hold: found before a day is written, never at the INSERT.
 
 Used by every path that brings outside values in: the parse step (form4_assets.pipeline.day)
-and the SEC Form 345 import (form4_assets.form345), so it imports only the catalogue.
+and the SEC Form 345 import (form4_assets.form345), so it imports only the catalogue and
+the reason codes.
 
 One PostgreSQL or SQLite rejection inside the day's transaction would fail the whole
 run (issue 14: a 20-digit document count, a 25-digit share count, a NUL in a name), so
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from form4_assets.parsing.errors import NUL_IN_TEXT, OUT_OF_RANGE
 from form4_assets.tables import (
     DECIMAL_MAX,
     DECIMAL_PLACES,
@@ -28,12 +30,10 @@ from form4_assets.tables import (
     TABLES_BY_NAME,
 )
 
-#: A number the warehouse cannot store exactly: more than DECIMAL_MAX (or INT_MAX) in
-#: magnitude, more than DECIMAL_PLACES decimal places, or a derived product (shares ×
-#: price) beyond DECIMAL_MAX.
-OUT_OF_RANGE = "out_of_range"
-#: A text value holds a NUL character, which PostgreSQL text cannot store.
-NUL_IN_TEXT = "nul_in_text"
+# The reason codes (their one home is parsing/errors.py): OUT_OF_RANGE, a number the
+# warehouse cannot store exactly (beyond DECIMAL_MAX or INT_MAX, more than DECIMAL_PLACES
+# places, or a derived product such as shares x price beyond DECIMAL_MAX); NUL_IN_TEXT,
+# a text value holding a NUL character, which PostgreSQL text cannot store.
 
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 _SHOWN = 80  # characters of an offending value quoted in the message
