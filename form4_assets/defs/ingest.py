@@ -3,10 +3,12 @@
 # No `from __future__ import annotations`: Dagster reads the context and resource
 # annotations at definition time.
 
+import datetime as dt
+
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialization_metadata
+from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialize_result
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource, describe_source
 from form4_assets.pipeline.day import raw_filing_rows
@@ -46,24 +48,18 @@ def raw_filings(
     """
     dates = partition_dates(context)
     engine = warehouse.engine()
-    failed = rejected = 0
+    per_date: dict[dt.date, dict[str, object]] = {}
     with edgar.opened() as source:
         where = describe_source(source)
         context.log.info(f"raw_filings: {len(dates)} filing date(s) from {where}")
         for i, day in enumerate(dates, 1):
             raw = raw_filing_rows(source, day)
             replace_partitions(engine, [day], {"raw_filings": raw.rows})
-            failed += raw.fetch_failures
-            rejected += len(raw.rejected_index_lines)
+            per_date[day] = {"fetch_failures": raw.fetch_failures, "index_lines_refused": len(raw.rejected_index_lines)}
             for line in raw.rejected_index_lines[:5]:
                 context.log.warning(f"{day}: index line refused: {line}")
             context.log.info(
                 f"{day} ({i}/{len(dates)}): {len(raw.rows)} rows, {raw.fetch_failures} fetch failures, "
                 f"{len(raw.rejected_index_lines)} index lines refused"
             )
-    return dg.MaterializeResult(
-        metadata=materialization_metadata(
-            engine, "raw_filings", dates,
-            {"fetch_failures": failed, "index_lines_refused": rejected, "source": where},
-        )
-    )
+    return materialize_result(context, engine, "raw_filings", dates, run_facts={"source": where}, per_date=per_date)
