@@ -22,6 +22,7 @@ import dagster as dg
 
 import form4_assets.defs
 from form4_assets.defs.form345 import form345_import_job
+from form4_assets.defs.freshness import freshness_sensor
 from form4_assets.defs.resources import default_resources
 from form4_assets.defs.schedules import daily_filings_job, previous_business_day_schedule
 
@@ -36,6 +37,7 @@ def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Defin
         assets=dg.load_assets_from_package_module(form4_assets.defs),
         jobs=[daily_filings_job, form345_import_job],
         schedules=[previous_business_day_schedule],
+        sensors=[freshness_sensor],
         resources={**default_resources(), **(resources or {})},
         executor=dg.in_process_executor,
     )

@@ -24,7 +24,7 @@ from dagster import AssetExecutionContext
 import sqlalchemy as sa
 
 from form4_assets.aggregates import build, reconcile
-from form4_assets.aggregates.charts import net_selling_png, write_png
+from form4_assets.aggregates.charts import net_selling_png, overview_svg_markdown, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
 from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
 from form4_assets.defs.metadata import (
@@ -215,13 +215,17 @@ def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict
 
 
 def _plot_metadata(warehouse: WarehouseResource, day: dt.date, series: Mapping[str, Any]) -> dict[str, Any]:
-    """The PNG inline (a data URI renders in the UI's markdown) and its path under the data directory."""
-    png = net_selling_png(series, f"30-day net insider selling, top issuers, as of {day}")
+    """The plot small enough to show inline in the asset's Overview (SVG), the full PNG
+    inline behind "[Show Markdown]" (a data URI renders in the UI's markdown), and the
+    PNG's path under the data directory (see form4_assets.aggregates.charts)."""
+    title = f"30-day net insider selling, top issuers, as of {day}"
+    png = net_selling_png(series, title)
     base = data_dir_of(warehouse.data_dir)
     path = write_png(png, base / "charts" / f"net_insider_selling_{day.isoformat()}.png")
     encoded = base64.b64encode(png).decode("ascii")
     return {
-        "net_selling_plot": dg.MetadataValue.md(f"![30-day net insider selling](data:image/png;base64,{encoded})"),
+        "net_selling_overview": dg.MetadataValue.md(overview_svg_markdown(series, title)),
+        "net_selling_plot": dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})"),
         "net_selling_plot_path": dg.MetadataValue.path(str(path.resolve())),
     }
 

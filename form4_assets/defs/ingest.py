@@ -11,6 +11,8 @@ from dagster import AssetExecutionContext
 from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialize_result
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource, describe_source
+from form4_assets.edgar.source import FilingSource, MirrorSource
+from form4_assets.pipeline.coverage import NEW_YORK, check_mirror_covers, check_published, publication_pending
 from form4_assets.pipeline.day import raw_filing_rows
 from form4_assets.warehouse.store import replace_partitions
 
@@ -20,6 +22,17 @@ from form4_assets.warehouse.store import replace_partitions
 #: a second run's raw_filings waits until the first one's is done. Mirror-mode steps
 #: take the slot too (the mode is only known when the run starts); they are short.
 EDGAR_POOL = "edgar"
+
+
+def refuse_uncovered(source: FilingSource, dates: list[dt.date]) -> None:
+    """Raise NotCovered for a run date outside the mirror, or a live date whose index is not published yet."""
+    if isinstance(source, MirrorSource):
+        check_mirror_covers(source.root, dates)
+        return
+    now = dt.datetime.now(NEW_YORK)
+    for day in dates:
+        if publication_pending(day, now):  # only the last day or two of a run: one extra index request
+            check_published(day, len(source.list_filings(day)), now)
 
 
 @dg.asset(
@@ -43,7 +56,9 @@ def raw_filings(
     is a row with FETCH_ERROR (the parse step quarantines it as `fetch_failed`), and so is
     an index line refused as unsafe (quarantined as `index_line_rejected`), so nothing
     EDGAR listed escapes raw = parsed + quarantined; a day without an index (holiday) is
-    an empty partition. Each day is written in its own
+    an empty partition. A date the source cannot answer for (outside the offline mirror,
+    or a live index not published yet) fails the run before anything is written
+    (form4_assets.pipeline.coverage). Each day is written in its own
     transaction as soon as it is fetched, so a long backfill holds one day in memory.
     """
     dates = partition_dates(context)
@@ -52,6 +67,7 @@ def raw_filings(
     with edgar.opened() as source:
         where = describe_source(source)
         context.log.info(f"raw_filings: {len(dates)} filing date(s) from {where}")
+        refuse_uncovered(source, dates)
         for i, day in enumerate(dates, 1):
             raw = raw_filing_rows(source, day)
             replace_partitions(engine, [day], {"raw_filings": raw.rows})
