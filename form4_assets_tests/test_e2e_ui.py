@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from form4_assets_tests.e2e_ranges import count_on, evaluations_of_run, launch_range, plant_negative_shares
 from form4_assets_tests.e2e_support import (
     CHROMIUM_ARGS,
     REPO_ROOT,
@@ -40,12 +41,10 @@ from form4_assets_tests.e2e_support import (
     chromium_executable,
     dagster_servers,
     latest_materialization,
-    launch_backfill,
     launch_partition_run,
     metadata_by_label,
     run_failure_summary,
     skip_or_fail,
-    wait_for_backfill,
     wait_for_run,
 )
 
@@ -246,45 +245,10 @@ def test_materialize_one_partition_and_read_back_metadata_and_checks(deployment:
     assert counts.get("failures") == 0
 
 
-def _count_on(deployment: Deployment, table: str, day: str) -> int:
-    engine = sa.create_engine(f"sqlite:///{deployment.warehouse}")
-    try:
-        with engine.connect() as conn:
-            query = sa.text(f'SELECT count(*) FROM {table} WHERE "FILING_DATE" = :d')
-            return int(conn.execute(query, {"d": dt.date.fromisoformat(day)}).scalar_one())
-    finally:
-        engine.dispose()
-
-
-def _launch_range(deployment: Deployment, days: list[str], timeout: float = 420) -> tuple[dict, dict]:
-    """A backfill of the whole graph over `days`: (backfill info, its one run)."""
-    servers = deployment.servers
-    backfill_id = launch_backfill(servers, days, sorted(EXPECTED_ASSETS))
-    info = wait_for_backfill(servers, backfill_id, timeout=timeout)
-    assert info["numPartitions"] == len(days)
-    assert len(info["runs"]) == 1, info["runs"]
-    (run,) = info["runs"]
-    tags = {t["key"]: t["value"] for t in run["tags"]}
-    assert tags["dagster/backfill"] == backfill_id
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (days[0], days[-1])
-    return info, run
-
-
-def _evaluations_of_run(servers: DagsterServers, asset: str, check: str, run_id: str) -> dict[str, dict]:
-    """The run's executions of one check by partition, asked partition by partition as the UI does."""
-    everything = [e for e in check_executions(servers, asset, check) if e["runId"] == run_id]
-    by_partition: dict[str, dict] = {}
-    for execution in everything:
-        assert execution["partition"] not in by_partition, (asset, check, execution["partition"])
-        (same,) = [e for e in check_executions(servers, asset, check, execution["partition"]) if e["runId"] == run_id]
-        by_partition[execution["partition"]] = same
-    return by_partition
-
-
 @pytest.mark.timeout(480)
 def test_backfill_of_three_days_is_one_run_and_each_date_has_its_own_counts_and_checks(deployment: Deployment) -> None:
     servers = deployment.servers
-    info, run = _launch_range(deployment, BACKFILL_DAYS)
+    info, run = launch_range(deployment.servers, BACKFILL_DAYS, sorted(EXPECTED_ASSETS))
     assert info["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), info
     assert run["status"] == "SUCCESS", run_failure_summary(servers, run["runId"])
     for day in BACKFILL_DAYS:
@@ -293,18 +257,18 @@ def test_backfill_of_three_days_is_one_run_and_each_date_has_its_own_counts_and_
             assert materialization is not None and materialization["runId"] == run["runId"], (asset, day)
         # Each date's own row counts, equal to SQL for that date, not the run's total.
         meta = metadata_by_label(latest_materialization(servers, "transactions", day)["metadataEntries"])
-        assert meta["dagster/row_count"]["intValue"] == _count_on(deployment, "nonderiv_trans", day), day
-        assert meta["row_count/deriv_trans"]["intValue"] == _count_on(deployment, "deriv_trans", day), day
+        assert meta["dagster/row_count"]["intValue"] == count_on(deployment.warehouse, "nonderiv_trans", day), day
+        assert meta["row_count/deriv_trans"]["intValue"] == count_on(deployment.warehouse, "deriv_trans", day), day
         assert meta["filing_date"]["text"] == day
         assert meta["run_filing_dates"]["text"].startswith(f"{BACKFILL_DAYS[0]} .. {BACKFILL_DAYS[-1]}")
         raw = metadata_by_label(latest_materialization(servers, "raw_filings", day)["metadataEntries"])
-        assert raw["dagster/row_count"]["intValue"] == _count_on(deployment, "raw_filings", day)
-    totals = {day: _count_on(deployment, "nonderiv_trans", day) for day in BACKFILL_DAYS}
+        assert raw["dagster/row_count"]["intValue"] == count_on(deployment.warehouse, "raw_filings", day)
+    totals = {day: count_on(deployment.warehouse, "nonderiv_trans", day) for day in BACKFILL_DAYS}
     assert len(set(totals.values())) > 1, f"pick dates with different counts: {totals}"
 
     # Every check of the graph: one evaluation per date of the run, filed under that date.
     for asset, name in sorted(_run_check_keys()):
-        evaluations = _evaluations_of_run(servers, asset, name, run["runId"])
+        evaluations = evaluations_of_run(servers, asset, name, run["runId"])
         assert sorted(evaluations) == BACKFILL_DAYS, (asset, name, sorted(evaluations))
         for day, execution in evaluations.items():
             assert execution["status"] in ("SUCCEEDED", "FAILED"), (asset, name, day, execution["status"])
@@ -313,25 +277,11 @@ def test_backfill_of_three_days_is_one_run_and_each_date_has_its_own_counts_and_
             assert counts["checked"] is not None and counts["failures"] is not None, (asset, name, day)
 
 
-def _plant_negative_shares(deployment: Deployment, day: str) -> str:
-    """Make one clean filing of `day` report a negative share count; return its accession."""
-    for entry in deployment.manifest:
-        rows = [r for r in entry["rows"] if r["table"] == "nonderiv_trans" and r["shares"]]
-        if entry["filing_date"] == day and rows and not entry["broken"] and not entry["inconsistent"]:
-            (path,) = (deployment.data_dir / "mirror").rglob(f"{entry['accession']}.txt")
-            text = path.read_text(encoding="utf-8")
-            planted, n = re.subn(r"(<transactionShares>\s*<value>)([0-9])", r"\1-\2", text, count=1)
-            assert n == 1, path
-            path.write_text(planted, encoding="utf-8")
-            return entry["accession"]
-    raise AssertionError(f"no clean filing with transactions on {day}")
-
-
 def _failing_range_run(deployment: Deployment) -> str:
     """The range run over FAILING_DAYS with an error planted on its middle date (launched once)."""
     if deployment.failing_run is None:
-        _plant_negative_shares(deployment, FAILING_DAYS[1])
-        info, run = _launch_range(deployment, FAILING_DAYS)
+        plant_negative_shares(deployment.data_dir / "mirror", deployment.manifest, FAILING_DAYS[1])
+        info, run = launch_range(deployment.servers, FAILING_DAYS, sorted(EXPECTED_ASSETS))
         assert run["status"] == "FAILURE", info  # the blocking check stopped the run's aggregates
         deployment.failing_run = run["runId"]
     return deployment.failing_run
@@ -343,10 +293,10 @@ def test_an_error_on_the_middle_date_fails_that_date_only_and_blocks_downstream(
     run_id = _failing_range_run(deployment)
     verdicts = {
         day: execution["status"]
-        for day, execution in _evaluations_of_run(servers, "transactions", "non_negative_amounts", run_id).items()
+        for day, execution in evaluations_of_run(servers, "transactions", "non_negative_amounts", run_id).items()
     }
     assert verdicts == {FAILING_DAYS[0]: "SUCCEEDED", FAILING_DAYS[1]: "FAILED", FAILING_DAYS[2]: "SUCCEEDED"}
-    failed = _evaluations_of_run(servers, "transactions", "non_negative_amounts", run_id)[FAILING_DAYS[1]]
+    failed = evaluations_of_run(servers, "transactions", "non_negative_amounts", run_id)[FAILING_DAYS[1]]
     counts = {e["label"]: e.get("intValue") for e in failed["evaluation"]["metadataEntries"]}
     assert counts["failures"] == 1
     for day in FAILING_DAYS:  # the rows landed, every date of them ...
@@ -387,7 +337,7 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
     from playwright.sync_api import sync_playwright
 
     if latest_materialization(deployment.servers, "transactions", BACKFILL_DAYS[0]) is None:
-        _launch_range(deployment, BACKFILL_DAYS)
+        launch_range(deployment.servers, BACKFILL_DAYS, sorted(EXPECTED_ASSETS))
     _failing_range_run(deployment)
     base = deployment.servers.base_url
     outside: list[str] = []
@@ -430,13 +380,15 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
             graph.close()
 
             # The net-selling plot of the latest date, inline in the asset's Overview.
+            page.set_viewport_size({"width": 1900, "height": 900})  # room for the metadata table
             page.goto(f"{base}/assets/net_insider_selling", wait_until="networkidle")
             _settle(page, "net_selling_overview")
             plot = page.locator("img[src^='data:image/svg+xml']")
             assert plot.count() == 1 and plot.first.is_visible()
             assert plot.first.evaluate("img => img.complete && img.naturalWidth > 0"), "the plot did not render"
-            plot.first.scroll_into_view_if_needed()
+            plot.first.evaluate("img => img.scrollIntoView({block: 'center', inline: 'nearest'})")
             _save(page, "net-selling-overview.png", readme=True)
+            page.set_viewport_size({"width": 1500, "height": 820})
 
             # One date of a range run: its own row count and preview, beside the run's facts.
             day = BACKFILL_DAYS[0]
@@ -445,22 +397,21 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
             assert "transactions" in text and day in text and "Materialized" in text
             assert "nonderiv_trans" in text and "preview" in text and "run_filing_dates" in text
             shown = re.search(r"dagster/row_count\s+(\d+)\s", text)
-            assert shown and int(shown.group(1)) == _count_on(deployment, "nonderiv_trans", day), shown
+            assert shown and int(shown.group(1)) == count_on(deployment.warehouse, "nonderiv_trans", day), shown
             _save(page, "partition-metadata.png", readme=True)
 
             # A check's partition view after the range run with an error on its middle date:
             # that date failed, the others passed.
-            page.goto(
-                f"{base}/assets/transactions?view=checks&checkDetail=non_negative_amounts"
-                "&status=EXECUTION_FAILED,FAILED,IN_PROGRESS,SKIPPED,SUCCEEDED",
-                wait_until="networkidle",
-            )
-            _settle(page, "Partitions")
+            page.goto(f"{base}/assets/transactions?view=checks&checkDetail=non_negative_amounts", wait_until="networkidle")
+            _settle(page, "Execution history")  # the check's own tabs, beside the asset's
             page.get_by_text("Partitions", exact=True).last.click()
+            page.get_by_text("Passed (", exact=False).first.wait_for()  # the check's statuses, not the asset's
+            page.get_by_text("Missing (", exact=False).first.click()  # list only the evaluated dates
             badges = {}
             for day in (*FAILING_DAYS[::2], FAILING_DAYS[1]):  # the failed one last, for the picture
                 page.get_by_text(day, exact=True).first.click()
-                text = _settle(page, f"{day}: ", timeout_ms=30_000)
+                page.get_by_text(re.compile(rf"^{day}: \d+ offending of")).first.wait_for(timeout=30_000)
+                text = page.inner_text("body")
                 badges[day] = text.split("Latest execution")[0].rstrip().splitlines()[-1]
                 assert f"{day}: {1 if day == FAILING_DAYS[1] else 0} offending of" in text, day
             assert badges == {FAILING_DAYS[0]: "Passed", FAILING_DAYS[1]: "Failed", FAILING_DAYS[2]: "Passed"}

@@ -5,10 +5,10 @@
   entry as a data URI, behind "[Show Markdown]", and the same file is kept under the
   data directory for reports. The figure is built on a `Figure` object, not pyplot, so
   no global state leaks between runs in one process.
-- A small SVG of the same lines, for the asset's Overview: the UI's metadata table
-  renders a markdown entry inline only when it is shorter than 1,000 characters
-  (MetadataEntry.tsx, `expandSmallValues`), which no PNG data URI is, and it has no way
-  to show a path or URL as an image. `overview_svg_markdown` fits within that budget by
+- A small SVG of the same lines, for the asset's Overview: the Dagster UI (1.13) renders
+  a markdown metadata entry inline in the Overview's metadata table only when it is
+  shorter than 1,000 characters, which no PNG data URI is, and it shows path and URL
+  entries as text and links, never as images. `overview_svg_markdown` fits within that budget by
   keeping every day's tick and thinning the points of long series.
 """
 
@@ -84,7 +84,7 @@ def _svg(series: Series, first: dt.date, days: int, step: int) -> str:
 
     width = max(days, 1)
     parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} 100' width='600' height='150' "
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} 100' width='460' height='130' "
         "preserveAspectRatio='none'><style>path{fill:none;vector-effect:non-scaling-stroke}</style>",
         "<pattern id='t' width='1' height='100' patternUnits='userSpaceOnUse'><path d='M0,96v4' stroke='#888'/></pattern>",
         f"<rect width='{width}' height='100' fill='url(#t)'/><path d='M0,{y(0)}H{width}' stroke='#aaa'/>",
