@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext
 from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialize_result
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource, describe_source
+from form4_assets.edgar.feed import FeedSource
 from form4_assets.edgar.source import FilingSource, MirrorSource
 from form4_assets.pipeline.coverage import NEW_YORK, check_mirror_covers, check_published, publication_pending
 from form4_assets.pipeline.day import raw_filing_rows
@@ -25,9 +26,11 @@ EDGAR_POOL = "edgar"
 
 
 def refuse_uncovered(source: FilingSource, dates: list[dt.date]) -> None:
-    """Raise NotCovered for a run date outside the mirror, or a live date whose index is not published yet."""
-    if isinstance(source, MirrorSource):
-        check_mirror_covers(source.root, dates)
+    """Raise NotCovered for a run date outside the mirror (mirror and feed modes), or a live
+    date whose index is not published yet."""
+    mirror = source.mirror if isinstance(source, FeedSource) else source
+    if isinstance(mirror, MirrorSource):
+        check_mirror_covers(mirror.root, dates)
         return
     now = dt.datetime.now(NEW_YORK)
     for day in dates:
