@@ -64,6 +64,17 @@ def test_the_mirror_span_comes_from_its_summary_or_its_indexes(mirror: Path, tmp
         check_mirror_covers(mirror, [dt.date(2023, 11, 8)])
 
 
+def test_mirror_and_feed_sources_refuse_dates_outside_the_mirror(mirror: Path, tmp_path: Path) -> None:
+    from form4_assets.defs.ingest import refuse_uncovered
+    from form4_assets.edgar.feed import FeedSource
+    from form4_assets.edgar.source import MirrorSource
+
+    for source in (MirrorSource(mirror), FeedSource(MirrorSource(mirror), tmp_path / "feed")):
+        refuse_uncovered(source, [FIRST, HOLIDAY])
+        with pytest.raises(NotCovered, match="mirror ends at 2023-11-10"):
+            refuse_uncovered(source, [HOLIDAY, MONDAY])
+
+
 def test_a_date_past_the_mirror_fails_its_run_and_writes_nothing(mirror: Path, warehouse_url: str) -> None:
     resources = dict(warehouse=WarehouseResource(url=warehouse_url), edgar=EdgarSourceResource(mirror_dir=str(mirror)))
     holiday = run_daily_job(HOLIDAY.isoformat(), HOLIDAY.isoformat(), instance=dg.DagsterInstance.ephemeral(), **resources)
