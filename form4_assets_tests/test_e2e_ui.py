@@ -142,18 +142,12 @@ def _run_partition(deployment: Deployment, partition: str) -> str:
 
 
 def _check_keys() -> set[tuple[str, str]]:
-    """The checks a run of daily_filings_job evaluates (the form345 import has its own job)."""
+    """The checks a run of daily_filings_job evaluates (the form345 import has its own job,
+    the freshness checks their sensor)."""
     from form4_assets.definitions import defs
 
     graph = defs.resolve_job_def("daily_filings_job").asset_layer.asset_graph
     return {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
-
-
-def _run_check_keys() -> set[tuple[str, str]]:
-    """The checks a run of the daily job evaluates: all but the freshness checks (the sensor's)."""
-    from form4_assets.defs.freshness import FRESHNESS_CHECK_KEYS
-
-    return _check_keys() - {(k.asset_key.to_user_string(), k.name) for k in FRESHNESS_CHECK_KEYS}
 
 
 @pytest.mark.timeout(420)
@@ -173,7 +167,10 @@ def test_ui_shows_the_asset_graph_edges_checks_and_column_lineage(deployment: De
     checks = {
         (key, check["name"]) for key, node in graph.items() for check in node["assetChecksOrError"]["checks"]
     }
-    assert checks == _check_keys() | {("sec_form345", "agrees_with_parsed_filings")}
+    from form4_assets.defs.freshness import FRESHNESS_CHECK_KEYS
+
+    freshness = {(k.asset_key.to_user_string(), k.name) for k in FRESHNESS_CHECK_KEYS}
+    assert checks == _check_keys() | {("sec_form345", "agrees_with_parsed_filings")} | freshness
     assert SPEC_CHECKS <= checks, SPEC_CHECKS - checks
 
     # Table schemas before anything ran, equal to the layout contract.
@@ -233,7 +230,7 @@ def test_materialize_one_partition_and_read_back_metadata_and_checks(deployment:
 
     # Every check of the graph was evaluated in that run, with its counts as metadata.
     evaluations = {}
-    for asset, name in sorted(_run_check_keys()):
+    for asset, name in sorted(_check_keys()):
         done = [e for e in check_executions(servers, asset, name) if e["runId"] == run_id and e["evaluation"]]
         assert done, (asset, name)
         evaluation = done[0]["evaluation"]
@@ -267,7 +264,7 @@ def test_backfill_of_three_days_is_one_run_and_each_date_has_its_own_counts_and_
     assert len(set(totals.values())) > 1, f"pick dates with different counts: {totals}"
 
     # Every check of the graph: one evaluation per date of the run, filed under that date.
-    for asset, name in sorted(_run_check_keys()):
+    for asset, name in sorted(_check_keys()):
         evaluations = evaluations_of_run(servers, asset, name, run["runId"])
         assert sorted(evaluations) == BACKFILL_DAYS, (asset, name, sorted(evaluations))
         for day, execution in evaluations.items():
