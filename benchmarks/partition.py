@@ -76,9 +76,9 @@ def child(args: argparse.Namespace) -> None:
         began = time.perf_counter()
         result = execute_range(job, args.first, args.last, instance)
     seconds = time.perf_counter() - began
-    failed_checks = sorted(
+    failed_checks = sorted({  # one evaluation per check and date: name each failing check once
         f"{e.asset_key.to_user_string()}.{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed
-    )
+    })
     print(json.dumps({
         "seconds": seconds,
         "success": result.success,

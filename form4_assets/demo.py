@@ -120,14 +120,19 @@ def run_demo(per_day: int, data_dir_option: Path | None = None) -> int:
     else:
         print(f"\nseed filing {SEED_ACCESSION}: NOT in nonderiv_trans (see the quarantine table)")
 
-    print("\nchecks (details and offending rows in the UI):")
-    evaluations = result.get_asset_check_evaluations()
-    names = [f"{e.asset_key.to_user_string()}.{e.check_name}" for e in evaluations]
-    width = max(map(len, names), default=0) + 2
-    for name, e in zip(names, evaluations):
-        failures = e.metadata.get("failures")
-        count = "see UI" if failures is None else f"{failures.value} row{'' if failures.value == 1 else 's'}"
-        status = "passed" if e.passed else f"{e.severity.value.lower()}: {count}"
+    print("\nchecks, one verdict per filing date (details and offending rows in the UI):")
+    by_check: dict[str, list[dg.AssetCheckEvaluation]] = {}
+    for e in result.get_asset_check_evaluations():
+        by_check.setdefault(f"{e.asset_key.to_user_string()}.{e.check_name}", []).append(e)
+    width = max(map(len, by_check), default=0) + 2
+    for name, evaluations in by_check.items():
+        failed = [e for e in evaluations if not e.passed]
+        rows = sum(e.metadata["failures"].value for e in failed if "failures" in e.metadata)
+        status = (
+            f"passed on {len(evaluations)} dates" if not failed
+            else f"{failed[0].severity.value.lower()}: {rows} row{'' if rows == 1 else 's'} on "
+            + ", ".join(str(e.partition) for e in failed)
+        )
         print(f"  {name:<{width}}{status}")
     engine.dispose()
 

@@ -546,7 +546,7 @@ def metadata_by_label(entries: list[dict]) -> dict[str, dict]:
 
 _CHECK_EXECUTIONS = """
 query Checks($key: AssetKeyInput!, $name: String!, $partition: String) {
-  assetCheckExecutions(assetKey: $key, checkName: $name, partition: $partition, limit: 5) {
+  assetCheckExecutions(assetKey: $key, checkName: $name, partition: $partition, limit: 20) {
     runId status partition
     evaluation { success severity partition metadataEntries { __typename label
       ... on IntMetadataEntry { intValue } } }

@@ -120,17 +120,27 @@ def _aggregate_run(warehouse_url: str, tmp_path) -> dg.ExecuteInProcessResult:
 def test_a_run_checks_every_date_and_reports_in_the_shared_vocabulary(engine: sa.Engine, warehouse_url: str, tmp_path) -> None:
     result = _aggregate_run(warehouse_url, tmp_path)
     assert result.success
-    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
-    counts = {name: len(select_all(engine, name)) for name in ("net_insider_selling", "cluster_buys")}
+    evaluations: dict[tuple[str, str], dict[str, dg.AssetCheckEvaluation]] = {}
+    for e in result.get_asset_check_evaluations():
+        by_date = evaluations.setdefault((e.asset_key.to_user_string(), e.check_name), {})
+        assert e.partition not in by_date, (e.check_name, e.partition)
+        by_date[e.partition] = e
+    dates = [MON.isoformat(), TUE.isoformat(), WED.isoformat()]
+    assert all(sorted(by_date) == dates for by_date in evaluations.values()), evaluations.keys()
+    rows = {name: select_all(engine, name) for name in ("net_insider_selling", "cluster_buys")}
     net = evaluations[("net_insider_selling", "reconciles_with_issuer_daily_activity")]
     clusters = evaluations[("cluster_buys", "reconciles_with_effective_transactions")]
-    assert net.passed and clusters.passed
-    # All three dates' rows were reconciled, not only the last date's (CLUSTERED on MON..WED, PAIR on TUE..WED).
-    assert net.metadata["checked"].value == counts["net_insider_selling"] == 5
-    assert clusters.metadata["checked"].value == 5 and counts["cluster_buys"] == 6
-    for evaluation in evaluations.values():  # the parse-stage keys, for every aggregate check
-        assert {"checked", "failures", "partitions", "offending_rows", "offending_rows_json"} <= set(evaluation.metadata)
-        assert evaluation.metadata["partitions"].value == f"{MON} .. {WED}"
+    # Every date's rows were reconciled and reported on that date (CLUSTERED on MON..WED, PAIR on TUE..WED).
+    for day in dates:
+        assert net[day].passed and clusters[day].passed
+        written = [r for r in rows["net_insider_selling"] if r["FILING_DATE"].isoformat() == day]
+        assert net[day].metadata["checked"].value == len(written)
+    assert sum(e.metadata["checked"].value for e in net.values()) == len(rows["net_insider_selling"]) == 5
+    assert sum(e.metadata["checked"].value for e in clusters.values()) == 5 and len(rows["cluster_buys"]) == 6
+    for by_date in evaluations.values():  # the parse-stage keys, for every aggregate check
+        for day, evaluation in by_date.items():
+            assert {"checked", "failures", "filing_date", "offending_rows", "offending_rows_json"} <= set(evaluation.metadata)
+            assert evaluation.metadata["filing_date"].value == day
 
 
 def test_the_cluster_check_is_declared_and_blocking() -> None:

@@ -235,27 +235,39 @@ def test_amendments_joint_filings_and_exercises(pipeline) -> None:
 
 def test_checks_pass_and_metadata_is_attached(pipeline) -> None:
     result = pipeline["result"]
-    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    evaluations: dict[tuple[str, str], list[dg.AssetCheckEvaluation]] = {}
+    for e in result.get_asset_check_evaluations():
+        evaluations.setdefault((e.asset_key.to_user_string(), e.check_name), []).append(e)
     for key in [("effective_transactions", "superseded_rows_excluded"), ("effective_transactions", "cofilers_counted_once"),
                 ("issuer_daily_activity", "reconciles_with_effective_transactions"),
                 ("issuer_daily_activity", "no_superseded_filing_counted"),
                 ("net_insider_selling", "reconciles_with_issuer_daily_activity")]:
-        assert evaluations[key].passed, evaluations[key].metadata
-        assert evaluations[key].metadata["checked"].value > 0
-    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
-    net = metadata["net_insider_selling"]
+        assert all(e.passed for e in evaluations[key]), [e.metadata for e in evaluations[key] if not e.passed]
+        assert sum(e.metadata["checked"].value for e in evaluations[key]) > 0
+    metadata = {(e.asset_key.to_user_string(), e.partition): e.materialization.metadata
+                for e in result.get_asset_materialization_events()}
+    net = metadata[("net_insider_selling", LAST.isoformat())]
     top = net["top_net_sellers_and_buyers"].value
     [leader] = rows(pipeline["engine"], "net_insider_selling", lambda t: t.c.FILING_DATE == LAST,
                     lambda t: t.c.NET_SELL_DOLLARS_30D == sa.select(sa.func.max(t.c.NET_SELL_DOLLARS_30D)).where(t.c.FILING_DATE == LAST).scalar_subquery())
     assert f"| {leader['ISSUERTRADINGSYMBOL']} |" in top.split("### Top")[1]
-    assert net["net_selling_plot"].value.startswith("![30-day net insider selling](data:image/png;base64,")
+    assert net["net_selling_plot"].value.startswith("![30-day net insider selling")
+    assert "](data:image/png;base64," in net["net_selling_plot"].value
+    assert net["net_selling_overview"].value.startswith("![30-day net insider selling")
     png = Path(net["net_selling_plot_path"].value)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.is_relative_to(pipeline["base"])
-    for name in ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys"):
-        assert metadata[name]["dagster/row_count"].value == len(rows(pipeline["engine"], name)), name
-        assert {c.name for c in metadata[name]["dagster/column_schema"].schema.columns} == set(TABLES[name].columns.keys())
-    assert metadata["effective_transactions"]["row_count/supersessions"].value == len(rows(pipeline["engine"], "supersessions"))
-    clusters = metadata["cluster_buys"]["clusters"].value
+    earlier = [p for a, p in metadata if a == "net_insider_selling" and p != LAST.isoformat()]
+    assert earlier and all("net_selling_plot" not in metadata[("net_insider_selling", p)] for p in earlier)
+    for (name, partition), meta in metadata.items():
+        if name not in ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys"):
+            continue
+        day = dt.date.fromisoformat(partition)
+        on_day = rows(pipeline["engine"], name, lambda t, day=day: t.c.FILING_DATE == day)
+        assert meta["dagster/row_count"].value == len(on_day), (name, partition)
+        assert {c.name for c in meta["dagster/column_schema"].schema.columns} == set(TABLES[name].columns.keys())
+    assert sum(meta["row_count/supersessions"].value for (a, _), meta in metadata.items()
+               if a == "effective_transactions") == len(rows(pipeline["engine"], "supersessions"))
+    clusters = metadata[("cluster_buys", LAST.isoformat())]["clusters"].value
     assert clusters.startswith(f"### Cluster buys as of {LAST}")
 
 

@@ -58,7 +58,20 @@ def dump(engine: sa.Engine) -> dict[str, list[tuple]]:
 
 
 def checks_by_name(result) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+    """The evaluations of a one-date run, by check name."""
+    evaluations = result.get_asset_check_evaluations()
+    assert len({e.partition for e in evaluations}) == 1
+    return {e.check_name: e for e in evaluations}
+
+
+def evaluations_by_check_and_date(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    """The evaluations of a run by ("asset/check", partition); two on one date would be a bug."""
+    found: dict[tuple[str, str], dg.AssetCheckEvaluation] = {}
+    for e in result.get_asset_check_evaluations():
+        key = (f"{e.asset_key.to_user_string()}/{e.check_name}", e.partition)
+        assert key not in found, f"{key} evaluated twice"
+        found[key] = e
+    return found
 
 
 def test_one_run_over_several_days(warehouse_url: str, mirror) -> None:
@@ -100,29 +113,63 @@ def test_one_run_over_several_days(warehouse_url: str, mirror) -> None:
     submission = [r for r in read_partition(engine, "submission", SEED_DAY) if r["ACCESSION_NUMBER"] == SEED][0]
     assert submission["ISSUERTRADINGSYMBOL"] == "NLY"
 
-    materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
-    tx = materialized["transactions"]
-    assert tx["dagster/row_count"].value == sum(len(read_partition(engine, "nonderiv_trans", d)) for d in days)
-    assert tx["dagster/table_name"].value == "nonderiv_trans"
-    assert "TRANS_SHARES" in {c.name for c in tx["dagster/column_schema"].schema.columns}
-    assert "| ACCESSION_NUMBER |" in tx["preview"].value
+    # Each filing date's partition carries its own facts, equal to SQL for that date; the
+    # run's facts (table, schema, lineage) are on every one of them.
+    keys = [d.isoformat() for d in days]
+    materialized = {
+        (e.asset_key.to_user_string(), e.partition): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert {p for a, p in materialized if a == "transactions"} == set(keys)
+    for day in days:
+        tx = materialized[("transactions", day.isoformat())]
+        rows = read_partition(engine, "nonderiv_trans", day)
+        assert tx["dagster/row_count"].value == len(rows) > 0
+        assert tx["row_count/deriv_trans"].value == len(read_partition(engine, "deriv_trans", day))
+        assert tx["filing_date"].value == day.isoformat()
+        assert tx["dagster/table_name"].value == "nonderiv_trans"
+        assert "TRANS_SHARES" in {c.name for c in tx["dagster/column_schema"].schema.columns}
+        assert "dagster/column_lineage" in tx
+        others = {r["ACCESSION_NUMBER"] for d in days if d != day for r in read_partition(engine, "nonderiv_trans", d)}
+        assert min(r["ACCESSION_NUMBER"] for r in rows) in tx["preview"].value
+        assert not any(acc in tx["preview"].value for acc in others), day
+        reasons = defaultdict(int)
+        for row in read_partition(engine, "quarantine", day):
+            reasons[row["REASON_CODE"]] += 1
+        assert materialized[("quarantine", day.isoformat())]["quarantine_reasons"].value == dict(reasons)
+        # The same through the instance, as the UI reads it.
+        (record,) = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("transactions"), asset_partitions=[day.isoformat()]), limit=1
+        ).records
+        assert record.run_id == result.run_id
+        assert record.asset_materialization.metadata["dagster/row_count"].value == len(rows)
     engine.dispose()
 
-    # The checks name exactly the manifest's deliberately inconsistent rows of these days.
+    # Every check has one evaluation per filing date, in the instance too, and names
+    # exactly the manifest's deliberately inconsistent rows of that date.
+    evaluations = evaluations_by_check_and_date(result)
+    assert set(evaluations) == {(name, key) for name in {n for n, _ in evaluations} for key in keys}
+    assert len(result.get_asset_check_evaluations()) == len(evaluations)
     planted = defaultdict(set)
     for record in manifest:
-        if record["filing_date"] in {d.isoformat() for d in days}:
+        if record["filing_date"] in keys:
             for row in record["inconsistent"]:
-                planted[CHECK_FOR[row["check"]]].add((record["accession"], row["table"], row["sk"]))
+                planted[(CHECK_FOR[row["check"]], record["filing_date"])].add((record["accession"], row["table"], row["sk"]))
     assert planted, "the generator planted no inconsistent rows in these days; pick other days"
-    checks = checks_by_name(result)
-    for name in ("share_chain", "acquired_disposed_matches_code"):
-        found = {(r["accession"], r["table"], r["sk"]) for r in checks[name].metadata["offending_rows_json"].value}
-        assert found == planted[name], name
-        assert checks[name].passed == (not planted[name])
-        assert checks[name].severity == dg.AssetCheckSeverity.WARN
-    for name in ("non_negative_amounts", "header_ciks_match_xml", "raw_equals_parsed_plus_quarantined"):
-        assert checks[name].passed, (name, checks[name].metadata)
+    for key in keys:
+        for name in ("share_chain", "acquired_disposed_matches_code"):
+            evaluation = evaluations[(f"transactions/{name}", key)]
+            found = {(r["accession"], r["table"], r["sk"]) for r in evaluation.metadata["offending_rows_json"].value}
+            assert found == planted[(name, key)], (name, key)
+            assert evaluation.passed == (not planted[(name, key)])
+            assert evaluation.severity == dg.AssetCheckSeverity.WARN
+            assert evaluation.metadata["filing_date"].value == key
+        for name in ("transactions/non_negative_amounts", "ownership_documents/header_ciks_match_xml",
+                     "quarantine/raw_equals_parsed_plus_quarantined"):
+            assert evaluations[(name, key)].passed, (name, key, evaluations[(name, key)].metadata)
+    reconcile = dg.AssetCheckKey(dg.AssetKey("quarantine"), "raw_equals_parsed_plus_quarantined")
+    stored = instance.event_log_storage.get_asset_check_execution_history(reconcile, limit=10)
+    assert sorted((r.partition, r.status.value) for r in stored) == [(k, "SUCCEEDED") for k in keys]
 
 
 def test_checks_pass_on_a_clean_day(warehouse_url: str, mirror) -> None:

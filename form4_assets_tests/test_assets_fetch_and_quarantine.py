@@ -197,6 +197,11 @@ def test_refused_index_lines_are_quarantined_and_reconciled(warehouse_url: str, 
 
 def test_a_holiday_is_an_empty_successful_partition(warehouse_url: str, tmp_path: Path, seed_bytes: bytes) -> None:
     lay_out_mirror(tmp_path / "mirror", seed_bytes)
+    # The mirror reaches past the holiday: the next day's index (no ownership filings in it).
+    after = tmp_path / "mirror" / daily_index_path(dt.date(2023, 11, 24))
+    after.parent.mkdir(parents=True, exist_ok=True)
+    after.write_text("Description:           Daily Index of EDGAR Dissemination Feed\n"
+                     "CIK|Company Name|Form Type|Date Filed|File Name\n" + "-" * 80 + "\n")
     result = run(warehouse_url, tmp_path / "mirror", partition="2023-11-23")  # Thanksgiving: no index
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())

@@ -4,8 +4,11 @@ One webserver and one daemon for the whole module, on a free loopback port, agai
 project's workspace.yaml, with a temporary DAGSTER_HOME and a generated mirror around
 2023-11-08 (the day of the real seed filing). The tests then do what a user does in
 the UI — look at the graph, materialize a partition, read its metadata and checks,
-backfill three days — through the same GraphQL API the UI calls, and finally open the
-pages in headless Chromium (Debian's package, no downloaded browser) and read them.
+backfill three days (each date with its own counts and check results), backfill three
+more with an error planted on the middle date — through the same GraphQL API the UI
+calls, and finally open the pages in headless Chromium (Debian's package, no downloaded
+browser) and read them: a date's own metadata, and a check's partition view with the
+middle date failed and the others passed.
 
 Expected values come from the layout contract (form4_assets.tables), the generator's
 manifest and the warehouse on disk, not from the code under test. Server logs and
@@ -18,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -27,6 +31,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from form4_assets_tests.e2e_ranges import count_on, evaluations_of_run, launch_range, plant_negative_shares
 from form4_assets_tests.e2e_support import (
     CHROMIUM_ARGS,
     REPO_ROOT,
@@ -36,12 +41,10 @@ from form4_assets_tests.e2e_support import (
     chromium_executable,
     dagster_servers,
     latest_materialization,
-    launch_backfill,
     launch_partition_run,
     metadata_by_label,
     run_failure_summary,
     skip_or_fail,
-    wait_for_backfill,
     wait_for_run,
 )
 
@@ -53,6 +56,8 @@ JOB = "daily_filings_job"
 SEED_DAY = "2023-11-08"
 #: Three consecutive filing dates (the weekend between them is not a partition).
 BACKFILL_DAYS = ["2023-11-09", "2023-11-10", "2023-11-13"]
+#: A range run with a negative share count planted in a filing of its middle date.
+FAILING_DAYS = ["2023-11-06", "2023-11-07", "2023-11-08"]
 MIRROR_START, MIRROR_END = dt.date(2023, 11, 6), dt.date(2023, 11, 14)
 
 EXPECTED_ASSETS = {
@@ -98,6 +103,7 @@ class Deployment:
     servers: DagsterServers
     data_dir: Path
     manifest: list[dict]
+    failing_run: str | None = None  # the range run over FAILING_DAYS, once launched
 
     @property
     def warehouse(self) -> Path:
@@ -136,7 +142,8 @@ def _run_partition(deployment: Deployment, partition: str) -> str:
 
 
 def _check_keys() -> set[tuple[str, str]]:
-    """The checks a run of daily_filings_job evaluates (the form345 import has its own job)."""
+    """The checks a run of daily_filings_job evaluates (the form345 import has its own job,
+    the freshness checks their sensor)."""
     from form4_assets.definitions import defs
 
     graph = defs.resolve_job_def("daily_filings_job").asset_layer.asset_graph
@@ -160,7 +167,10 @@ def test_ui_shows_the_asset_graph_edges_checks_and_column_lineage(deployment: De
     checks = {
         (key, check["name"]) for key, node in graph.items() for check in node["assetChecksOrError"]["checks"]
     }
-    assert checks == _check_keys() | {("sec_form345", "agrees_with_parsed_filings")}
+    from form4_assets.defs.freshness import FRESHNESS_CHECK_KEYS
+
+    freshness = {(k.asset_key.to_user_string(), k.name) for k in FRESHNESS_CHECK_KEYS}
+    assert checks == _check_keys() | {("sec_form345", "agrees_with_parsed_filings")} | freshness
     assert SPEC_CHECKS <= checks, SPEC_CHECKS - checks
 
     # Table schemas before anything ran, equal to the layout contract.
@@ -233,34 +243,67 @@ def test_materialize_one_partition_and_read_back_metadata_and_checks(deployment:
 
 
 @pytest.mark.timeout(480)
-def test_backfill_of_three_days_runs_as_a_single_run(deployment: Deployment) -> None:
+def test_backfill_of_three_days_is_one_run_and_each_date_has_its_own_counts_and_checks(deployment: Deployment) -> None:
     servers = deployment.servers
-    backfill_id = launch_backfill(servers, BACKFILL_DAYS, sorted(EXPECTED_ASSETS))
-    info = wait_for_backfill(servers, backfill_id, timeout=420)
+    info, run = launch_range(deployment.servers, BACKFILL_DAYS, sorted(EXPECTED_ASSETS))
     assert info["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), info
-    assert info["numPartitions"] == 3
-    assert len(info["runs"]) == 1, info["runs"]
-    (run,) = info["runs"]
     assert run["status"] == "SUCCESS", run_failure_summary(servers, run["runId"])
-    tags = {t["key"]: t["value"] for t in run["tags"]}
-    assert tags["dagster/backfill"] == backfill_id
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
-        BACKFILL_DAYS[0],
-        BACKFILL_DAYS[-1],
-    )
     for day in BACKFILL_DAYS:
         for asset in ("raw_filings", "transactions", "issuer_daily_activity"):
             materialization = latest_materialization(servers, asset, day)
             assert materialization is not None and materialization["runId"] == run["runId"], (asset, day)
+        # Each date's own row counts, equal to SQL for that date, not the run's total.
+        meta = metadata_by_label(latest_materialization(servers, "transactions", day)["metadataEntries"])
+        assert meta["dagster/row_count"]["intValue"] == count_on(deployment.warehouse, "nonderiv_trans", day), day
+        assert meta["row_count/deriv_trans"]["intValue"] == count_on(deployment.warehouse, "deriv_trans", day), day
+        assert meta["filing_date"]["text"] == day
+        assert meta["run_filing_dates"]["text"].startswith(f"{BACKFILL_DAYS[0]} .. {BACKFILL_DAYS[-1]}")
+        raw = metadata_by_label(latest_materialization(servers, "raw_filings", day)["metadataEntries"])
+        assert raw["dagster/row_count"]["intValue"] == count_on(deployment.warehouse, "raw_filings", day)
+    totals = {day: count_on(deployment.warehouse, "nonderiv_trans", day) for day in BACKFILL_DAYS}
+    assert len(set(totals.values())) > 1, f"pick dates with different counts: {totals}"
+
+    # Every check of the graph: one evaluation per date of the run, filed under that date.
+    for asset, name in sorted(_check_keys()):
+        evaluations = evaluations_of_run(servers, asset, name, run["runId"])
+        assert sorted(evaluations) == BACKFILL_DAYS, (asset, name, sorted(evaluations))
+        for day, execution in evaluations.items():
+            assert execution["status"] in ("SUCCEEDED", "FAILED"), (asset, name, day, execution["status"])
+            assert execution["evaluation"]["partition"] == day
+            counts = {e["label"]: e.get("intValue") for e in execution["evaluation"]["metadataEntries"]}
+            assert counts["checked"] is not None and counts["failures"] is not None, (asset, name, day)
+
+
+def _failing_range_run(deployment: Deployment) -> str:
+    """The range run over FAILING_DAYS with an error planted on its middle date (launched once)."""
+    if deployment.failing_run is None:
+        plant_negative_shares(deployment.data_dir / "mirror", deployment.manifest, FAILING_DAYS[1])
+        info, run = launch_range(deployment.servers, FAILING_DAYS, sorted(EXPECTED_ASSETS))
+        assert run["status"] == "FAILURE", info  # the blocking check stopped the run's aggregates
+        deployment.failing_run = run["runId"]
+    return deployment.failing_run
+
+
+@pytest.mark.timeout(480)
+def test_an_error_on_the_middle_date_fails_that_date_only_and_blocks_downstream(deployment: Deployment) -> None:
+    servers = deployment.servers
+    run_id = _failing_range_run(deployment)
+    verdicts = {
+        day: execution["status"]
+        for day, execution in evaluations_of_run(servers, "transactions", "non_negative_amounts", run_id).items()
+    }
+    assert verdicts == {FAILING_DAYS[0]: "SUCCEEDED", FAILING_DAYS[1]: "FAILED", FAILING_DAYS[2]: "SUCCEEDED"}
+    failed = evaluations_of_run(servers, "transactions", "non_negative_amounts", run_id)[FAILING_DAYS[1]]
+    counts = {e["label"]: e.get("intValue") for e in failed["evaluation"]["metadataEntries"]}
+    assert counts["failures"] == 1
+    for day in FAILING_DAYS:  # the rows landed, every date of them ...
+        assert latest_materialization(servers, "transactions", day)["runId"] == run_id
+        # ... but nothing was built on them in this run.
+        built = latest_materialization(servers, "effective_transactions", day)
+        assert built is None or built["runId"] != run_id, day
 
 
 # --- The same in a real browser ------------------------------------------------------
-
-
-def _seed_partition_materialized(deployment: Deployment) -> None:
-    """The browser test reads a partition page: materialize it if this test runs alone."""
-    if latest_materialization(deployment.servers, "transactions", SEED_DAY) is None:
-        _run_partition(deployment, SEED_DAY)
 
 
 def _save(page, name: str, readme: bool = False) -> Path:  # type: ignore[no-untyped-def]
@@ -290,7 +333,9 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
         skip_or_fail("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    _seed_partition_materialized(deployment)
+    if latest_materialization(deployment.servers, "transactions", BACKFILL_DAYS[0]) is None:
+        launch_range(deployment.servers, BACKFILL_DAYS, sorted(EXPECTED_ASSETS))
+    _failing_range_run(deployment)
     base = deployment.servers.base_url
     outside: list[str] = []
 
@@ -331,20 +376,42 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
             _save(graph, "asset-graph.png", readme=True)
             graph.close()
 
-            # One partition of a partitioned asset: its materialization metadata.
-            page.goto(f"{base}/assets/transactions?view=partitions&partition={SEED_DAY}", wait_until="networkidle")
+            # The net-selling plot of the latest date, inline in the asset's Overview.
+            page.set_viewport_size({"width": 1900, "height": 900})  # room for the metadata table
+            page.goto(f"{base}/assets/net_insider_selling", wait_until="networkidle")
+            _settle(page, "net_selling_overview")
+            plot = page.locator("img[src^='data:image/svg+xml']")
+            assert plot.count() == 1 and plot.first.is_visible()
+            assert plot.first.evaluate("img => img.complete && img.naturalWidth > 0"), "the plot did not render"
+            plot.first.evaluate("img => img.scrollIntoView({block: 'center', inline: 'nearest'})")
+            _save(page, "net-selling-overview.png", readme=True)
+            page.set_viewport_size({"width": 1500, "height": 820})
+
+            # One date of a range run: its own row count and preview, beside the run's facts.
+            day = BACKFILL_DAYS[0]
+            page.goto(f"{base}/assets/transactions?view=partitions&partition={day}", wait_until="networkidle")
             text = _settle(page, "dagster/row_count")
-            assert "transactions" in text and SEED_DAY in text and "Materialized" in text
-            assert "nonderiv_trans" in text and "preview" in text
+            assert "transactions" in text and day in text and "Materialized" in text
+            assert "nonderiv_trans" in text and "preview" in text and "run_filing_dates" in text
+            shown = re.search(r"dagster/row_count\s+(\d+)\s", text)
+            assert shown and int(shown.group(1)) == count_on(deployment.warehouse, "nonderiv_trans", day), shown
             _save(page, "partition-metadata.png", readme=True)
 
-            # Its checks, with their verdicts and counts.
-            page.goto(f"{base}/assets/transactions?view=checks", wait_until="networkidle")
-            text = _settle(page, "share_chain")
-            for name in ("share_chain", "non_negative_amounts", "acquired_disposed_matches_code"):
-                assert name in text, name
-            assert "Succeeded" in text or "Failed" in text
-            assert "checked" in text and "failures" in text
+            # A check's partition view after the range run with an error on its middle date:
+            # that date failed, the others passed.
+            page.goto(f"{base}/assets/transactions?view=checks&checkDetail=non_negative_amounts", wait_until="networkidle")
+            _settle(page, "Execution history")  # the check's own tabs, beside the asset's
+            page.get_by_text("Partitions", exact=True).last.click()
+            page.get_by_text("Passed (", exact=False).first.wait_for()  # the check's statuses, not the asset's
+            page.get_by_text("Missing (", exact=False).first.click()  # list only the evaluated dates
+            badges = {}
+            for day in (*FAILING_DAYS[::2], FAILING_DAYS[1]):  # the failed one last, for the picture
+                page.get_by_text(day, exact=True).first.click()
+                page.get_by_text(re.compile(rf"^{day}: \d+ offending of")).first.wait_for(timeout=30_000)
+                text = page.inner_text("body")
+                badges[day] = text.split("Latest execution")[0].rstrip().splitlines()[-1]
+                assert f"{day}: {1 if day == FAILING_DAYS[1] else 0} offending of" in text, day
+            assert badges == {FAILING_DAYS[0]: "Passed", FAILING_DAYS[1]: "Failed", FAILING_DAYS[2]: "Passed"}
             _save(page, "partition-checks.png", readme=True)
         finally:
             browser.close()

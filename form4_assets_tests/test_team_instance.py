@@ -151,7 +151,7 @@ def test_team_instance_keeps_runs_events_and_schedules_in_postgres(team_home: Pa
     assert partition_tag == SEED_DAY.isoformat()
     for asset in ("raw_filings", "filing_headers", "ownership_documents", "transactions", "holdings", "quarantine"):
         assert f'["{asset}"]' in materialized, (asset, materialized)
-    # Every check of the graph ran for that day and reached a verdict.
+    # Every check of the nightly job (not the freshness checks: their sensor's) ran for that day and reached a verdict.
     nightly = defs.resolve_job_def("daily_filings_job").asset_layer.asset_graph
     assert {name for name, _ in checks} == {key.name for key in nightly.asset_check_keys}, checks
     assert all(status in ("SUCCEEDED", "FAILED") for _, status in checks), checks
@@ -235,7 +235,10 @@ def test_multiprocess_executor_runs_each_step_in_its_own_process(team_home: Path
     finally:
         instance.dispose()
     step_pids = {entry.step_key: entry.dagster_event.pid for entry in starts}
-    assert set(step_pids) == {"raw_filings", "parse_filings"}
+    # The selected assets bring their checks, the freshness checks too (one more step).
+    from form4_assets.defs.freshness import freshness_checks
+
+    assert set(step_pids) == {"raw_filings", "parse_filings", *(c.node_def.name for c in freshness_checks)}
     assert len(set(step_pids.values())) == len(step_pids), step_pids
     assert run_start[0].dagster_event.pid not in step_pids.values()
 

@@ -251,18 +251,27 @@ def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
 
 
 def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """net_insider_selling of all of `dates` (see reconcile_net_selling_by_date), as one finding."""
+    finding = Finding()
+    for day_finding in reconcile_net_selling_by_date(conn, dates).values():
+        finding.extend(day_finding)
+    return finding
+
+
+def reconcile_net_selling_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, Finding]:
     """net_insider_selling of each of `dates` versus Decimal sums over the latest issuer-day versions.
 
     The builder picks versions with a SQL window function and sums in SQL, per date; this
     reads the issuer-days of all the dates' windows once, in filing-date order, and for
     each date in turn takes the latest version of each issuer-day filed by then and sums
     in Python. Every date of a backfill is checked (a date written but not checked would
-    report as passed without being so), at the cost of one read of the whole span.
+    report as passed without being so), at the cost of one read of the whole span; each
+    date's finding is its own, so each can be reported on its partition.
     """
     wanted = sorted(set(dates))
-    finding = Finding()
+    by_date: dict[dt.date, Finding] = {}
     if not wanted:
-        return finding
+        return by_date
     ida, nis = table("issuer_daily_activity"), table("net_insider_selling")
     query = (
         sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.SELL_SHARES, ida.c.BUY_SHARES,
@@ -286,8 +295,8 @@ def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
                 r["SELL_ROWS"] + r["BUY_ROWS"],
             )
             position += 1
-        finding.extend(_compare_net_selling(day, _expected_net_selling(latest, day), written[day]))
-    return finding
+        by_date[day] = _compare_net_selling(day, _expected_net_selling(latest, day), written[day])
+    return by_date
 
 
 def _expected_net_selling(

@@ -5,17 +5,18 @@ effective_transactions → cluster_buys. All share the filing-date partitions an
 backfill as one run; each date is computed and committed in date order (a date reads
 what earlier dates wrote) through `replace_partitions`, one transaction per date.
 
-Checks are computed right after the writes and returned with the materialization
-(`check_specs`), like the parse-stage checks: a failing blocking check stops the
-downstream aggregates of the same run. Each reports how much it checked, how many
-problems it found and the first offending rows.
+Checks are computed right after the writes and reported per filing date on the
+asset's partitions (`check_specs`, form4_assets.defs.checks), like the parse-stage
+checks: a failing blocking check on any date stops the downstream aggregates of the
+same run. Each reports how much it checked, how many problems it found and the first
+offending rows.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
 
 import base64
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -23,20 +24,21 @@ from dagster import AssetExecutionContext
 import sqlalchemy as sa
 
 from form4_assets.aggregates import build, reconcile
-from form4_assets.aggregates.charts import net_selling_png, write_png
+from form4_assets.aggregates.charts import net_selling_png, overview_svg_markdown, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
-from form4_assets.defs.checks import CheckPolicy, check_result
+from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
 from form4_assets.defs.metadata import (
     KINDS,
     OWNERS,
     definition_metadata,
     derived_lineage,
     markdown_table,
-    materialization_metadata,
+    materialize_result,
 )
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource, data_dir_of
 from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING
+from form4_assets.warehouse import checks_sql
 from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import preview_rows
 
@@ -85,8 +87,23 @@ CLUSTERS_RECONCILE = CheckPolicy(
 )
 
 
-def _result(policy: CheckPolicy, finding: reconcile.Finding, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
-    return check_result(policy, finding.outcome(policy.name), dates)
+Checked = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
+
+
+def _report(
+    context: AssetExecutionContext,
+    engine: sa.Engine,
+    policy: CheckPolicy,
+    finding_of: Callable[[sa.Connection, list[dt.date]], reconcile.Finding],
+    dates: Sequence[dt.date],
+) -> Checked:
+    """`policy`'s invariant evaluated on each filing date alone and reported on its partition."""
+
+    def outcome(days: list[dt.date]) -> checks_sql.CheckOutcome:
+        with engine.connect() as conn:
+            return finding_of(conn, days).outcome(policy.name)
+
+    yield from report_per_date(context, policy, each_date(outcome), dates)
 
 
 _COMMON = dict(
@@ -109,33 +126,32 @@ _COMMON = dict(
     check_specs=[p.spec() for p in (SUPERSEDED_EXCLUDED, COFILERS_ONCE, AMENDMENTS_MATCHED)],
     **_COMMON,
 )
-def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     engine = warehouse.engine()
     dates = partition_dates(context)
     written = build.build_effective_transactions(engine, dates)
     context.log.info(f"effective_transactions: {written} over {len(dates)} filing dates")
     with engine.connect() as conn:
         rules = _rule_counts(conn, dates)
-        checks = [
-            _result(SUPERSEDED_EXCLUDED, reconcile.superseded_in_effective(conn, dates), dates),
-            _result(COFILERS_ONCE, reconcile.cofilers_counted_once(conn, dates), dates),
-            _result(AMENDMENTS_MATCHED, reconcile.unmatched_amendments(conn, dates), dates),
-        ]
-    extra = {"supersessions_by_rule": dg.MetadataValue.json(rules)}
-    return dg.MaterializeResult(
-        metadata=materialization_metadata(engine, "effective_transactions", dates, extra), check_results=checks
-    )
+    per_date = {day: {"supersessions_by_rule": dg.MetadataValue.json(rules.get(day, {}))} for day in dates}
+    yield materialize_result(context, engine, "effective_transactions", dates, per_date=per_date)
+    yield from _report(context, engine, SUPERSEDED_EXCLUDED, reconcile.superseded_in_effective, dates)
+    yield from _report(context, engine, COFILERS_ONCE, reconcile.cofilers_counted_once, dates)
+    yield from _report(context, engine, AMENDMENTS_MATCHED, reconcile.unmatched_amendments, dates)
 
 
-def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[str, int]:
-    """How many amendment links each matching rule produced (a quick view of amendment health)."""
+def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, dict[str, int]]:
+    """Per filing date, how many amendment links each matching rule produced (a quick view of amendment health)."""
     sup = TABLES["supersessions"]
     query = (
-        sa.select(sup.c.MATCH_RULE, sa.func.count())
+        sa.select(sup.c.FILING_DATE, sup.c.MATCH_RULE, sa.func.count())
         .where(sup.c.FILING_DATE.in_(sorted(set(dates))))
-        .group_by(sup.c.MATCH_RULE)
+        .group_by(sup.c.FILING_DATE, sup.c.MATCH_RULE)
     )
-    return {rule: int(n) for rule, n in conn.execute(query)}
+    counts: dict[dt.date, dict[str, int]] = {}
+    for day, rule, n in conn.execute(query):
+        counts.setdefault(day, {})[rule] = int(n)
+    return counts
 
 
 @dg.asset(
@@ -146,18 +162,13 @@ def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[str, int
     check_specs=[p.spec() for p in (ACTIVITY_RECONCILES, ACTIVITY_NOT_SUPERSEDED)],
     **_COMMON,
 )
-def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_issuer_daily_activity(engine, dates)
-    with engine.connect() as conn:
-        checks = [
-            _result(ACTIVITY_RECONCILES, reconcile.reconcile_activity(conn, dates), dates),
-            _result(ACTIVITY_NOT_SUPERSEDED, reconcile.superseded_in_activity(conn, dates), dates),
-        ]
-    return dg.MaterializeResult(
-        metadata=materialization_metadata(engine, "issuer_daily_activity", dates), check_results=checks
-    )
+    yield materialize_result(context, engine, "issuer_daily_activity", dates)
+    yield from _report(context, engine, ACTIVITY_RECONCILES, reconcile.reconcile_activity, dates)
+    yield from _report(context, engine, ACTIVITY_NOT_SUPERSEDED, reconcile.superseded_in_activity, dates)
 
 
 @dg.asset(
@@ -168,13 +179,11 @@ def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseRe
     check_specs=[NET_SELLING_RECONCILES.spec()],
     **_COMMON,
 )
-def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_net_insider_selling(engine, dates)
-    extra: dict[str, Any] = {}
-    with engine.connect() as conn:
-        checks = [_result(NET_SELLING_RECONCILES, reconcile.reconcile_net_selling(conn, dates), dates)]
+    per_date: dict[dt.date, dict[str, Any]] = {}
     if dates:
         day = dates[-1]  # the leaders and the plot describe the run's last date
         with engine.connect() as conn:
@@ -183,11 +192,18 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
             leaders = leaders[:PLOT_ISSUERS]
             series = history(conn, leaders, day - dt.timedelta(days=PLOT_DAYS), day)
         names = {r["ISSUERCIK"]: r["ISSUERTRADINGSYMBOL"] or r["ISSUERCIK"] for r in sellers + buyers}
-        extra["top_net_sellers_and_buyers"] = dg.MetadataValue.md(_top_markdown(day, sellers, buyers))
-        extra.update(_plot_metadata(warehouse, day, {names[i]: series[i] for i in leaders}))
-    return dg.MaterializeResult(
-        metadata=materialization_metadata(engine, "net_insider_selling", dates, extra), check_results=checks
-    )
+        per_date[day] = {
+            "top_net_sellers_and_buyers": dg.MetadataValue.md(_top_markdown(day, sellers, buyers)),
+            **_plot_metadata(warehouse, day, {names[i]: series[i] for i in leaders}),
+        }
+    yield materialize_result(context, engine, "net_insider_selling", dates, per_date=per_date)
+
+    def by_date(days: list[dt.date]) -> dict[dt.date, checks_sql.CheckOutcome]:
+        with engine.connect() as conn:
+            findings = reconcile.reconcile_net_selling_by_date(conn, days)
+        return {day: finding.outcome(NET_SELLING_RECONCILES.name) for day, finding in findings.items()}
+
+    yield from report_per_date(context, NET_SELLING_RECONCILES, by_date, dates)
 
 
 def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict[str, Any]]) -> str:
@@ -199,13 +215,17 @@ def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict
 
 
 def _plot_metadata(warehouse: WarehouseResource, day: dt.date, series: Mapping[str, Any]) -> dict[str, Any]:
-    """The PNG inline (a data URI renders in the UI's markdown) and its path under the data directory."""
-    png = net_selling_png(series, f"30-day net insider selling, top issuers, as of {day}")
+    """The plot small enough to show inline in the asset's Overview (SVG), the full PNG
+    inline behind "[Show Markdown]" (a data URI renders in the UI's markdown), and the
+    PNG's path under the data directory (see form4_assets.aggregates.charts)."""
+    title = f"30-day net insider selling, top issuers, as of {day}"
+    png = net_selling_png(series, title)
     base = data_dir_of(warehouse.data_dir)
     path = write_png(png, base / "charts" / f"net_insider_selling_{day.isoformat()}.png")
     encoded = base64.b64encode(png).decode("ascii")
     return {
-        "net_selling_plot": dg.MetadataValue.md(f"![30-day net insider selling](data:image/png;base64,{encoded})"),
+        "net_selling_overview": dg.MetadataValue.md(overview_svg_markdown(series, title)),
+        "net_selling_plot": dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})"),
         "net_selling_plot_path": dg.MetadataValue.path(str(path.resolve())),
     }
 
@@ -218,18 +238,16 @@ def _plot_metadata(warehouse: WarehouseResource, day: dt.date, series: Mapping[s
     check_specs=[CLUSTERS_RECONCILE.spec()],
     **_COMMON,
 )
-def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_cluster_buys(engine, dates)
-    with engine.connect() as conn:
-        checks = [_result(CLUSTERS_RECONCILE, reconcile.reconcile_cluster_buys(conn, dates), dates)]
-    extra: dict[str, Any] = {}
-    if dates:
+    per_date: dict[dt.date, dict[str, Any]] = {}
+    if dates:  # the cluster table describes the run's last date
         columns = ["ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "ROLE", "CLUSTER_INSIDERS", "BUY_SHARES", "BUY_DOLLARS",
                    "FIRST_TRANS_DATE", "LAST_TRANS_DATE"]
         rows = preview_rows(engine, "cluster_buys", [dates[-1]], ["ISSUERCIK", "RPTOWNERCIK", *columns], limit=30)
-        extra["clusters"] = dg.MetadataValue.md(f"### Cluster buys as of {dates[-1]}\n\n" + markdown_table(rows, columns))
-    return dg.MaterializeResult(
-        metadata=materialization_metadata(engine, "cluster_buys", dates, extra), check_results=checks
-    )
+        table_md = f"### Cluster buys as of {dates[-1]}\n\n" + markdown_table(rows, columns)
+        per_date[dates[-1]] = {"clusters": dg.MetadataValue.md(table_md)}
+    yield materialize_result(context, engine, "cluster_buys", dates, per_date=per_date)
+    yield from _report(context, engine, CLUSTERS_RECONCILE, reconcile.reconcile_cluster_buys, dates)

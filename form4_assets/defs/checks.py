@@ -1,11 +1,21 @@
 """Thin Dagster wrappers over the SQL checks in form4_assets.warehouse.checks_sql.
 
-The checks run inside the parse step (as `check_specs` returned as AssetCheckResults)
-rather than as separate `@asset_check` ops: one single-run backfill over many days then
-evaluates each check once over the run's whole window right after the rows are
-written, and a failing blocking check stops the downstream aggregates in the same run.
-Partition-scoped check results would need one evaluation per partition key; the SQL
-already reports per-day figures where they matter (raw = parsed + quarantined).
+The checks run inside the step that writes the rows (declared as `check_specs`) rather
+than as separate `@asset_check` ops, so a failing blocking check stops the downstream
+assets of the same run. Each check is partitioned like its asset and is evaluated and
+reported once per filing date of the run, with that date's counts and offending rows:
+the UI's partition view then shows which day failed.
+
+How, in Dagster 1.13: an `AssetCheckResult` carries no partition; Dagster files it under
+the step's partition key, and a range run (a single-run backfill) has none, so the
+result would land on no date while the run's planned per-date executions stay
+unresolved (shown as skipped). The step therefore yields one `AssetCheckEvaluation` per
+check and date with `partition=` set, and then the check's (Nothing) output, exactly
+what Dagster itself derives from an AssetCheckResult. Yielded from the asset body (not
+passed to `context.log_event`, which bypasses the step's check handling), every
+evaluation goes through the step's output handling: a failed ERROR evaluation with
+`blocking=True` on any date fails the step after all its events are recorded, and the
+downstream assets are skipped.
 
 Severity: corrupt data (negative amounts, header/XML CIK disagreement, a filing that is
 neither parsed nor quarantined) is ERROR and blocking. Arithmetic slips and odd A/D
@@ -16,14 +26,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
+# Not exported at the top level in 1.13; an evaluation built by hand needs it to point at
+# the materialization it checked, as the one Dagster builds from an AssetCheckResult does.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+
 from form4_assets.codes import describe_acquired_disposed
 from form4_assets.defs.metadata import markdown_table
+from form4_assets.defs.partitions import filing_date_partitions
 from form4_assets.warehouse import checks_sql
 
 
@@ -38,8 +56,19 @@ class CheckPolicy:
     def blocking(self) -> bool:
         return self.severity == dg.AssetCheckSeverity.ERROR
 
+    @property
+    def check_key(self) -> dg.AssetCheckKey:
+        return dg.AssetCheckKey(dg.AssetKey(self.asset), self.name)
+
     def spec(self) -> dg.AssetCheckSpec:
-        return dg.AssetCheckSpec(self.name, asset=self.asset, description=self.description, blocking=self.blocking)
+        """Partitioned like the assets, so each filing date has its own verdict."""
+        return dg.AssetCheckSpec(
+            self.name,
+            asset=self.asset,
+            description=self.description,
+            blocking=self.blocking,
+            partitions_def=filing_date_partitions,
+        )
 
 
 POLICIES: tuple[CheckPolicy, ...] = (
@@ -82,8 +111,8 @@ CHECK_SPECS: list[dg.AssetCheckSpec] = [p.spec() for p in POLICIES]
 EXAMPLE_COLUMNS = ("accession", "table", "sk", "column", "code", "expected", "found")
 
 
-def check_result(policy: CheckPolicy, outcome: checks_sql.CheckOutcome, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
-    """An AssetCheckResult with counts and up to 20 offending rows as metadata.
+def check_metadata(outcome: checks_sql.CheckOutcome, day: dt.date) -> dict[str, Any]:
+    """Counts and up to 20 offending rows of one check on one filing date.
 
     Every check of the project (parse stage and aggregates) reports through here, so the
     UI shows one vocabulary: checked, failures, offending_rows. The table shows the
@@ -92,25 +121,80 @@ def check_result(policy: CheckPolicy, outcome: checks_sql.CheckOutcome, dates: S
     found = list(dict.fromkeys(k for r in outcome.examples for k in r))
     columns = [c for c in EXAMPLE_COLUMNS if c in found] + [c for c in found if c not in EXAMPLE_COLUMNS]
     columns = columns or list(EXAMPLE_COLUMNS[:3])
-    metadata = {
+    metadata: dict[str, Any] = {
         "checked": outcome.checked,
         "failures": outcome.failures,
-        "partitions": f"{dates[0]} .. {dates[-1]}" if dates else "none",
+        "filing_date": day.isoformat(),
         "offending_rows": dg.MetadataValue.md(markdown_table(outcome.examples, columns)),
         "offending_rows_json": dg.MetadataValue.json(outcome.examples),
     }
     if outcome.details:
         metadata["details"] = dg.MetadataValue.json(json.loads(json.dumps(outcome.details, default=str)))
-    return dg.AssetCheckResult(
-        asset_key=policy.asset,
-        check_name=policy.name,
-        passed=outcome.passed,
-        severity=policy.severity,
-        metadata=metadata,
-        description=f"{outcome.failures} offending of {outcome.checked} checked",
-    )
+    return metadata
 
 
-def evaluate_checks(engine: sa.Engine, dates: Sequence[dt.date]) -> Iterator[dg.AssetCheckResult]:
+def _materializations_of_run(
+    context: dg.AssetExecutionContext, asset_key: dg.AssetKey, keys: Sequence[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """This run's materialization of each partition, for the evaluations to point at
+    (as Dagster does for a one-partition AssetCheckResult)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=list(keys)), limit=len(keys) * 2
+    ).records
+    found: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
+    for record in records:  # newest first
+        partition = record.partition_key
+        if record.run_id == context.run_id and partition is not None and partition not in found:
+            found[partition] = AssetCheckEvaluationTargetMaterializationData(
+                storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+            )
+    return found
+
+
+def report_per_date(
+    context: dg.AssetExecutionContext,
+    policy: CheckPolicy,
+    evaluate: Callable[[list[dt.date]], Mapping[dt.date, checks_sql.CheckOutcome]],
+    dates: Sequence[dt.date],
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """One evaluation of `policy` per filing date (see the module docstring), then its output.
+
+    `evaluate` gives the outcome of each of the dates it is given (one query per date,
+    or one pass over all of them). Yield these from the asset body after its
+    MaterializeResult, so each evaluation can point at its date's materialization. A
+    check not selected in this run is not evaluated at all.
+    """
+    key = policy.check_key
+    if key not in context.selected_asset_check_keys:
+        return
+    days = sorted(set(dates))
+    outcomes = evaluate(days)
+    targets = _materializations_of_run(context, key.asset_key, [d.isoformat() for d in days])
+    for day in days:
+        outcome = outcomes[day]
+        yield dg.AssetCheckEvaluation(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=outcome.passed,
+            metadata=check_metadata(outcome, day),
+            target_materialization_data=targets.get(day.isoformat()),
+            severity=policy.severity,
+            description=f"{day}: {outcome.failures} offending of {outcome.checked} checked",
+            blocking=policy.blocking,
+            partition=day.isoformat(),
+        )
+    yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
+
+
+def each_date(check: Callable[[list[dt.date]], checks_sql.CheckOutcome]) -> Callable[[list[dt.date]], dict[dt.date, checks_sql.CheckOutcome]]:
+    """A check over some dates, run on each date alone (for report_per_date)."""
+    return lambda days: {day: check([day]) for day in days}
+
+
+def evaluate_checks(
+    context: dg.AssetExecutionContext, engine: sa.Engine, dates: Sequence[dt.date]
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """The parse-stage checks, each on each filing date of the run."""
     for policy in POLICIES:
-        yield check_result(policy, checks_sql.ALL_CHECKS[policy.name](engine, dates), dates)
+        check = checks_sql.ALL_CHECKS[policy.name]
+        yield from report_per_date(context, policy, each_date(lambda days, check=check: check(engine, days)), dates)

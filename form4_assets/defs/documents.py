@@ -14,6 +14,7 @@ Parsing stays separate from raw_filings so a parser fix re-parses without re-fet
 # No `from __future__ import annotations`: Dagster reads the context and resource
 # annotations at definition time.
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 
@@ -21,7 +22,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from form4_assets.defs.checks import CHECK_SPECS, evaluate_checks
-from form4_assets.defs.metadata import ASSET_TABLES, materialization_metadata, parsed_table_spec
+from form4_assets.defs.metadata import ASSET_TABLES, materialize_result, parsed_table_spec
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.defs.transactions import transaction_specs
@@ -82,21 +83,22 @@ def parsed_specs() -> list[dg.AssetSpec]:
 )
 def parse_filings(
     context: AssetExecutionContext, warehouse: WarehouseResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]:
     engine = warehouse.engine()
     dates = partition_dates(context)
-    reasons: Counter[str] = Counter()
+    reasons: dict[dt.date, Counter[str]] = {}
     for i, day in enumerate(dates, 1):
         tables = parsed_rows(read_partition(engine, "raw_filings", day), day)
         replace_partitions(engine, [day], tables)
-        reasons.update(row["REASON_CODE"] for row in tables["quarantine"])
+        reasons[day] = Counter(row["REASON_CODE"] for row in tables["quarantine"])
         context.log.info(
             f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} quarantined, "
             f"{len(tables['nonderiv_trans'])} non-derivative and {len(tables['deriv_trans'])} derivative transactions"
         )
+    quarantine_reasons = {day: {"quarantine_reasons": dg.MetadataValue.json(dict(r))} for day, r in reasons.items()}
     # Dagster wants a multi-asset's results in dependency order, which is ASSET_TABLES' order.
     for asset in [a for a in ASSET_TABLES if dg.AssetKey(a) in context.assets_def.keys]:
-        extra = {"quarantine_reasons": dg.MetadataValue.json(dict(reasons))} if asset == "quarantine" else {}
-        yield dg.MaterializeResult(asset_key=asset, metadata=materialization_metadata(engine, asset, dates, extra))
-    yield from evaluate_checks(engine, dates)
-
+        yield materialize_result(
+            context, engine, asset, dates, per_date=quarantine_reasons if asset == "quarantine" else None
+        )
+    yield from evaluate_checks(context, engine, dates)

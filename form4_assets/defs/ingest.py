@@ -3,12 +3,17 @@
 # No `from __future__ import annotations`: Dagster reads the context and resource
 # annotations at definition time.
 
+import datetime as dt
+
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialization_metadata
+from form4_assets.defs.metadata import KINDS, OWNERS, definition_metadata, materialize_result
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource, describe_source
+from form4_assets.edgar.feed import FeedSource
+from form4_assets.edgar.source import FilingSource, MirrorSource
+from form4_assets.pipeline.coverage import NEW_YORK, check_mirror_covers, check_published, publication_pending
 from form4_assets.pipeline.day import raw_filing_rows
 from form4_assets.warehouse.store import replace_partitions
 
@@ -18,6 +23,19 @@ from form4_assets.warehouse.store import replace_partitions
 #: a second run's raw_filings waits until the first one's is done. Mirror-mode steps
 #: take the slot too (the mode is only known when the run starts); they are short.
 EDGAR_POOL = "edgar"
+
+
+def refuse_uncovered(source: FilingSource, dates: list[dt.date]) -> None:
+    """Raise NotCovered for a run date outside the mirror (mirror and feed modes), or a live
+    date whose index is not published yet."""
+    mirror = source.mirror if isinstance(source, FeedSource) else source
+    if isinstance(mirror, MirrorSource):
+        check_mirror_covers(mirror.root, dates)
+        return
+    now = dt.datetime.now(NEW_YORK)
+    for day in dates:
+        if publication_pending(day, now):  # only the last day or two of a run: one extra index request
+            check_published(day, len(source.list_filings(day)), now)
 
 
 @dg.asset(
@@ -41,29 +59,26 @@ def raw_filings(
     is a row with FETCH_ERROR (the parse step quarantines it as `fetch_failed`), and so is
     an index line refused as unsafe (quarantined as `index_line_rejected`), so nothing
     EDGAR listed escapes raw = parsed + quarantined; a day without an index (holiday) is
-    an empty partition. Each day is written in its own
+    an empty partition. A date the source cannot answer for (outside the offline mirror,
+    or a live index not published yet) fails the run before anything is written
+    (form4_assets.pipeline.coverage). Each day is written in its own
     transaction as soon as it is fetched, so a long backfill holds one day in memory.
     """
     dates = partition_dates(context)
     engine = warehouse.engine()
-    failed = rejected = 0
+    per_date: dict[dt.date, dict[str, object]] = {}
     with edgar.opened() as source:
         where = describe_source(source)
         context.log.info(f"raw_filings: {len(dates)} filing date(s) from {where}")
+        refuse_uncovered(source, dates)
         for i, day in enumerate(dates, 1):
             raw = raw_filing_rows(source, day)
             replace_partitions(engine, [day], {"raw_filings": raw.rows})
-            failed += raw.fetch_failures
-            rejected += len(raw.rejected_index_lines)
+            per_date[day] = {"fetch_failures": raw.fetch_failures, "index_lines_refused": len(raw.rejected_index_lines)}
             for line in raw.rejected_index_lines[:5]:
                 context.log.warning(f"{day}: index line refused: {line}")
             context.log.info(
                 f"{day} ({i}/{len(dates)}): {len(raw.rows)} rows, {raw.fetch_failures} fetch failures, "
                 f"{len(raw.rejected_index_lines)} index lines refused"
             )
-    return dg.MaterializeResult(
-        metadata=materialization_metadata(
-            engine, "raw_filings", dates,
-            {"fetch_failures": failed, "index_lines_refused": rejected, "source": where},
-        )
-    )
+    return materialize_result(context, engine, "raw_filings", dates, run_facts={"source": where}, per_date=per_date)

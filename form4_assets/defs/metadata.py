@@ -4,6 +4,8 @@ Each asset owns one or more warehouse tables; its first table supplies the stand
 keys (`dagster/table_name`, `dagster/column_schema`, `dagster/row_count`) and the others
 are listed with their own schema and counts, so the UI shows every column an asset
 writes before the first run (definition time) and after each run (materialization).
+A run over several filing dates gives each date's partition its own counts and preview
+(`materialize_result`); only the run's facts are shared by all of them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 from form4_assets.defs.partitions import filing_date_partitions
 from form4_assets.tables import TABLES_BY_NAME, Table
 from form4_assets.warehouse.checks_sql import plain_value
-from form4_assets.warehouse.store import count_rows, preview_rows
+from form4_assets.warehouse.store import count_rows_by_date, preview_rows
 
 OWNERS = ["team:form4-data"]
 KINDS = {"python", "sql"}
@@ -135,28 +137,76 @@ def _cell(value: Any) -> str:
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """A small markdown table (pandas' to_markdown needs the optional tabulate package)."""
     if not rows:
-        return "_no rows in these partitions_"
+        return "_no rows_"
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def materialization_metadata(
-    engine: sa.Engine, asset: str, dates: Sequence[dt.date], extra: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """Row counts (per table), schema, table name and a preview, read back from the warehouse."""
+def partition_metadata(
+    engine: sa.Engine,
+    asset: str,
+    dates: Sequence[dt.date],
+    per_date: Mapping[dt.date, Mapping[str, Any]] | None = None,
+) -> dict[dt.date, dict[str, Any]]:
+    """Each filing date's own facts, read back from the warehouse: its row count per table
+    (one GROUP BY per table for the whole run), a preview of its first rows, and whatever
+    `per_date` adds for that date."""
     main, *others = ASSET_TABLES[asset]
     columns = TABLES_BY_NAME[main].column_names[:PREVIEW_COLUMNS]
+    counts = {table: count_rows_by_date(engine, table, dates) for table in (main, *others)}
+    out: dict[dt.date, dict[str, Any]] = {}
+    for day in sorted(set(dates)):
+        meta: dict[str, Any] = {
+            "filing_date": dg.MetadataValue.text(day.isoformat()),
+            "dagster/row_count": counts[main][day],
+            "preview": dg.MetadataValue.md(markdown_table(preview_rows(engine, main, [day], columns, PREVIEW_ROWS), columns)),
+        }
+        for other in others:
+            meta[f"row_count/{other}"] = counts[other][day]
+        meta.update((per_date or {}).get(day, {}))
+        out[day] = meta
+    return out
+
+
+def run_metadata(
+    context: dg.AssetExecutionContext, asset: str, dates: Sequence[dt.date], facts: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What is true of the whole run, so every partition it wrote carries it: the tables'
+    schemas, the column lineage of the definition, the span of filing dates, `facts`."""
+    main, *others = ASSET_TABLES[asset]
     meta: dict[str, Any] = {
         "dagster/table_name": main,
         "dagster/column_schema": table_schema(main),
-        "dagster/row_count": count_rows(engine, main, dates),
-        "partitions": dg.MetadataValue.text(f"{dates[0]} .. {dates[-1]} ({len(dates)} filing dates)")
-        if dates
-        else "none",
-        "preview": dg.MetadataValue.md(markdown_table(preview_rows(engine, main, dates, columns, PREVIEW_ROWS), columns)),
+        "run_filing_dates": dg.MetadataValue.text(
+            f"{dates[0]} .. {dates[-1]} ({len(dates)} filing dates)" if dates else "none"
+        ),
     }
     for other in others:
-        meta[f"row_count/{other}"] = count_rows(engine, other, dates)
-    meta.update(extra or {})
+        meta[f"schema/{other}"] = table_schema(other)
+    lineage = context.assets_def.specs_by_key[dg.AssetKey(asset)].metadata.get("dagster/column_lineage")
+    if lineage is not None:
+        meta["dagster/column_lineage"] = lineage
+    meta.update(facts or {})
     return meta
+
+
+def materialize_result(
+    context: dg.AssetExecutionContext,
+    engine: sa.Engine,
+    asset: str,
+    dates: Sequence[dt.date],
+    run_facts: Mapping[str, Any] | None = None,
+    per_date: Mapping[dt.date, Mapping[str, Any]] | None = None,
+) -> dg.MaterializeResult:
+    """The MaterializeResult of `asset` for a run over `dates`, one partition per date.
+
+    Metadata given to a MaterializeResult lands on every partition of a range run alike,
+    so only the run's facts go there; each date's counts, preview and `per_date` extras
+    are attached to that date's partition with `context.add_asset_metadata(...,
+    partition_key=...)`, which Dagster merges over the run's metadata per partition.
+    """
+    key = dg.AssetKey(asset)
+    for day, meta in partition_metadata(engine, asset, dates, per_date).items():
+        context.add_asset_metadata(meta, asset_key=key, partition_key=day.isoformat())
+    return dg.MaterializeResult(asset_key=key, metadata=run_metadata(context, asset, dates, run_facts))

@@ -17,12 +17,14 @@ import datetime as dt
 
 import dagster as dg
 
+from form4_assets.defs.freshness import freshness_checks
 from form4_assets.defs.partitions import filing_date_partitions
 
 daily_filings_job = dg.define_asset_job(
     "daily_filings_job",
-    # The SEC's data sets are imported on demand (form345_import_job), not fetched nightly.
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("form345"),
+    # The SEC's data sets are imported on demand (form345_import_job), not fetched nightly;
+    # the freshness checks look at the clock, not at a run's rows (their sensor runs them).
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("form345") - dg.AssetSelection.checks(*freshness_checks),
     description="The whole asset graph for one or more filing dates (raw filings to aggregates).",
 )
 

@@ -74,6 +74,22 @@ def count_rows(engine: sa.Engine, name: str, dates: Sequence[dt.date]) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+def count_rows_by_date(engine: sa.Engine, name: str, dates: Sequence[dt.date]) -> dict[dt.date, int]:
+    """Rows of a table per partition, every one of `dates` present (0 when empty), in one query."""
+    table = _table(name)
+    wanted = sorted(set(dates))
+    query = (
+        sa.select(table.c.FILING_DATE, sa.func.count())
+        .where(table.c.FILING_DATE.in_(wanted))
+        .group_by(table.c.FILING_DATE)
+    )
+    counts = dict.fromkeys(wanted, 0)
+    with engine.connect() as conn:
+        for day, n in conn.execute(query):
+            counts[day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))] = int(n)
+    return counts
+
+
 def preview_rows(
     engine: sa.Engine, name: str, dates: Sequence[dt.date], columns: Sequence[str], limit: int = 5
 ) -> list[dict[str, Any]]:
