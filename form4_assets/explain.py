@@ -41,6 +41,15 @@ AGGREGATE_SHOWN = (
     "NET_SELL_SHARES", "NET_SELL_DOLLARS", "TRANSACTION_ROWS", "ACCESSIONS",
 )
 EFFECTIVE_TABLE = "effective_transactions"
+#: The signal columns `explain` prints (issue 13's tables).
+TIMELINESS_SHOWN = ("EXECUTION_DATE", "REPORTED_DATE", "DUE_DATE", "BUSINESS_DAYS_TO_FILE", "DEADLINE_BUSINESS_DAYS",
+                    "IS_LATE", "DATE_ERROR")
+PLAN_SHOWN = ("PLAN_STATUS", "PLAN_EVIDENCE", "ADOPTION_DATE", "ADOPTION_SOURCE", "DAYS_SINCE_ADOPTION",
+              "COOLING_OFF_STATUS")
+PATTERN_SHOWN = ("FILING_DATE", "RPTOWNERCIK", "YEAR", "PURCHASES_Y", "SALES_Y", "PURCHASES_Y1", "SALES_Y1",
+                 "PURCHASES_Y2", "SALES_Y2", "PURCHASES_Y3", "SALES_Y3", "ROUTINE_MONTHS", "CLASS")
+SIGNAL_SHOWN = ("FILING_DATE", "OPP_NET_BUY_SHARES_30D", "OPP_NET_BUY_SHARES_90D", "EXEC_BUY_ROWS", "EXEC_BUYERS",
+                "OWN_INCREASE_ROWS", "CLUSTER_INSIDERS", "IS_CLUSTER", "LATE_ROWS_90D", "PLAN_SALE_SHARE_90D")
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class DocumentLineage:
     owners: list[Row] = field(default_factory=list)
     header: Row | None = None
     raw: RawFile | None = None
+    timeliness: dict[tuple[str, int], Row] = field(default_factory=dict)  # by (TRANS_TABLE, TRANS_SK)
+    plan: Row | None = None  # its trading_plans row
 
 
 @dataclass
@@ -81,6 +92,8 @@ class Explanation:
     issuer_ciks: list[str]
     aggregate_rows: list[Row]
     documents: list[DocumentLineage]
+    patterns: list[Row] = field(default_factory=list)  # insider_patterns of the day's owners, latest per year
+    signals: list[Row] = field(default_factory=list)  # insider_signals of the issuer on the documents' filing dates
 
     @property
     def found(self) -> bool:
@@ -194,6 +207,20 @@ def _by_accession(conn: sa.Connection, name: str, accessions: Sequence[str], ord
     return out
 
 
+def _signal_rows(
+    conn: sa.Connection, ciks: Sequence[str], day: dt.date, owners: Sequence[str], filed: Sequence[dt.date]
+) -> tuple[list[Row], list[Row]]:
+    """insider_patterns (latest row per owner of the year of `day`) and insider_signals of the filing dates."""
+    ip, sig = TABLES["insider_patterns"], TABLES["insider_signals"]
+    patterns: dict[tuple[str, str], Row] = {}
+    query = (sa.select(ip).where(ip.c.ISSUERCIK.in_(ciks), ip.c.RPTOWNERCIK.in_(owners), ip.c.YEAR == day.year)
+             .order_by(ip.c.FILING_DATE))
+    for r in conn.execute(query):
+        patterns[(r.RPTOWNERCIK, r.ISSUERCIK)] = dict(r._mapping)
+    query = sa.select(sig).where(sig.c.ISSUERCIK.in_(ciks), sig.c.FILING_DATE.in_(filed)).order_by(sig.c.FILING_DATE)
+    return list(patterns.values()), [dict(r._mapping) for r in conn.execute(query)]
+
+
 def explain(engine: sa.Engine, issuer: str, day: dt.date) -> Explanation:
     """The lineage chain for ``issuer`` (CIK or ticker) on transaction date ``day``."""
     with engine.connect() as conn:
@@ -208,6 +235,11 @@ def explain(engine: sa.Engine, issuer: str, day: dt.date) -> Explanation:
         owners = _by_accession(conn, "reporting_owner", accessions, order="RPTOWNER_SK")
         headers = _by_accession(conn, "filing_headers", accessions)
         raws = _by_accession(conn, "raw_filings", accessions)
+        timeliness = _by_accession(conn, "filing_timeliness", accessions)
+        plans = _by_accession(conn, "trading_plans", accessions)
+        first_owners = sorted({rows[0]["RPTOWNERCIK"] for rows in owners.values() if rows and rows[0]["RPTOWNERCIK"]})
+        filed = sorted({t["FILING_DATE"] for t in transactions})
+        patterns, signals = _signal_rows(conn, ciks, day, first_owners, filed)
 
     documents: dict[str, DocumentLineage] = {a: DocumentLineage(a) for a in accessions}
     for t in transactions:
@@ -216,6 +248,8 @@ def explain(engine: sa.Engine, issuer: str, day: dt.date) -> Explanation:
         doc.submission = (submissions.get(accession) or [None])[0]
         doc.owners = owners.get(accession, [])
         doc.header = (headers.get(accession) or [None])[0]
+        doc.timeliness = {(r["TRANS_TABLE"], r["TRANS_SK"]): r for r in timeliness.get(accession, [])}
+        doc.plan = (plans.get(accession) or [None])[0]
         raw = (raws.get(accession) or [None])[0]
         if raw is not None:
             path = raw.get("LOCAL_PATH")
@@ -225,7 +259,7 @@ def explain(engine: sa.Engine, issuer: str, day: dt.date) -> Explanation:
                 size_bytes=raw.get("SIZE_BYTES"),
                 actual_sha256=sha256_of(Path(path)) if path else None,
             )
-    return Explanation(issuer, day, ciks, aggregate_rows, list(documents.values()))
+    return Explanation(issuer, day, ciks, aggregate_rows, list(documents.values()), patterns, signals)
 
 
 def _fmt(value: Any) -> str:
@@ -271,6 +305,11 @@ def format_explanation(expl: Explanation) -> str:
                 f"owned_after={_fmt(t.get('SHRS_OWND_FOLWNG_TRANS'))} "
                 f"security={_fmt(t.get('SECURITY_TITLE'))} [{t['STATUS']}]"
             )
+            timely = doc.timeliness.get((t["TABLE"].removesuffix("_trans"), t["SK"]))
+            if timely:
+                lines.append("      filing_timeliness: " + _pairs(timely, TIMELINESS_SHOWN))
+        if doc.plan:
+            lines.append("  trading_plans: " + _pairs(doc.plan, PLAN_SHOWN))
         lines.append("  ownership document (submission):")
         if doc.submission:
             lines.append(
@@ -300,6 +339,11 @@ def format_explanation(expl: Explanation) -> str:
                 lines.append(f"    file now hashes to {doc.raw.actual_sha256}")
         else:
             lines.append("    (no raw_filings row)")
+    for title, rows, names in (("insider_patterns (latest row per owner)", expl.patterns, PATTERN_SHOWN),
+                               ("insider_signals (the filing dates above)", expl.signals, SIGNAL_SHOWN)):
+        if rows:
+            lines.append(f"{title}:")
+            lines.extend("  " + _pairs(r, names) for r in rows)
     return "\n".join(lines) + "\n"
 
 

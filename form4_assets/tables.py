@@ -705,13 +705,240 @@ CLUSTER_BUYS = Table(
     key=("FILING_DATE", "ISSUERCIK", "RPTOWNERCIK"),
 )
 
-#: Derived tables, written by the aggregate assets (form4_assets.defs.aggregates).
+# ---------------------------------------------------------------------------
+# Signal tables (derived from effective_transactions by form4_assets.signals, issue 13)
+# ---------------------------------------------------------------------------
+#
+# Partitioned and as-of like the aggregates: partition D reads only rows filed on or
+# before D with the amendments filed by D applied. Written by the signal assets
+# (form4_assets.defs.signals); their column lineage follows from ``derived_from``.
+
+#: Where a timeliness row's execution date comes from (the deemed date overrides the transaction date).
+_EXECUTION = (*_e("TRANS_DATE"), *_tx("DEEMED_EXECUTION_DATE"))
+#: Where its reported date comes from (an amendment is measured by its original's date).
+_REPORTED = (*_e("FILING_DATE"), *_from("submission", "DATE_OF_ORIG_SUB"))
+#: What the form's deadline depends on.
+_DEADLINE = (*_EXECUTION, *_e("DOCUMENT_TYPE", "PERIOD_OF_REPORT"), *_from("header_parties", "FISCAL_YEAR_END"))
+
+FILING_TIMELINESS = Table(
+    "filing_timeliness",
+    "One row per effective transaction row of the partition's filings: how many EDGAR business days "
+    "(weekdays except US federal holidays) passed between the execution and the filing, against the "
+    "form's deadline (Rule 16a-3: Form 4 two business days after execution; Form 5 45 days after the "
+    "issuer's fiscal year end; Form 3 10 days after the event, the period of report).",
+    (
+        _derived(FILING_DATE, *_e("FILING_DATE")),
+        _derived(ACCESSION, *_e("ACCESSION_NUMBER")),
+        *_copies("effective_transactions",
+                 ("TRANS_TABLE", "text", "nonderiv or deriv: the transaction table the row comes from"),
+                 ("TRANS_SK", "int", "NONDERIV_TRANS_SK or DERIV_TRANS_SK of the source row"),
+                 ("RPTOWNERCIK", "text", "First reporting owner"),
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("DOCUMENT_TYPE", "text", "documentType (the deadline is the base form's: 4/A as 4)"),
+                 ("TRANS_CODE", "text", "transactionCode"),
+                 ("TRANS_DATE", "date", "transactionDate")),
+        *_copies(None, ("DEEMED_EXECUTION_DATE", "date", "deemedExecutionDate")),
+        *_copies("effective_transactions", ("PERIOD_OF_REPORT", "date", "periodOfReport")),
+        *_copies("header_parties",
+                 ("FISCAL_YEAR_END", "text", "The issuer's FISCAL YEAR END (MMDD) from the SEC header (Form 5 deadline)")),
+        *_copies(None, ("TRANS_TIMELINESS", "text", "The filer's own transactionTimeliness (E early, L late; usually blank)")),
+        Column("EXECUTION_DATE", "date", "The date the deadline runs from: DEEMED_EXECUTION_DATE when given, else TRANS_DATE",
+               derived_from=_EXECUTION),
+        Column("REPORTED_DATE", "date", "The filing date measured: FILING_DATE, or for an amendment its "
+               "DATE_OF_ORIG_SUB (the original was on time or late, not the correction)", derived_from=_REPORTED),
+        Column("DUE_DATE", "date", "Last day to file: Form 4 the 2nd business day after EXECUTION_DATE; Form 5 "
+               "the fiscal year end on or after EXECUTION_DATE + 45 days; Form 3 PERIOD_OF_REPORT + 10 days; "
+               "a due date on a weekend or holiday moves to the next business day", derived_from=_DEADLINE),
+        Column("BUSINESS_DAYS_TO_FILE", "int", "EDGAR business days after EXECUTION_DATE up to and including "
+               "REPORTED_DATE; empty when a date is missing or after the filing date (DATE_ERROR)",
+               derived_from=_EXECUTION + _REPORTED),
+        Column("DEADLINE_BUSINESS_DAYS", "int", "Business days the form allows from EXECUTION_DATE to DUE_DATE (Form 4: 2)",
+               derived_from=_DEADLINE),
+        Column("IS_LATE", "flag", "BUSINESS_DAYS_TO_FILE > DEADLINE_BUSINESS_DAYS; empty with a DATE_ERROR",
+               derived_from=_DEADLINE + _REPORTED),
+        Column("DATE_ERROR", "text", "no_execution_date, date_after_filing (execution after the filing date), "
+               "no_period_of_report (Form 3); reported by the timeliness_dates_sane check, never a negative lateness",
+               derived_from=_EXECUTION + _REPORTED + _e("PERIOD_OF_REPORT")),
+    ),
+    key=("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK"),
+)
+
+#: What a filing's plan status is read from.
+_PLAN = _e("PLAN_10B5_1", "TRANS_CODE")
+#: Where an adoption date is read from: footnotes bound to the rows, or the remarks.
+_ADOPTION = (*_from("footnotes", "FOOTNOTE_TXT"), *_from("submission", "REMARKS"))
+
+TRADING_PLANS = Table(
+    "trading_plans",
+    "One row per effective filing of the partition reporting open-market trades (code P or S): whether "
+    "they were made under a Rule 10b5-1 plan, the plan's adoption date when a footnote or the remarks "
+    "give one, and the cooling-off period (SEC Release 33-11138, effective 2023-02-27).",
+    (
+        _derived(FILING_DATE, *_e("FILING_DATE")),
+        _derived(ACCESSION, *_e("ACCESSION_NUMBER")),
+        *_copies("effective_transactions",
+                 ("RPTOWNERCIK", "text", "First reporting owner"),
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("RPTOWNERNAME", "text", "First reporting owner's name"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol"),
+                 ("IS_DIRECTOR", "flag", "First reporting owner is a director"),
+                 ("IS_OFFICER", "flag", "First reporting owner is an officer")),
+        *_copies("submission", ("AFF10B5ONE", "flag", "The filing's Rule 10b5-1 checkbox (empty: not in the filing)")),
+        Column("PLAN_STATUS", "text", "plan (checkbox, or a bound footnote or remark affirming a plan, negation "
+               "handled as in effective_transactions), not_plan (checkbox false on a filing from 2023-04-01, when "
+               "it became mandatory), unknown (otherwise: before 2023-04-01 no checkbox says nothing)",
+               derived_from=_PLAN + _e("FILING_DATE")),
+        *_copies("effective_transactions",
+                 ("PLAN_EVIDENCE", "text", "effective_transactions.PLAN_EVIDENCE of the first plan row")),
+        Column("PLAN_ROWS", "int", "Open-market rows of the filing under the plan", derived_from=_PLAN),
+        Column("OPEN_MARKET_ROWS", "int", "Open-market rows (P, S) of the filing", derived_from=_e("TRANS_CODE")),
+        Column("ADOPTION_DATE", "date", "Plan adoption date read from a footnote bound to a plan row, another "
+               "10b5-1 footnote of the filing, or the remarks (in that order)", derived_from=_ADOPTION),
+        Column("ADOPTION_TEXT", "text", "The sentence the adoption date was read from", derived_from=_ADOPTION),
+        Column("ADOPTION_SOURCE", "text", "Footnote id (F1, ...) or REMARKS", derived_from=_ADOPTION),
+        Column("TRANS_DATE", "date", "The filing's first plan trade (first open-market trade when not a plan)",
+               derived_from=_PLAN + _e("TRANS_DATE")),
+        Column("DAYS_SINCE_ADOPTION", "int", "TRANS_DATE − ADOPTION_DATE in calendar days",
+               derived_from=_ADOPTION + _e("TRANS_DATE")),
+        Column("COOLING_OFF_STATUS", "text", "met (120 days or more; 30 or more for a non-officer non-director), "
+               "likely_met (officer or director, 90–119 days: the rule's later of 90 days or 2 business days after "
+               "the quarter's 10-Q/10-K is not known from the filings), too_early (under 90, or under 30), "
+               "not_applicable (adopted before 2023-02-27); empty without an adoption date",
+               derived_from=_ADOPTION + _e("TRANS_DATE", "IS_DIRECTOR", "IS_OFFICER")),
+    ),
+    key=("ACCESSION_NUMBER",),
+)
+
+#: What a pattern count is computed from (open-market trades, by transaction date, as filed by a date).
+_TRADES = _e("TRANS_DATE", "TRANS_CODE", "TRANS_TABLE", "FILING_DATE")
+
+
+def _year_counts(label: str, when: str) -> tuple[Column, ...]:
+    return (
+        Column(f"PURCHASES_{label}", "int", f"Open-market purchases (non-derivative, code P) {when}", derived_from=_TRADES),
+        Column(f"SALES_{label}", "int", f"Open-market sales (non-derivative, code S) {when}", derived_from=_TRADES),
+    )
+
+
+INSIDER_PATTERNS = Table(
+    "insider_patterns",
+    "Routine versus opportunistic insiders (Cohen, Malloy & Pomorski 2012, 'Decoding Inside Information', "
+    "Journal of Finance 67(3)): per reporting owner, issuer and calendar year YEAR, written by each "
+    "partition with the owner's open-market trades of that year. The class uses only trades filed "
+    "before YEAR began (as known on 31 December of YEAR − 1): no look-ahead.",
+    (
+        _derived(FILING_DATE, *_e("FILING_DATE")),
+        *_copies("effective_transactions",
+                 ("RPTOWNERCIK", "text", "The insider (first reporting owner of the filings)"),
+                 ("ISSUERCIK", "text", "issuerCik")),
+        Column("YEAR", "int", "Calendar year Y of the transaction dates", derived_from=_e("TRANS_DATE")),
+        *_copies("effective_transactions",
+                 ("RPTOWNERNAME", "text", "Insider's name (latest filing)"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol (latest filing)")),
+        *_year_counts("Y", "with transaction dates in YEAR, as known on FILING_DATE"),
+        *_year_counts("Y1", "in YEAR − 1, filed before YEAR began"),
+        *_year_counts("Y2", "in YEAR − 2, filed before YEAR began"),
+        *_year_counts("Y3", "in YEAR − 3, filed before YEAR began"),
+        Column("ROUTINE_MONTHS", "text", "Calendar months (1–12) with a trade in each of YEAR − 1, − 2 and − 3",
+               derived_from=_TRADES),
+        Column("CLASS", "text", "routine (a trade in the same calendar month in each of the three prior years), "
+               "opportunistic (a trade in each of the three prior years, never in such a month), unclassified "
+               "(no trade in one of the three prior years)", derived_from=_TRADES),
+    ),
+    key=("FILING_DATE", "RPTOWNERCIK", "ISSUERCIK", "YEAR"),
+)
+
+#: What the screens sum: open-market rows' shares and dollars.
+_OPEN_MARKET = _e("TRANS_CODE", "TRANS_DATE", "TRANS_SHARES", "TRANS_DOLLARS")
+#: The opportunistic screen also reads each trader's class.
+_OPPORTUNISTIC = (*_OPEN_MARKET, *_from("insider_patterns", "CLASS"))
+#: The executive-purchase screen reads the buyer's officer title.
+_EXEC = (*_OPEN_MARKET, *_e("RPTOWNERNAME"), *_from("reporting_owner", "RPTOWNER_TITLE"))
+#: The ownership-increase screen reads the holding after the trade.
+_OWN_INCREASE = (*_OPEN_MARKET, *_tx("SHRS_OWND_FOLWNG_TRANS"))
+#: The cluster screen reads who bought (and whether a 10% owner or fund).
+_CLUSTER = (*_OPEN_MARKET, *_e("RPTOWNERCIK", "ROLE"))
+#: The late-filing screen reads filing_timeliness.
+_LATE = _from("filing_timeliness", "IS_LATE", "FILING_DATE")
+#: The plan-share screen reads the plan flag of the sales.
+_PLAN_SALES = (*_OPEN_MARKET, *_e("PLAN_10B5_1"))
+
+
+def _opportunistic_columns(days: int) -> tuple[Column, ...]:
+    span = f"by opportunistic insiders (insider_patterns CLASS of the trade's year), transaction dates in the {days} days ending on FILING_DATE"
+    return tuple(
+        Column(name, "decimal", f"{what} {span}", derived_from=_OPPORTUNISTIC)
+        for name, what in (
+            (f"OPP_BUY_SHARES_{days}D", "Open-market shares bought"),
+            (f"OPP_SELL_SHARES_{days}D", "Open-market shares sold"),
+            (f"OPP_NET_BUY_SHARES_{days}D", "Bought − sold shares"),
+            (f"OPP_NET_BUY_DOLLARS_{days}D", "Bought − sold dollars (rows with a price)"),
+        )
+    )
+
+
+INSIDER_SIGNALS = Table(
+    "insider_signals",
+    "The screens per issuer with effective filings on FILING_DATE, as known that day; each count lists "
+    "the accessions it came from.",
+    (
+        _derived(FILING_DATE, *_e("FILING_DATE")),
+        *_copies("effective_transactions",
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("ISSUERNAME", "text", "issuerName (latest filing of the day)"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol (latest filing of the day)")),
+        *_opportunistic_columns(30),
+        *_opportunistic_columns(90),
+        Column("OPP_ACCESSIONS", "text", "Accessions of the opportunistic trades of the 90 days",
+               derived_from=_OPPORTUNISTIC + _e("ACCESSION_NUMBER")),
+        Column("EXEC_BUY_ROWS", "int", "Open-market purchases filed on FILING_DATE by an officer whose officerTitle "
+               "names CEO, CFO, president or chair (as words; 'vice president', 'vice chair' excluded)", derived_from=_EXEC),
+        Column("EXEC_BUY_SHARES", "decimal", "Shares of those purchases", derived_from=_EXEC),
+        Column("EXEC_BUY_DOLLARS", "decimal", "Dollars of those purchases (rows with a price)", derived_from=_EXEC),
+        Column("EXEC_BUYERS", "text", "Those buyers as 'name (officerTitle)', the title as filed", derived_from=_EXEC),
+        Column("EXEC_BUY_ACCESSIONS", "text", "Accessions of those purchases", derived_from=_EXEC + _e("ACCESSION_NUMBER")),
+        Column("OWN_INCREASE_ROWS", "int", "Open-market purchases filed on FILING_DATE raising the holding by at least "
+               "OWN_INCREASE_MIN_PCT: ΔOwn = shares / (shares owned following − shares); a new position counts",
+               derived_from=_OWN_INCREASE),
+        Column("OWN_INCREASE_MAX_PCT", "decimal", "Largest ΔOwn of those, in percent (empty when all are new positions)",
+               derived_from=_OWN_INCREASE),
+        Column("OWN_INCREASE_MIN_PCT", "decimal", "The threshold X used (configuration)", derived_from=_OWN_INCREASE),
+        Column("OWN_INCREASE_ACCESSIONS", "text", "Accessions of those purchases",
+               derived_from=_OWN_INCREASE + _e("ACCESSION_NUMBER")),
+        Column("CLUSTER_INSIDERS", "int", "Distinct insiders qualifying for the cluster-buy definition in the window",
+               derived_from=_CLUSTER),
+        Column("CLUSTER_DOLLARS", "decimal", "Their open-market purchase dollars in the window", derived_from=_CLUSTER),
+        Column("IS_CLUSTER", "flag", "CLUSTER_INSIDERS >= the definition's minimum", derived_from=_CLUSTER),
+        Column("CLUSTER_DEFINITION", "text", "The definition used: min insiders, window days, min dollars per insider, "
+               "whether 10% owners and funds are excluded", derived_from=_CLUSTER),
+        Column("CLUSTER_ACCESSIONS", "text", "Accessions of the qualifying purchases",
+               derived_from=_CLUSTER + _e("ACCESSION_NUMBER")),
+        Column("LATE_ROWS_90D", "int", "Transaction rows filed in the 90 days ending on FILING_DATE that were late "
+               "(filing_timeliness)", derived_from=_LATE),
+        Column("LATE_ACCESSIONS", "text", "Accessions of those late rows",
+               derived_from=_LATE + _from("filing_timeliness", "ACCESSION_NUMBER")),
+        Column("SALE_SHARES_90D", "decimal", "Open-market shares sold, transaction dates in the 90 days ending on "
+               "FILING_DATE", derived_from=_OPEN_MARKET),
+        Column("PLAN_SALE_SHARES_90D", "decimal", "Of those, shares sold under a Rule 10b5-1 plan "
+               "(effective_transactions.PLAN_10B5_1)", derived_from=_PLAN_SALES),
+        Column("PLAN_SALE_SHARE_90D", "decimal", "PLAN_SALE_SHARES_90D / SALE_SHARES_90D (empty without sales)",
+               derived_from=_PLAN_SALES),
+    ),
+    key=("FILING_DATE", "ISSUERCIK"),
+)
+
+#: Derived signal tables, written by the signal assets (form4_assets.defs.signals).
+SIGNAL_TABLES: tuple[Table, ...] = (FILING_TIMELINESS, TRADING_PLANS, INSIDER_PATTERNS, INSIDER_SIGNALS)
+
+#: Derived tables, written by the aggregate assets (form4_assets.defs.aggregates) and the
+#: signal assets (form4_assets.defs.signals).
 AGGREGATE_TABLES: tuple[Table, ...] = (
     SUPERSESSIONS,
     EFFECTIVE_TRANSACTIONS,
     ISSUER_DAILY_ACTIVITY,
     NET_INSIDER_SELLING,
     CLUSTER_BUYS,
+    *SIGNAL_TABLES,
 )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from form4_assets.demo import run_demo
 
@@ -19,6 +21,13 @@ def test_demo_loads_the_week_and_records_the_run(tmp_path: Path, monkeypatch: py
     assert f"warehouse: {data_dir.resolve() / 'warehouse.sqlite'}" in out
     assert "raw_equals_parsed_plus_quarantined" in out and "dagster dev" in out
     assert (data_dir / "warehouse.sqlite").is_file()
+    # The signals ran too: insider_patterns has rows, all unclassified (one week has no three-year history).
+    printed = int(re.search(r"^\s+insider_patterns\s+(\d+)$", out, re.MULTILINE).group(1))
+    engine = sa.create_engine(f"sqlite:///{data_dir / 'warehouse.sqlite'}")
+    with engine.connect() as conn:
+        classes = dict(conn.execute(sa.text('SELECT "CLASS", COUNT(*) FROM insider_patterns GROUP BY "CLASS"')).all())
+    engine.dispose()
+    assert printed > 0 and classes == {"unclassified": printed}
     instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
     runs = instance.get_runs()
     assert [r.job_name for r in runs] == ["daily_filings_job"]

@@ -71,6 +71,10 @@ EXPECTED_ASSETS = {
     "issuer_daily_activity",
     "net_insider_selling",
     "cluster_buys",
+    "filing_timeliness",
+    "trading_plans",
+    "insider_patterns",
+    "insider_signals",
 }
 #: Imported on demand by its own job (form345_import_job), not by the nightly graph.
 BULK_ASSETS = {"sec_form345"}
@@ -86,6 +90,11 @@ EXPECTED_EDGES = {
     ("issuer_daily_activity", "effective_transactions"),
     ("net_insider_selling", "issuer_daily_activity"),
     ("cluster_buys", "effective_transactions"),
+    ("filing_timeliness", "effective_transactions"),
+    ("trading_plans", "effective_transactions"),
+    ("insider_patterns", "effective_transactions"),
+    ("insider_signals", "insider_patterns"),
+    ("insider_signals", "filing_timeliness"),
 }
 #: The checks the product promises, on the asset that owns the data they check.
 SPEC_CHECKS = {
@@ -360,9 +369,9 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
             assert EXPECTED_ASSETS <= set(text.split()), EXPECTED_ASSETS - set(text.split())
             _save(page, "catalog.png")
 
-            # The global asset graph, groups expanded, navigation hidden: wide and low, so the
+            # The global asset graph, groups expanded, navigation hidden: tall enough for the signals group, so the
             # graph is drawn at a scale where every node shows its full name and status.
-            graph = browser.new_page(viewport={"width": 1920, "height": 720})
+            graph = browser.new_page(viewport={"width": 1920, "height": 1400})  # the signals group sits beside the aggregates
             graph.set_default_timeout(60_000)
             graph.route("**/*", loopback_only)
             graph.goto(f"{base}/asset-groups", wait_until="networkidle")
@@ -371,7 +380,7 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
             _hide_asset_sidebar(graph)
             _expand_all_groups(graph)
             text = _settle(graph, "raw_filings")
-            for name in ("ingest", "documents", "transactions", "aggregates", *sorted(EXPECTED_ASSETS)):
+            for name in ("ingest", "documents", "transactions", "aggregates", "signals", *sorted(EXPECTED_ASSETS)):
                 assert name in text, name
             _save(graph, "asset-graph.png", readme=True)
             graph.close()

@@ -84,6 +84,12 @@ def test_explain_seed_prints_the_chain_down_to_verified_bytes(built: dict, seed_
     assert "ACCEPTANCE_DATETIME=2023-11-08 16:28:09" in text
     assert "[effective]" in text
     assert "SELL_SHARES=50000" in text and SEED_ACCESSION in text.split("issuer_daily_activity")[1].split("accession ")[0]
+    # The signals of the same rows (issue 13), built by the same run.
+    assert "BUSINESS_DAYS_TO_FILE=2  DEADLINE_BUSINESS_DAYS=2  IS_LATE=no" in text
+    assert "trading_plans: PLAN_STATUS=plan  PLAN_EVIDENCE=flag  ADOPTION_DATE=2023-08-02" in text
+    assert "DAYS_SINCE_ADOPTION=96  COOLING_OFF_STATUS=likely_met" in text
+    assert "RPTOWNERCIK=0001688537  YEAR=2023  PURCHASES_Y=0  SALES_Y=1" in text and "CLASS=unclassified" in text
+    assert "insider_signals" in text and "PLAN_SALE_SHARE_90D=1" in text
 
 
 def test_explain_returns_the_structured_chain_for_cik_or_ticker(built: dict, seed_bytes: bytes) -> None:
@@ -182,7 +188,8 @@ def test_transaction_and_aggregate_assets_declare_column_lineage() -> None:
         assert schemas, key
         return {c.name for schema in schemas for c in schema.columns}
 
-    for asset in ("transactions", "effective_transactions", "issuer_daily_activity"):
+    for asset in ("transactions", "effective_transactions", "issuer_daily_activity", "filing_timeliness",
+                  "trading_plans", "insider_patterns", "insider_signals"):
         node = graph.get(dg.AssetKey(asset))
         lineage = node.metadata.get("dagster/column_lineage")
         assert isinstance(lineage, dg.TableColumnLineage), (asset, sorted(node.metadata))

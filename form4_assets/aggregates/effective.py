@@ -83,6 +83,11 @@ def _affirms_plan(sentence: str) -> bool:
     return not _ADOPTED.search(sentence) or bool(_UNDER_PLAN.search(sentence))
 
 
+def cites_10b5_1(text: str | None) -> bool:
+    """The text mentions Rule 10b5-1 at all (affirmatively or not): where to look for plan details."""
+    return bool(text and _RULE_10B5_1.search(text))
+
+
 def mentions_10b5_1(text: str | None) -> bool:
     """The text says trades were made under a Rule 10b5-1 plan.
 
@@ -277,7 +282,8 @@ def _known_targets(conn: sa.Connection, amendments: Iterable[str]) -> dict[str, 
 # --------------------------------------------------------------------------- effective rows
 
 
-def _fn_ids(row: Mapping[str, Any]) -> set[str]:
+def footnote_ids(row: Mapping[str, Any]) -> set[str]:
+    """The footnote ids bound to any field of a transaction row (its ``*_FN`` columns)."""
     ids: set[str] = set()
     for name, value in row.items():
         if name.endswith("_FN") and value:
@@ -336,7 +342,7 @@ def build_effective_rows(
     source: list[tuple[str, str, dict[str, Any], set[str]]] = []  # (table, SK column, row, its footnote ids)
     for name, tbl, sk in (("nonderiv", nd, NONDERIV_TRANS.position), ("deriv", de, DERIV_TRANS.position)):
         q = sa.select(tbl).where(tbl.c.FILING_DATE.in_(wanted)).order_by(tbl.c.ACCESSION_NUMBER, tbl.c[sk])
-        source += [(name, sk, r, _fn_ids(r)) for r in fetch(conn, q)]
+        source += [(name, sk, r, footnote_ids(r)) for r in fetch(conn, q)]
     bound: dict[str, set[str]] = defaultdict(set)
     for _, _, r, ids in source:
         bound[r["ACCESSION_NUMBER"]] |= ids

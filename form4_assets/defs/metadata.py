@@ -37,6 +37,10 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "issuer_daily_activity": ("issuer_daily_activity",),
     "net_insider_selling": ("net_insider_selling",),
     "cluster_buys": ("cluster_buys",),
+    "filing_timeliness": ("filing_timeliness",),
+    "trading_plans": ("trading_plans",),
+    "insider_patterns": ("insider_patterns",),
+    "insider_signals": ("insider_signals",),
 }
 
 PREVIEW_ROWS = 5

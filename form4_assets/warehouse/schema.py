@@ -130,6 +130,8 @@ _EXTRA_INDEXES: dict[str, tuple[str, ...]] = {
     "effective_transactions": ("ISSUERCIK", "TRANS_DATE"),
     "supersessions": ("SUPERSEDED_ACCESSION",),
     "issuer_daily_activity": ("TRANS_DATE",),
+    "filing_timeliness": ("ISSUERCIK",),
+    "insider_patterns": ("ISSUERCIK", "RPTOWNERCIK"),
 }
 
 

@@ -1,0 +1,167 @@
+"""Stage 5, signals: thin Dagster assets over form4_assets.signals (issue 13).
+
+effective_transactions → filing_timeliness, trading_plans, insider_patterns →
+insider_signals. Same filing-date partitions and single-run backfills as the
+aggregates; each date is computed and committed in date order. The reconciliation
+checks are blocking; timeliness_dates_sane is a warning (bad dates are the filer's).
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context, config and resource annotations at definition time.
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from form4_assets.defs.checks import CheckPolicy, check_result
+from form4_assets.defs.metadata import (
+    KINDS,
+    OWNERS,
+    definition_metadata,
+    derived_lineage,
+    markdown_table,
+    materialization_metadata,
+)
+from form4_assets.defs.partitions import filing_date_partitions, partition_dates
+from form4_assets.defs.resources import WarehouseResource
+from form4_assets.signals import build, reconcile
+from form4_assets.signals.screens import ClusterDefinition, ScreenConfig
+from form4_assets.tables import FILING_TIMELINESS, INSIDER_PATTERNS, INSIDER_SIGNALS, TRADING_PLANS
+from form4_assets.warehouse.store import preview_rows
+
+GROUP = "signals"
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+_E = "effective_transactions"
+
+TIMELINESS_RECONCILES = CheckPolicy(
+    "reconciles_with_effective_transactions", "filing_timeliness", ERROR,
+    "One row per effective transaction row of each filing date, with its owner, issuer and transaction date, "
+    "and IS_LATE exactly when BUSINESS_DAYS_TO_FILE exceeds DEADLINE_BUSINESS_DAYS.",
+)
+TIMELINESS_DATES_SANE = CheckPolicy(
+    "timeliness_dates_sane", "filing_timeliness", WARN,
+    "Every row has an execution date on or before its filing date (and a Form 3 its period of report); "
+    "offending rows carry DATE_ERROR and no lateness (WARN: the filer's data).",
+)
+PLANS_RECONCILE = CheckPolicy(
+    "reconciles_with_effective_transactions", "trading_plans", ERROR,
+    "Exactly the filings of each date with open-market rows, their P/S and plan row counts equal a SQL GROUP BY, "
+    "PLAN_STATUS is plan exactly when a row is planned, DAYS_SINCE_ADOPTION = TRANS_DATE − ADOPTION_DATE.",
+)
+PATTERNS_RECONCILE = CheckPolicy(
+    "reconciles_with_effective_transactions", "insider_patterns", ERROR,
+    "Every purchase and sale count of the year and the three prior years equals a SQL GROUP BY over the effective "
+    "transactions (prior years: filed and amended before the year began); unclassified exactly when a prior year is empty.",
+)
+SIGNALS_RECONCILE = CheckPolicy(
+    "reconciles_with_effective_transactions", "insider_signals", ERROR,
+    "One row per issuer with filings on the date; 90-day sales, plan sales and opportunistic net shares equal a SQL "
+    "GROUP BY over the effective transactions joined to insider_patterns; every listed accession counts as of the date.",
+)
+
+
+class SignalsConfig(dg.Config):
+    """The screens' parameters (defaults documented in the README: issue 13's cluster-buy choice)."""
+
+    own_increase_min_pct: float = 10.0
+    cluster_min_insiders: int = 3
+    cluster_window_days: int = 10
+    cluster_min_dollars: float = 0.0
+    cluster_exclude_ten_pct_and_funds: bool = True
+
+    def screens(self) -> ScreenConfig:
+        return ScreenConfig(
+            own_increase_min_pct=Decimal(str(self.own_increase_min_pct)),
+            cluster=ClusterDefinition(
+                min_insiders=self.cluster_min_insiders, window_days=self.cluster_window_days,
+                min_dollars=Decimal(str(self.cluster_min_dollars)),
+                exclude_ten_pct_and_funds=self.cluster_exclude_ten_pct_and_funds,
+            ),
+        )
+
+
+_COMMON = dict(
+    partitions_def=filing_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+)
+
+
+def _materialize(
+    context: AssetExecutionContext, warehouse: WarehouseResource, asset: str, write: Callable,
+    checks: Sequence[tuple[CheckPolicy, Callable]], preview: Sequence[str] = (),
+) -> dg.MaterializeResult:
+    engine = warehouse.engine()
+    dates = partition_dates(context)
+    written = write(engine, dates)
+    context.log.info(f"{asset}: {written} over {len(dates)} filing dates")
+    with engine.connect() as conn:
+        results = [check_result(p, run(conn, dates).outcome(p.name), dates) for p, run in checks]
+    extra = {}
+    if dates and preview:
+        rows = preview_rows(engine, asset, [dates[-1]], list(preview), limit=20)
+        extra["latest"] = dg.MetadataValue.md(f"### {asset} as of {dates[-1]}\n\n" + markdown_table(rows, list(preview)))
+    return dg.MaterializeResult(metadata=materialization_metadata(engine, asset, dates, extra), check_results=results)
+
+
+@dg.asset(
+    name="filing_timeliness",
+    deps=[_E, "ownership_documents", "filing_headers", "transactions"],
+    description=FILING_TIMELINESS.description,
+    metadata=definition_metadata("filing_timeliness", derived_lineage(FILING_TIMELINESS)),
+    check_specs=[p.spec() for p in (TIMELINESS_RECONCILES, TIMELINESS_DATES_SANE)],
+    **_COMMON,
+)
+def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    return _materialize(context, warehouse, "filing_timeliness", build.build_filing_timeliness,
+                        [(TIMELINESS_RECONCILES, reconcile.timeliness_reconciles), (TIMELINESS_DATES_SANE, reconcile.dates_sane)])
+
+
+@dg.asset(
+    name="trading_plans",
+    deps=[_E, "ownership_documents"],
+    description=TRADING_PLANS.description,
+    metadata=definition_metadata("trading_plans", derived_lineage(TRADING_PLANS)),
+    check_specs=[PLANS_RECONCILE.spec()],
+    **_COMMON,
+)
+def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    return _materialize(context, warehouse, "trading_plans", build.build_trading_plans,
+                        [(PLANS_RECONCILE, reconcile.plans_reconcile)],
+                        ("ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "PLAN_STATUS", "ADOPTION_DATE", "TRANS_DATE",
+                         "DAYS_SINCE_ADOPTION", "COOLING_OFF_STATUS"))
+
+
+@dg.asset(
+    name="insider_patterns",
+    deps=[_E],
+    description=INSIDER_PATTERNS.description,
+    metadata=definition_metadata("insider_patterns", derived_lineage(INSIDER_PATTERNS)),
+    check_specs=[PATTERNS_RECONCILE.spec()],
+    **_COMMON,
+)
+def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    return _materialize(context, warehouse, "insider_patterns", build.build_insider_patterns,
+                        [(PATTERNS_RECONCILE, reconcile.patterns_reconcile)],
+                        ("ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "YEAR", "CLASS", "ROUTINE_MONTHS"))
+
+
+@dg.asset(
+    name="insider_signals",
+    deps=[_E, "insider_patterns", "filing_timeliness", "ownership_documents", "transactions"],
+    description=INSIDER_SIGNALS.description,
+    metadata=definition_metadata("insider_signals", derived_lineage(INSIDER_SIGNALS)),
+    check_specs=[SIGNALS_RECONCILE.spec()],
+    **_COMMON,
+)
+def insider_signals(context: AssetExecutionContext, config: SignalsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    screens = config.screens()
+    return _materialize(context, warehouse, "insider_signals",
+                        lambda engine, dates: build.build_insider_signals(engine, dates, screens),
+                        [(SIGNALS_RECONCILE, reconcile.signals_reconcile)],
+                        ("ISSUERTRADINGSYMBOL", "OPP_NET_BUY_SHARES_90D", "EXEC_BUY_ROWS", "OWN_INCREASE_ROWS",
+                         "CLUSTER_INSIDERS", "IS_CLUSTER", "LATE_ROWS_90D", "PLAN_SALE_SHARE_90D"))
+

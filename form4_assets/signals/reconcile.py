@@ -1,0 +1,198 @@
+"""Invariants of the signal tables, each recomputed from effective_transactions by plain SQL.
+
+- filing_timeliness: exactly one row per effective transaction row of the date, with
+  the same owner, issuer and dates, and IS_LATE = BUSINESS_DAYS_TO_FILE > deadline;
+  separately (a warning, filers' data) every row has sane dates (`dates_sane`).
+- trading_plans: exactly the filings of the date with open-market rows, their P/S and
+  plan row counts by GROUP BY, PLAN_STATUS plan exactly when a row is planned, and
+  DAYS_SINCE_ADOPTION = TRANS_DATE − ADOPTION_DATE.
+- insider_patterns: every count by GROUP BY over the effective rows (year conditions in
+  SQL: filed before the year began, not superseded by an amendment filed before it).
+- insider_signals: one row per issuer of the date; the 90 days' sales, plan sales and
+  opportunistic net shares from a GROUP BY per issuer, owner and year (the opportunistic
+  groups picked by insider_patterns), and every accession a screen lists counts as of D.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from form4_assets.aggregates.reconcile import Finding
+from form4_assets.aggregates.sql import MICRO, chunks, fetch, superseded_as_of, table
+
+_LINEAGE_COLUMNS = ("OPP_ACCESSIONS", "EXEC_BUY_ACCESSIONS", "OWN_INCREASE_ACCESSIONS", "CLUSTER_ACCESSIONS", "LATE_ACCESSIONS")
+
+
+def _year(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    return sa.cast(sa.extract("year", column), sa.Integer)
+
+
+def _shares(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(MICRO)
+
+
+def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    et, ft = table("effective_transactions"), table("filing_timeliness")
+    finding = Finding()
+    for day in sorted(set(dates)):
+        source = {(r["ACCESSION_NUMBER"], r["TRANS_TABLE"], r["TRANS_SK"]): r for r in fetch(conn, sa.select(
+            et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE, et.c.TRANS_SK, et.c.RPTOWNERCIK, et.c.ISSUERCIK, et.c.TRANS_DATE
+        ).where(et.c.FILING_DATE == day))}
+        written = {(r["ACCESSION_NUMBER"], r["TRANS_TABLE"], r["TRANS_SK"]): r
+                   for r in fetch(conn, sa.select(ft).where(ft.c.FILING_DATE == day))}
+        finding.checked += len(source | written)
+        for key in sorted(set(source) ^ set(written)):
+            finding.add({"accession": key[0], "table": key[1], "sk": key[2], "filing_date": day,
+                         "found": "missing" if key in source else "not an effective row"})
+        for key in sorted(set(source) & set(written)):
+            s, w = source[key], written[key]
+            wrong = [c for c in ("RPTOWNERCIK", "ISSUERCIK", "TRANS_DATE") if s[c] != w[c]]
+            if w["DATE_ERROR"] is None and w["IS_LATE"] != (w["BUSINESS_DAYS_TO_FILE"] > w["DEADLINE_BUSINESS_DAYS"]):
+                wrong.append("IS_LATE")
+            if wrong:
+                finding.add({"accession": key[0], "table": key[1], "sk": key[2], "column": ",".join(wrong)})
+    return finding
+
+
+def dates_sane(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    """Rows whose dates cannot be measured: missing, after the filing date, a Form 3 without its period."""
+    ft = table("filing_timeliness")
+    finding = Finding()
+    wanted = sorted(set(dates))
+    finding.checked = int(conn.execute(sa.select(sa.func.count()).where(ft.c.FILING_DATE.in_(wanted))).scalar_one())
+    bad = sa.select(ft).where(
+        ft.c.FILING_DATE.in_(wanted),
+        ft.c.DATE_ERROR.is_not(None) | (ft.c.BUSINESS_DAYS_TO_FILE < 0) | (ft.c.EXECUTION_DATE > ft.c.FILING_DATE),
+    ).order_by(ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER, ft.c.TRANS_TABLE, ft.c.TRANS_SK)
+    for r in fetch(conn, bad):
+        finding.add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
+                     "found": r["DATE_ERROR"], "trans_date": r["TRANS_DATE"], "filing_date": r["FILING_DATE"]})
+    return finding
+
+
+def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    et, tp = table("effective_transactions"), table("trading_plans")
+    finding = Finding()
+    for day in sorted(set(dates)):
+        grouped = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(
+            et.c.ACCESSION_NUMBER, sa.func.count().label("ROWS"),
+            sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), 1), else_=0)).label("PLANNED"),
+        ).where(et.c.FILING_DATE == day, et.c.TRANS_CODE.in_(("P", "S"))).group_by(et.c.ACCESSION_NUMBER))}
+        written = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(tp).where(tp.c.FILING_DATE == day))}
+        finding.checked += len(grouped.keys() | written.keys())
+        for acc in sorted(grouped.keys() ^ written.keys()):
+            finding.add({"accession": acc, "filing_date": day, "found": "missing" if acc in grouped else "no P/S rows"})
+        for acc in sorted(grouped.keys() & written.keys()):
+            g, w = grouped[acc], written[acc]
+            wrong = [c for c, ok in (
+                ("OPEN_MARKET_ROWS", w["OPEN_MARKET_ROWS"] == g["ROWS"]),
+                ("PLAN_ROWS", w["PLAN_ROWS"] == int(g["PLANNED"] or 0)),
+                ("PLAN_STATUS", (w["PLAN_STATUS"] == "plan") == bool(g["PLANNED"])),
+                ("DAYS_SINCE_ADOPTION", w["ADOPTION_DATE"] is None
+                 or w["DAYS_SINCE_ADOPTION"] == (w["TRANS_DATE"] - w["ADOPTION_DATE"]).days),
+            ) if not ok]
+            if wrong:
+                finding.add({"accession": acc, "column": ",".join(wrong)})
+    return finding
+
+
+def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    et, ip, sup = table("effective_transactions"), table("insider_patterns"), table("supersessions")
+    finding = Finding()
+    for day in sorted(set(dates)):
+        keys = sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(ip.c.FILING_DATE == day).subquery("keys")
+        trade_year = _year(et.c.TRANS_DATE)
+        superseded_before_year = sa.exists().where(
+            sup.c.SUPERSEDED_ACCESSION == et.c.ACCESSION_NUMBER, _year(sup.c.FILING_DATE) < keys.c.YEAR
+        )
+        in_year = (trade_year == keys.c.YEAR) & ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
+        counts = []
+        for code, side in (("P", "PURCHASES"), ("S", "SALES")):
+            is_code = et.c.TRANS_CODE == code
+            counts.append(sa.func.sum(sa.case((is_code & in_year, 1), else_=0)).label(f"{side}_Y"))
+            for k in (1, 2, 3):
+                prior = (trade_year == keys.c.YEAR - k) & (_year(et.c.FILING_DATE) < keys.c.YEAR) & ~superseded_before_year
+                counts.append(sa.func.sum(sa.case((is_code & prior, 1), else_=0)).label(f"{side}_Y{k}"))
+        query = (
+            sa.select(keys.c.RPTOWNERCIK, keys.c.ISSUERCIK, keys.c.YEAR, *counts)
+            .select_from(keys.outerjoin(et, (et.c.RPTOWNERCIK == keys.c.RPTOWNERCIK) & (et.c.ISSUERCIK == keys.c.ISSUERCIK)
+                                        & (et.c.TRANS_TABLE == "nonderiv") & et.c.TRANS_CODE.in_(("P", "S"))
+                                        & (et.c.FILING_DATE <= day)))
+            .group_by(keys.c.RPTOWNERCIK, keys.c.ISSUERCIK, keys.c.YEAR)
+        )
+        expected = {(r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]): r for r in fetch(conn, query)}
+        for w in fetch(conn, sa.select(ip).where(ip.c.FILING_DATE == day)):
+            finding.checked += 1
+            e = expected[(w["RPTOWNERCIK"], w["ISSUERCIK"], w["YEAR"])]
+            wrong = [c for c in e if c not in ("RPTOWNERCIK", "ISSUERCIK", "YEAR") and int(e[c] or 0) != w[c]]
+            prior_years = [w[f"PURCHASES_Y{k}"] + w[f"SALES_Y{k}"] for k in (1, 2, 3)]
+            if (w["CLASS"] == "unclassified") != (min(prior_years) == 0):
+                wrong.append("CLASS")
+            if wrong:
+                finding.add({"owner": w["RPTOWNERCIK"], "issuer": w["ISSUERCIK"], "year": w["YEAR"], "filing_date": day,
+                             "column": ",".join(wrong)})
+    return finding
+
+
+def _opportunistic(conn: sa.Connection, day: dt.date, issuers: list[str]) -> set[tuple[str, str, int]]:
+    ip = table("insider_patterns")
+    found: set[tuple[str, str, int]] = set()
+    for batch in chunks(issuers):
+        q = sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(
+            ip.c.ISSUERCIK.in_(batch), ip.c.FILING_DATE <= day, ip.c.CLASS == "opportunistic").distinct()
+        found.update((r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]) for r in fetch(conn, q))
+    return found
+
+
+def signals_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+    et, sig = table("effective_transactions"), table("insider_signals")
+    finding = Finding()
+    for day in sorted(set(dates)):
+        issuers = set(conn.execute(sa.select(et.c.ISSUERCIK).where(et.c.FILING_DATE == day, et.c.ISSUERCIK.is_not(None))
+                                   .distinct()).scalars())
+        written = {r["ISSUERCIK"]: r for r in fetch(conn, sa.select(sig).where(sig.c.FILING_DATE == day))}
+        finding.checked += len(issuers | written.keys())
+        for issuer in sorted(issuers ^ written.keys()):
+            finding.add({"issuer": issuer, "filing_date": day, "found": "missing" if issuer in issuers else "no filing that day"})
+        opportunistic = _opportunistic(conn, day, sorted(written))
+        expected: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        sale, buy = et.c.TRANS_CODE == "S", et.c.TRANS_CODE == "P"
+        year = _year(et.c.TRANS_DATE)
+        for batch in chunks(written):
+            grouped = sa.select(
+                et.c.ISSUERCIK, et.c.RPTOWNERCIK, year.label("YEAR"),
+                sa.func.sum(sa.case((sale, et.c.TRANS_SHARES), else_=0)).label("SALE_SHARES_90D"),
+                sa.func.sum(sa.case((sale & et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLAN_SALE_SHARES_90D"),
+                sa.func.sum(sa.case((buy, et.c.TRANS_SHARES), (sale, -et.c.TRANS_SHARES), else_=0)).label("NET_BUY"),
+            ).where(
+                et.c.ISSUERCIK.in_(batch), et.c.TRANS_TABLE == "nonderiv", et.c.RPTOWNERCIK.is_not(None),
+                et.c.TRANS_DATE.between(day - dt.timedelta(days=89), day), et.c.FILING_DATE <= day,
+                ~superseded_as_of(et.c.ACCESSION_NUMBER, day),
+            ).group_by(et.c.ISSUERCIK, et.c.RPTOWNERCIK, year)
+            for r in fetch(conn, grouped):
+                e = expected[r["ISSUERCIK"]]
+                e["SALE_SHARES_90D"] += _shares(r["SALE_SHARES_90D"])
+                e["PLAN_SALE_SHARES_90D"] += _shares(r["PLAN_SALE_SHARES_90D"])
+                if (r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]) in opportunistic:
+                    e["OPP_NET_BUY_SHARES_90D"] += _shares(r["NET_BUY"])
+        listed = {a for w in written.values() for c in _LINEAGE_COLUMNS for a in (w[c] or "").split(",") if a}
+        counted: set[str] = set()
+        for batch in chunks(listed):
+            counted.update(conn.execute(sa.select(et.c.ACCESSION_NUMBER).where(
+                et.c.ACCESSION_NUMBER.in_(batch), et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
+            ).distinct()).scalars())
+        for issuer, w in sorted(written.items()):
+            e = expected[issuer]
+            wrong = [c for c in ("SALE_SHARES_90D", "PLAN_SALE_SHARES_90D", "OPP_NET_BUY_SHARES_90D")
+                     if e[c] != _shares(w[c])]
+            if {a for c in _LINEAGE_COLUMNS for a in (w[c] or "").split(",") if a} - counted:
+                wrong.append("ACCESSIONS")
+            if wrong:
+                finding.add({"issuer": issuer, "filing_date": day, "column": ",".join(wrong)})
+    return finding
