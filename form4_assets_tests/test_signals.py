@@ -15,6 +15,7 @@ from form4_assets.signals.business_time import business_days_between
 from form4_assets.signals.plans import cooling_off, plan_status
 from form4_assets.signals.screens import ClusterDefinition, ScreenConfig, exec_role
 from form4_assets.signals.timeliness import due_date, timeliness
+from form4_assets.warehouse.schema import TABLES
 from form4_assets_tests.aggregates_support import Filing, Owner, Trade, build_all, insert, load_filing, select_all
 
 SEED_DAY = dt.date(2023, 11, 8)
@@ -108,8 +109,8 @@ def test_screens_cluster_definition_exec_buys_and_ownership_increase(engine: sa.
         _buyers_filing("0000000001-23-000003", "0000000103", "Big Holdings LP", "TenPercentOwner", "1000", day),
     ]
     insert(engine, *filings)
-    title = sa.table("reporting_owner", sa.column("RPTOWNERCIK"), sa.column("RPTOWNER_TITLE"), sa.column("ACCESSION_NUMBER"))
-    nd = sa.table("nonderiv_trans", sa.column("ACCESSION_NUMBER"), sa.column("SHRS_OWND_FOLWNG_TRANS"))
+    # The warehouse's own typed tables: decimals go through its exact storage type.
+    title, nd = TABLES["reporting_owner"], TABLES["nonderiv_trans"]
     with engine.begin() as conn:
         conn.execute(title.update().where(title.c.RPTOWNERCIK == "0000000102").values(RPTOWNER_TITLE="President and CEO"))
         for acc, following in (("0000000001-23-000001", 10100), ("0000000001-23-000002", 10000), ("0000000001-23-000003", 1000)):

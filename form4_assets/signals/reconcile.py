@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.reconcile import Finding
-from form4_assets.aggregates.sql import MICRO, chunks, fetch, superseded_as_of, table
+from form4_assets.aggregates.sql import chunks, fetch, superseded_as_of, table
 
 _LINEAGE_COLUMNS = ("OPP_ACCESSIONS", "EXEC_BUY_ACCESSIONS", "OWN_INCREASE_ACCESSIONS", "CLUSTER_ACCESSIONS", "LATE_ACCESSIONS")
 
@@ -34,7 +34,8 @@ def _year(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
 
 
 def _shares(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(MICRO)
+    """Decimals come back exact from the warehouse (warehouse.schema.ExactDecimal), so they compare as they are."""
+    return Decimal(str(value or 0))
 
 
 def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:

@@ -28,8 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.net_selling import from_micro, micro
-from form4_assets.aggregates.sql import ZERO, chunks, effective_as_of, fetch, money, superseded_as_of, table
+from form4_assets.aggregates.sql import ZERO, chunks, effective_as_of, fetch, superseded_as_of, table
 from form4_assets.signals.patterns import OPPORTUNISTIC
 
 WINDOWS = (30, 90)
@@ -138,20 +137,21 @@ def _opportunistic_years(conn: sa.Connection, day: dt.date, issuers: list[str]) 
 def _sales(conn: sa.Connection, day: dt.date, issuers: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
     """Per issuer: open-market shares sold and sold under a plan, transaction dates in the 90 days to `day`.
 
-    Summed in SQL as whole micro-shares (exact on SQLite's REAL as on PostgreSQL's NUMERIC).
+    Summed in SQL: the warehouse stores decimals exactly on both databases
+    (warehouse.schema.ExactDecimal), so the sums are exact.
     """
     et = table("effective_transactions")
     sale = et.c.TRANS_CODE == "S"
     out: dict[str, tuple[Decimal, Decimal]] = {}
     for batch in chunks(issuers):
         q = effective_as_of(day, "ISSUERCIK").add_columns(
-            sa.func.sum(micro(et.c.TRANS_SHARES)).label("SOLD"),
-            sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), micro(et.c.TRANS_SHARES)), else_=0)).label("PLANNED"),
+            sa.func.sum(et.c.TRANS_SHARES).label("SOLD"),
+            sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLANNED"),
         ).where(
             et.c.ISSUERCIK.in_(batch), et.c.TRANS_TABLE == "nonderiv", sale, et.c.RPTOWNERCIK.is_not(None),
             et.c.TRANS_DATE.between(day - dt.timedelta(days=max(WINDOWS) - 1), day),
         ).group_by(et.c.ISSUERCIK)
-        out.update({r["ISSUERCIK"]: (from_micro(r["SOLD"]), from_micro(r["PLANNED"])) for r in fetch(conn, q)})
+        out.update({r["ISSUERCIK"]: (r["SOLD"] or Decimal(0), r["PLANNED"] or Decimal(0)) for r in fetch(conn, q)})
     return out
 
 
@@ -221,7 +221,7 @@ def _issuer_row(
         sold = sum((r["TRANS_SHARES"] or ZERO for r in rows if r["TRANS_CODE"] == "S"), ZERO)
         dollars = sum(((r["TRANS_DOLLARS"] or ZERO) * (1 if r["TRANS_CODE"] == "P" else -1) for r in rows), ZERO)
         row.update({f"OPP_BUY_SHARES_{days}D": bought, f"OPP_SELL_SHARES_{days}D": sold,
-                    f"OPP_NET_BUY_SHARES_{days}D": bought - sold, f"OPP_NET_BUY_DOLLARS_{days}D": money(dollars)})
+                    f"OPP_NET_BUY_SHARES_{days}D": bought - sold, f"OPP_NET_BUY_DOLLARS_{days}D": dollars})
     start90 = day - dt.timedelta(days=max(WINDOWS) - 1)
     row["OPP_ACCESSIONS"] = _joined([r["ACCESSION_NUMBER"] for r in opportunistic if r["TRANS_DATE"] >= start90])
 
@@ -230,7 +230,7 @@ def _issuer_row(
     row.update(
         EXEC_BUY_ROWS=len(execs),
         EXEC_BUY_SHARES=sum((p["TRANS_SHARES"] or ZERO for p in execs), ZERO),
-        EXEC_BUY_DOLLARS=money(sum((p["TRANS_DOLLARS"] or ZERO for p in execs), ZERO)),
+        EXEC_BUY_DOLLARS=sum((p["TRANS_DOLLARS"] or ZERO for p in execs), ZERO),
         EXEC_BUYERS=_joined([f"{p['RPTOWNERNAME']} ({p['RPTOWNER_TITLE']})" for p in execs]),
         EXEC_BUY_ACCESSIONS=_joined([p["ACCESSION_NUMBER"] for p in execs]),
     )
@@ -265,7 +265,7 @@ def _cluster(day: dt.date, trades: list[dict[str, Any]], definition: ClusterDefi
     qualifying = sorted(o for o in buys if spent[o] >= definition.min_dollars)
     return {
         "CLUSTER_INSIDERS": len(qualifying),
-        "CLUSTER_DOLLARS": money(sum((spent[o] for o in qualifying), ZERO)),
+        "CLUSTER_DOLLARS": sum((spent[o] for o in qualifying), ZERO),
         "IS_CLUSTER": len(qualifying) >= definition.min_insiders,
         "CLUSTER_DEFINITION": definition.describe(),
         "CLUSTER_ACCESSIONS": _joined([r["ACCESSION_NUMBER"] for o in qualifying for r in buys[o]]),
