@@ -18,6 +18,7 @@ from lxml import etree
 
 from form4_assets.parsing import ParsedFiling, Quarantined, errors, parse_filing
 from form4_assets.parsing.command import run_parse
+from form4_assets_tests.parsing_support import edit_once, quarantined_as
 from form4_assets.parsing.errors import FilingError
 from form4_assets.parsing.xmlsafe import hardened_parser
 from form4_assets.pipeline.day import parsed_rows
@@ -34,18 +35,6 @@ def _xml_only(seed: bytes) -> bytes:
     return seed[seed.find(b"<?xml") : seed.find(b"</ownershipDocument>") + len(b"</ownershipDocument>")]
 
 
-def _edit(data: bytes, old: bytes, new: bytes) -> bytes:
-    assert data.count(old) >= 1, old
-    return data.replace(old, new, 1)
-
-
-def _quarantined(data: bytes, reason: str, **kwargs) -> Quarantined:
-    result = parse_filing(data, source="edited", **kwargs)
-    assert isinstance(result, Quarantined), result
-    assert result.reason == reason, (result.reason, result.message)
-    return result
-
-
 def _parsed(data: bytes) -> ParsedFiling:
     result = parse_filing(data, source="edited")
     assert isinstance(result, ParsedFiling), result
@@ -59,7 +48,7 @@ def _utf7_doctype(seed: bytes, system: str) -> bytes:
     """The seed's XML declared UTF-7, with `<!DOCTYPE ... SYSTEM "...">` written in
     UTF-7 (`+ADw-+ACE-` is `<!`): no `<!DOCTYPE` byte sequence appears."""
     doctype = f'+ADw-+ACE-DOCTYPE ownershipDocument SYSTEM "{system}"+AD4-'.encode()
-    return _edit(_xml_only(seed), b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-7"?>\n' + doctype)
+    return edit_once(_xml_only(seed), b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-7"?>\n' + doctype)
 
 
 def _utf16_without_bom_doctype(seed: bytes, system: str) -> bytes:
@@ -96,14 +85,14 @@ def test_the_result_does_not_tell_whether_a_file_exists(seed_bytes: bytes, tmp_p
 
 def test_utf7_is_refused_with_a_clear_reason(seed_bytes: bytes) -> None:
     data = _utf7_doctype(seed_bytes, "file:///dev/stdin")
-    q = _quarantined(data, errors.BAD_ENCODING)
+    q = quarantined_as(data, errors.BAD_ENCODING)
     assert "UTF-7" in q.message and "UTF-8" in q.message
     assert q.offset == data.find(b"UTF-7") and q.field == "ownershipDocument"
 
 
 @pytest.mark.parametrize("encoding", ["UTF-8", "us-ascii", "ISO-8859-1", "windows-1252", "latin1"])
 def test_accepted_declared_encodings_still_parse(seed_bytes: bytes, encoding: str) -> None:
-    xml = _edit(_xml_only(seed_bytes), b'<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>'.encode())
+    xml = edit_once(_xml_only(seed_bytes), b'<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>'.encode())
     assert _parsed(xml).reporting_owners[0]["RPTOWNERNAME"] == "Finkelstein David L"
 
 
@@ -137,15 +126,15 @@ def test_two_hundred_thousand_footnote_ids_in_one_field(seed_bytes: bytes) -> No
     to a string made this quadratic; benchmarks/parse.py --pathological times it)."""
     ids = [f"F{i % 2 + 1}" for i in range(200_000)]
     refs = "".join(f'<footnoteId id="{ref}"/>' for ref in ids).encode()
-    data = _edit(seed_bytes, b"<value>50000</value>", b"<value>50000</value>" + refs)
+    data = edit_once(seed_bytes, b"<value>50000</value>", b"<value>50000</value>" + refs)
     row = _parsed(data).nonderiv_trans[0]
     assert row["TRANS_SHARES_FN"] == ",".join(ids)
     assert row["TRANS_SHARES"] == 50000 and row["TRANS_PRICEPERSHARE_FN"] == "F2"
 
 
 def test_repeated_footnote_ids_on_several_fields_and_rows(seed_bytes: bytes) -> None:
-    data = _edit(seed_bytes, b"<value>50000</value>", b'<value>50000</value><footnoteId id="F2"/><footnoteId id="F1"/>')
-    data = _edit(data, b'<footnoteId id="F2"/>\n', b'<footnoteId id="F2"/>\n<footnoteId id="F1"/><footnoteId id="F2"/>\n')
+    data = edit_once(seed_bytes, b"<value>50000</value>", b'<value>50000</value><footnoteId id="F2"/><footnoteId id="F1"/>')
+    data = edit_once(data, b'<footnoteId id="F2"/>\n', b'<footnoteId id="F2"/>\n<footnoteId id="F1"/><footnoteId id="F2"/>\n')
     row = _parsed(data).nonderiv_trans[0]
     assert (row["TRANS_SHARES_FN"], row["TRANS_PRICEPERSHARE_FN"], row["EQUITY_SWAP_TRANS_CD_FN"]) == ("F2,F1", "F2,F1,F2", "F1")
 
@@ -163,7 +152,7 @@ def test_nested_footnotes_keep_their_text_once(seed_bytes: bytes) -> None:
     it: 250 copies, gigabytes for a 12 MB filing)."""
     chunk = b"x" * 4000
     nested = b"".join(b'<footnote id="N%d">' % i + chunk for i in range(250)) + b"</footnote>" * 250
-    data = _edit(seed_bytes, b'<footnote id="F1">', b'<footnote id="F1">' + nested)
+    data = edit_once(seed_bytes, b'<footnote id="F1">', b'<footnote id="F1">' + nested)
     result = _parsed(data)
     assert [f["FOOTNOTE_ID"] for f in result.footnotes] == ["F1", "F2"]
     assert result.footnotes[0]["FOOTNOTE_TXT"].startswith("x" * 1_000_000)
@@ -172,7 +161,7 @@ def test_nested_footnotes_keep_their_text_once(seed_bytes: bytes) -> None:
 
 def test_nested_remarks_keep_the_outer_text(seed_bytes: bytes) -> None:
     nested = b"".join(b"<remarks>level %d " % i for i in range(250)) + b"</remarks>" * 250
-    result = _parsed(_edit(seed_bytes, b"<remarks></remarks>", nested))
+    result = _parsed(edit_once(seed_bytes, b"<remarks></remarks>", nested))
     assert result.submission["REMARKS"] == " ".join(f"level {i}" for i in range(250))
 
 
@@ -180,7 +169,7 @@ def test_markup_in_a_footnote_is_text_and_defines_nothing(seed_bytes: bytes) -> 
     """Elements inside a text field are passed over by the walk: a value or a row kind
     inside a footnote does not become a field or a row."""
     inner = b'See <b>note</b> <nonDerivativeTransaction><transactionShares><value>1</value></transactionShares></nonDerivativeTransaction>.'
-    result = _parsed(_edit(seed_bytes, b'<footnote id="F1">', b'<footnote id="F1">' + inner))
+    result = _parsed(edit_once(seed_bytes, b'<footnote id="F1">', b'<footnote id="F1">' + inner))
     assert result.footnotes[0]["FOOTNOTE_TXT"].startswith("See note 1.The sale of shares")
     assert len(result.nonderiv_trans) == 1 and result.nonderiv_trans[0]["TRANS_SHARES"] == 50000
 
@@ -189,7 +178,7 @@ def test_markup_in_a_footnote_is_text_and_defines_nothing(seed_bytes: bytes) -> 
 
 
 def _bad_shares(data: bytes) -> bytes:
-    return _edit(data, b"<value>50000</value>", b"<value>5x000</value>")
+    return edit_once(data, b"<value>50000</value>", b"<value>5x000</value>")
 
 
 ENCODINGS = {
@@ -205,14 +194,14 @@ def test_offsets_count_bytes_of_the_file_as_stored(seed_bytes: bytes, name: str,
     encode, encode_text = ENCODINGS[name]
     plain = _xml_only(seed_bytes) if bare else seed_bytes
     bad = encode(_bad_shares(plain))
-    assert _quarantined(bad, errors.BAD_NUMBER).offset == bad.find(encode_text("5x000"))
-    malformed = encode(_edit(plain, b"</issuerName>", b"</issuerNam>"))
-    q = _quarantined(malformed, errors.MALFORMED_XML)
+    assert quarantined_as(bad, errors.BAD_NUMBER).offset == bad.find(encode_text("5x000"))
+    malformed = encode(edit_once(plain, b"</issuerName>", b"</issuerNam>"))
+    q = quarantined_as(malformed, errors.MALFORMED_XML)
     # libxml2 reports the end of the offending tag; the same line and column as unencoded
-    unencoded = _quarantined(_edit(plain, b"</issuerName>", b"</issuerNam>"), errors.MALFORMED_XML).offset
+    unencoded = quarantined_as(edit_once(plain, b"</issuerName>", b"</issuerNam>"), errors.MALFORMED_XML).offset
     assert q.offset == len(encode(plain[:unencoded]))
     cut = encode(plain[: plain.find(b"<footnotes>")])
-    assert _quarantined(cut, errors.TRUNCATED).offset == len(cut)
+    assert quarantined_as(cut, errors.TRUNCATED).offset == len(cut)
 
 
 def test_offsets_count_bytes_not_characters_on_a_line(seed_bytes: bytes) -> None:
@@ -220,9 +209,9 @@ def test_offsets_count_bytes_not_characters_on_a_line(seed_bytes: bytes) -> None
     windows-1252, where an accented name is 2 bytes or 1 per character)."""
     xml = _xml_only(seed_bytes)
     line = b"<issuerName>\xc3\xa9\xc3\xa9\xc3\xa9</issuerNam>"
-    for data in (_edit(xml, b"<issuerName>ANNALY CAPITAL MANAGEMENT INC</issuerName>", line),
-                 _edit(xml, b"<issuerName>ANNALY CAPITAL MANAGEMENT INC</issuerName>", line.replace(b"\xc3\xa9", b"\xe9"))):
-        q = _quarantined(data, errors.MALFORMED_XML)
+    for data in (edit_once(xml, b"<issuerName>ANNALY CAPITAL MANAGEMENT INC</issuerName>", line),
+                 edit_once(xml, b"<issuerName>ANNALY CAPITAL MANAGEMENT INC</issuerName>", line.replace(b"\xc3\xa9", b"\xe9"))):
+        q = quarantined_as(data, errors.MALFORMED_XML)
         assert q.offset == data.find(b"</issuerNam>") + len(b"</issuerNam>"), (q.offset, data.find(b"</issuerNam>"))
 
 
@@ -231,16 +220,16 @@ def test_offsets_count_bytes_not_characters_on_a_line(seed_bytes: bytes) -> None
 
 @pytest.mark.parametrize("digits", [4301, 20])
 def test_a_huge_document_count_is_out_of_range(seed_bytes: bytes, digits: int) -> None:
-    data = _edit(seed_bytes, b"PUBLIC DOCUMENT COUNT:\t\t1", b"PUBLIC DOCUMENT COUNT:\t\t" + b"9" * digits)
-    q = _quarantined(data, errors.OUT_OF_RANGE)
+    data = edit_once(seed_bytes, b"PUBLIC DOCUMENT COUNT:\t\t1", b"PUBLIC DOCUMENT COUNT:\t\t" + b"9" * digits)
+    q = quarantined_as(data, errors.OUT_OF_RANGE)
     assert q.field == "header/PUBLIC DOCUMENT COUNT" and f"{digits}-digit" in q.message
     assert len(q.message) < 300  # the digits are not copied into the message
 
 
 def test_the_largest_count_a_column_holds_is_kept(seed_bytes: bytes) -> None:
-    data = _edit(seed_bytes, b"PUBLIC DOCUMENT COUNT:\t\t1", b"PUBLIC DOCUMENT COUNT:\t\t9223372036854775807")
+    data = edit_once(seed_bytes, b"PUBLIC DOCUMENT COUNT:\t\t1", b"PUBLIC DOCUMENT COUNT:\t\t9223372036854775807")
     assert _parsed(data).header["PUBLIC_DOCUMENT_COUNT"] == 2**63 - 1
-    q = _quarantined(_edit(seed_bytes, b"PUBLIC DOCUMENT COUNT:\t\t1", b"PUBLIC DOCUMENT COUNT:\t\tone"), errors.BAD_NUMBER)
+    q = quarantined_as(edit_once(seed_bytes, b"PUBLIC DOCUMENT COUNT:\t\t1", b"PUBLIC DOCUMENT COUNT:\t\tone"), errors.BAD_NUMBER)
     assert q.field == "header/PUBLIC DOCUMENT COUNT"
 
 
@@ -272,7 +261,7 @@ def _assert_header_kept(q: Quarantined, accession: str) -> None:
 
 
 def test_header_only_file_keeps_what_was_readable(seed_bytes: bytes) -> None:
-    q = _quarantined(_header_only(seed_bytes), errors.TRUNCATED)
+    q = quarantined_as(_header_only(seed_bytes), errors.TRUNCATED)
     assert "announces 1 document" in q.message
     _assert_header_kept(q, OTHER)
     assert q.header_rows() == {"filing_headers": [q.header], "header_parties": q.parties}
@@ -280,13 +269,13 @@ def test_header_only_file_keeps_what_was_readable(seed_bytes: bytes) -> None:
 
 def test_header_cut_before_it_closes_keeps_what_was_readable(seed_bytes: bytes) -> None:
     cut = seed_bytes[: seed_bytes.find(b"\tMAIL ADDRESS:", seed_bytes.find(b"ISSUER:"))]
-    q = _quarantined(cut, errors.TRUNCATED)
+    q = quarantined_as(cut, errors.TRUNCATED)
     assert q.field == "SEC-HEADER" and q.offset == len(cut)
     _assert_header_kept(q, ACCESSION)
 
 
 def test_an_unreadable_header_value_keeps_the_rest(seed_bytes: bytes) -> None:
-    q = _quarantined(_edit(seed_bytes, b"FILED AS OF DATE:\t\t20231108", b"FILED AS OF DATE:\t\t2023-11-08"), errors.BAD_DATE)
+    q = quarantined_as(edit_once(seed_bytes, b"FILED AS OF DATE:\t\t20231108", b"FILED AS OF DATE:\t\t2023-11-08"), errors.BAD_DATE)
     assert q.field == "header/FILED AS OF DATE"
     assert q.header["FILED_AS_OF_DATE"] is None and q.header["PERIOD_OF_REPORT"] == dt.date(2023, 11, 6)
     assert q.header["ACCEPTANCE_DATETIME"] == dt.datetime(2023, 11, 8, 16, 28, 9) and len(q.parties) == 2
@@ -295,8 +284,8 @@ def test_an_unreadable_header_value_keeps_the_rest(seed_bytes: bytes) -> None:
 def test_a_nul_in_the_header_is_quarantined_and_kept_out_of_the_rows(seed_bytes: bytes) -> None:
     """No text column can store a NUL (PostgreSQL refuses it), and a quarantined
     filing's header rows now reach the warehouse too."""
-    data = _edit(seed_bytes, b"Finkelstein David L\n", b"Finkel\x00stein David L\n")
-    q = _quarantined(data, errors.NUL_IN_TEXT)
+    data = edit_once(seed_bytes, b"Finkelstein David L\n", b"Finkel\x00stein David L\n")
+    q = quarantined_as(data, errors.NUL_IN_TEXT)
     assert q.field == "header/COMPANY CONFORMED NAME" and "\\x00" in q.message
     assert q.parties[0]["NAME"] is None and q.parties[1]["NAME"] == "ANNALY CAPITAL MANAGEMENT INC"
     rows = q.header_rows()
@@ -304,7 +293,7 @@ def test_a_nul_in_the_header_is_quarantined_and_kept_out_of_the_rows(seed_bytes:
 
 
 def test_another_filings_header_is_not_offered_as_rows(seed_bytes: bytes) -> None:
-    q = _quarantined(seed_bytes, errors.ACCESSION_MISMATCH, accession=OTHER)
+    q = quarantined_as(seed_bytes, errors.ACCESSION_MISMATCH, accession=OTHER)
     assert q.header["ACCESSION_NUMBER"] == ACCESSION  # shown (the CLI prints it) ...
     assert q.header_rows() == {"filing_headers": [], "header_parties": []}  # ... but not filed under OTHER
 
@@ -336,7 +325,7 @@ def test_the_warehouse_keeps_a_quarantined_filings_header(engine: sa.Engine, see
     quarantined, header CIKs = XML CIKs."""
     (tmp_path / "seed.txt").write_bytes(seed_bytes)
     (tmp_path / "header.txt").write_bytes(_header_only(seed_bytes))
-    nul = _edit(_header_only(seed_bytes), b"Finkelstein David L\n", b"Finkel\x00stein\n").replace(OTHER.encode(), NUL.encode())
+    nul = edit_once(_header_only(seed_bytes), b"Finkelstein David L\n", b"Finkel\x00stein\n").replace(OTHER.encode(), NUL.encode())
     (tmp_path / "nul.txt").write_bytes(nul)
     raws = [_raw(tmp_path / "seed.txt", ACCESSION), _raw(tmp_path / "header.txt", OTHER), _raw(tmp_path / "nul.txt", NUL)]
     tables = parsed_rows(raws, FILED)
