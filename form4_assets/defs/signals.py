@@ -8,26 +8,27 @@ checks are blocking; timeliness_dates_sane is a warning (bad dates are the filer
 
 # No `from __future__ import annotations`: Dagster reads the context, config and resource annotations at definition time.
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from form4_assets.defs.checks import CheckPolicy, check_result
+from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
 from form4_assets.defs.metadata import (
     KINDS,
     OWNERS,
     definition_metadata,
     derived_lineage,
     markdown_table,
-    materialization_metadata,
+    materialize_result,
 )
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.signals import build, reconcile
 from form4_assets.signals.screens import ClusterDefinition, ScreenConfig
 from form4_assets.tables import FILING_TIMELINESS, INSIDER_PATTERNS, INSIDER_SIGNALS, TRADING_PLANS
+from form4_assets.warehouse import checks_sql
 from form4_assets.warehouse.store import preview_rows
 
 GROUP = "signals"
@@ -90,21 +91,32 @@ _COMMON = dict(
 )
 
 
+Checked = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
+
+
 def _materialize(
     context: AssetExecutionContext, warehouse: WarehouseResource, asset: str, write: Callable,
     checks: Sequence[tuple[CheckPolicy, Callable]], preview: Sequence[str] = (),
-) -> dg.MaterializeResult:
+) -> Checked:
+    """Write the asset's dates, then its result and each check on each date (as the aggregates do)."""
     engine = warehouse.engine()
     dates = partition_dates(context)
     written = write(engine, dates)
     context.log.info(f"{asset}: {written} over {len(dates)} filing dates")
-    with engine.connect() as conn:
-        results = [check_result(p, run(conn, dates).outcome(p.name), dates) for p, run in checks]
-    extra = {}
+    per_date = {}
     if dates and preview:
         rows = preview_rows(engine, asset, [dates[-1]], list(preview), limit=20)
-        extra["latest"] = dg.MetadataValue.md(f"### {asset} as of {dates[-1]}\n\n" + markdown_table(rows, list(preview)))
-    return dg.MaterializeResult(metadata=materialization_metadata(engine, asset, dates, extra), check_results=results)
+        per_date[dates[-1]] = {
+            "latest": dg.MetadataValue.md(f"### {asset} as of {dates[-1]}\n\n" + markdown_table(rows, list(preview)))
+        }
+    yield materialize_result(context, engine, asset, dates, per_date=per_date)
+    for policy, run in checks:
+
+        def outcome(days: list, run: Callable = run, policy: CheckPolicy = policy) -> checks_sql.CheckOutcome:
+            with engine.connect() as conn:
+                return run(conn, days).outcome(policy.name)
+
+        yield from report_per_date(context, policy, each_date(outcome), dates)
 
 
 @dg.asset(
@@ -115,8 +127,8 @@ def _materialize(
     check_specs=[p.spec() for p in (TIMELINESS_RECONCILES, TIMELINESS_DATES_SANE)],
     **_COMMON,
 )
-def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    return _materialize(context, warehouse, "filing_timeliness", build.build_filing_timeliness,
+def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
+    yield from _materialize(context, warehouse, "filing_timeliness", build.build_filing_timeliness,
                         [(TIMELINESS_RECONCILES, reconcile.timeliness_reconciles), (TIMELINESS_DATES_SANE, reconcile.dates_sane)])
 
 
@@ -128,8 +140,8 @@ def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResour
     check_specs=[PLANS_RECONCILE.spec()],
     **_COMMON,
 )
-def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    return _materialize(context, warehouse, "trading_plans", build.build_trading_plans,
+def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
+    yield from _materialize(context, warehouse, "trading_plans", build.build_trading_plans,
                         [(PLANS_RECONCILE, reconcile.plans_reconcile)],
                         ("ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "PLAN_STATUS", "ADOPTION_DATE", "TRANS_DATE",
                          "DAYS_SINCE_ADOPTION", "COOLING_OFF_STATUS"))
@@ -143,8 +155,8 @@ def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) 
     check_specs=[PATTERNS_RECONCILE.spec()],
     **_COMMON,
 )
-def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    return _materialize(context, warehouse, "insider_patterns", build.build_insider_patterns,
+def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
+    yield from _materialize(context, warehouse, "insider_patterns", build.build_insider_patterns,
                         [(PATTERNS_RECONCILE, reconcile.patterns_reconcile)],
                         ("ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "YEAR", "CLASS", "ROUTINE_MONTHS"))
 
@@ -157,9 +169,9 @@ def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResourc
     check_specs=[SIGNALS_RECONCILE.spec()],
     **_COMMON,
 )
-def insider_signals(context: AssetExecutionContext, config: SignalsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def insider_signals(context: AssetExecutionContext, config: SignalsConfig, warehouse: WarehouseResource) -> Checked:
     screens = config.screens()
-    return _materialize(context, warehouse, "insider_signals",
+    yield from _materialize(context, warehouse, "insider_signals",
                         lambda engine, dates: build.build_insider_signals(engine, dates, screens),
                         [(SIGNALS_RECONCILE, reconcile.signals_reconcile)],
                         ("ISSUERTRADINGSYMBOL", "OPP_NET_BUY_SHARES_90D", "EXEC_BUY_ROWS", "OWN_INCREASE_ROWS",
