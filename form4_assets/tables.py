@@ -921,7 +921,7 @@ INSIDER_SIGNALS = Table(
                "FILING_DATE", derived_from=_OPEN_MARKET),
         Column("PLAN_SALE_SHARES_90D", "decimal", "Of those, shares sold under a Rule 10b5-1 plan "
                "(effective_transactions.PLAN_10B5_1)", derived_from=_PLAN_SALES),
-        Column("PLAN_SALE_SHARE_90D", "decimal", "PLAN_SALE_SHARES_90D / SALE_SHARES_90D (empty without sales)",
+        Column("PLAN_SALE_SHARE_90D", "decimal", "PLAN_SALE_SHARES_90D / SALE_SHARES_90D, rounded half-even to 4 places (empty without sales)",
                derived_from=_PLAN_SALES),
     ),
     key=("FILING_DATE", "ISSUERCIK"),

@@ -30,6 +30,11 @@ import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import ZERO, chunks, effective_as_of, fetch, superseded_as_of, table
 from form4_assets.signals.patterns import OPPORTUNISTIC
+from form4_assets.tables import DECIMAL_PLACES
+
+#: Ratios and percentages are rounded once, half-even, to the warehouse's four decimal places
+#: (tables.DECIMAL_PLACES): they are quotients, not filed values.
+RATIO_PLACES = Decimal(1).scaleb(-DECIMAL_PLACES)
 
 WINDOWS = (30, 90)
 HUNDRED = Decimal(100)
@@ -243,7 +248,7 @@ def _issuer_row(
     pcts = [pct for _, pct in increases if pct is not None]
     row.update(
         OWN_INCREASE_ROWS=len(increases),
-        OWN_INCREASE_MAX_PCT=max(pcts).quantize(Decimal("0.0001")) if pcts else None,
+        OWN_INCREASE_MAX_PCT=max(pcts).quantize(RATIO_PLACES) if pcts else None,
         OWN_INCREASE_MIN_PCT=config.own_increase_min_pct,
         OWN_INCREASE_ACCESSIONS=_joined([p["ACCESSION_NUMBER"] for p, _ in increases]),
     )
@@ -251,7 +256,7 @@ def _issuer_row(
     row.update(LATE_ROWS_90D=len(late), LATE_ACCESSIONS=_joined(late))
     sold, planned = sales
     row.update(SALE_SHARES_90D=sold, PLAN_SALE_SHARES_90D=planned,
-               PLAN_SALE_SHARE_90D=(planned / sold).quantize(Decimal("0.000001")) if sold else None)
+               PLAN_SALE_SHARE_90D=(planned / sold).quantize(RATIO_PLACES) if sold else None)
     return row
 
 
