@@ -365,8 +365,12 @@ def test_every_parsed_table_matches_the_manifest(pipeline) -> None:
     submissions = {r["ACCESSION_NUMBER"]: r for r in rows(engine, "submission")}
     assert set(submissions) == set(parsed)
     headers = {r["ACCESSION_NUMBER"]: r for r in rows(engine, "filing_headers")}
-    assert set(headers) == set(parsed)
+    # Every generated filing's SEC header is readable (a broken one is broken in its XML or
+    # its body), so quarantined filings keep their header and its parties too.
+    assert set(headers) == set(records)
     owners, parties = _by_accession(engine, "reporting_owner"), _by_accession(engine, "header_parties")
+    for acc, rec in records.items():
+        assert sorted(p["CIK"] for p in parties[acc]) == sorted([rec["issuer"]["cik"], *(o["cik"] for o in rec["owners"])])
     notes, signatures = _by_accession(engine, "footnotes"), _by_accession(engine, "owner_signature")
     tables = {name: _by_accession(engine, name)
               for name in ("nonderiv_trans", "deriv_trans", "nonderiv_holding", "deriv_holding")}
@@ -376,7 +380,6 @@ def test_every_parsed_table_matches_the_manifest(pipeline) -> None:
             (rec["form_type"], rec["issuer"]["cik"], rec["issuer"]["ticker"], rec["period"]), acc
         assert headers[acc]["CONTAINER"] == rec["container"]
         assert [o["RPTOWNERCIK"] for o in owners[acc]] == [o["cik"] for o in rec["owners"]]
-        assert sorted(p["CIK"] for p in parties[acc]) == sorted([rec["issuer"]["cik"], *(o["cik"] for o in rec["owners"])])
         assert {n["FOOTNOTE_ID"]: n["FOOTNOTE_TXT"] for n in notes[acc]} == rec["footnotes"]
         assert signatures[acc], acc
         for name, found in tables.items():
