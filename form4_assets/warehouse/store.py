@@ -34,7 +34,8 @@ def _tuples(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset
     any TypeDecorator of the schema), exactly as SQLAlchemy would for a dict, but without
     compiling and processing one parameter dict per row. A row outside `dates` would
     survive the next re-run's delete and break idempotency, and an unknown column is a
-    programming error worth naming.
+    programming error worth naming. A value its type refuses raises StatementError (as
+    SQLAlchemy's own binding would), before the transaction starts.
     """
     names = [c.name for c in table.columns]
     known = frozenset(names)
@@ -50,7 +51,14 @@ def _tuples(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset
             )
         values = list(map(row.get, names))
         for k, process in processors:
-            values[k] = process(values[k])
+            try:
+                values[k] = process(values[k])
+            except (TypeError, ValueError) as exc:  # e.g. a decimal the storage cannot hold exactly
+                # The error SQLAlchemy raises when a bind processor refuses a value, naming where.
+                raise sa.exc.StatementError(
+                    f"{table.name} row {i} (ACCESSION_NUMBER={row.get('ACCESSION_NUMBER')}), column {names[k]}: {exc}",
+                    f"INSERT INTO {table.name}", {names[k]: values[k]}, exc,
+                ) from exc
         out.append(tuple(values))
     return out
 
