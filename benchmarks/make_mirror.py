@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from form4_assets.synthetic.mirror import SUMMARY_NAME, make_mirror
-    from form4_assets.synthetic.calendar import business_days
+    from form4_assets.edgar.business_days import business_days
 
     days = list(business_days(args.start, args.start + dt.timedelta(days=args.days * 2 + 14)))[: args.days]
     with tempfile.TemporaryDirectory() as tmp:

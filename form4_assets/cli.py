@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "make-mirror", _make_mirror)
     _filing_dates(p)
     p.add_argument("--per-day", type=int, default=DEFAULT_PER_DAY,
-                   help="mean Form 3/4/5 filings per business day (default: %(default)s)")
+                   help="Form 3/4/5 filings on a median business day, before the month's season "
+                   "(default: %(default)s, EDGAR's 2024 Q3 median)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
     p.add_argument("--no-seed-filing", action="store_true",
                    help="do not place the real seed filing on 2023-11-08 (default: placed when in range)")

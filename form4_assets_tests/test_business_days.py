@@ -1,5 +1,5 @@
-"""EDGAR business days (pandas' federal holiday calendar) and the synthetic mirror's
-publishing days (those minus Good Friday)."""
+"""EDGAR business days (pandas' federal holiday calendar), which are also the synthetic
+mirror's publishing days (Good Friday included)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from form4_assets.edgar.business_days import business_days, holidays, is_business_day
-from form4_assets.synthetic import calendar as mirror_calendar
+from form4_assets.edgar.paths import daily_index_path
+from form4_assets.synthetic.mirror import make_mirror
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
@@ -53,13 +54,16 @@ def test_weekend_holidays_are_observed_on_the_nearest_weekday() -> None:
     assert dt.date(2019, 6, 19) not in holidays(2019)  # Juneteenth became a holiday in 2021
 
 
-def test_good_friday_is_an_edgar_business_day_the_mirror_skips() -> None:
-    good_friday = dt.date(2025, 4, 18)  # Easter 20 April 2025
-    assert mirror_calendar.good_friday(2025) == good_friday
-    assert is_business_day(good_friday)
-    assert not mirror_calendar.is_business_day(good_friday)
-    days = list(mirror_calendar.business_days(dt.date(2025, 4, 16), dt.date(2025, 4, 22)))
-    assert days == [dt.date(2025, 4, 16), dt.date(2025, 4, 17), dt.date(2025, 4, 21), dt.date(2025, 4, 22)]
+def test_good_friday_is_an_edgar_business_day_the_mirror_publishes(tmp_path) -> None:
+    # The real daily index of 2025-04-18 (Good Friday, Easter 20 April 2025) lists 253 ownership filings.
+    good_friday = dt.date(2025, 4, 18)
+    assert is_business_day(good_friday) and is_business_day(dt.date(2024, 3, 29))
+    days = list(business_days(dt.date(2025, 4, 16), dt.date(2025, 4, 22)))
+    assert days == [dt.date(2025, 4, 16), dt.date(2025, 4, 17), good_friday, dt.date(2025, 4, 21), dt.date(2025, 4, 22)]
+    make_mirror(tmp_path, dt.date(2025, 4, 17), dt.date(2025, 4, 21), per_day=20, include_seed=False)
+    published = [d for d in (dt.date(2025, 4, 17) + dt.timedelta(days=k) for k in range(5))
+                 if (tmp_path / daily_index_path(d, "master")).exists()]
+    assert published == [dt.date(2025, 4, 17), good_friday, dt.date(2025, 4, 21)]
 
 
 def test_business_days_skip_weekends_and_holidays() -> None:

@@ -21,8 +21,9 @@ import pytest
 from lxml import etree
 
 from form4_assets.cli import main as cli_main
+from form4_assets.edgar.business_days import is_business_day
+from form4_assets.edgar.source import MirrorSource
 from form4_assets.synthetic.mirror import SEED_ACCESSION, make_mirror
-from form4_assets.synthetic.calendar import is_business_day
 from form4_assets_tests.synthetic_helpers import (
     END,
     START,
@@ -107,15 +108,38 @@ def test_index_lines_point_to_filings_and_agree_with_manifest(mirror, manifest):
         others = [row for row in master if row not in ownership]
         assert others, "real indexes list other form types too"
         assert not any((mirror / "Archives" / row[4]).exists() for row in others[:20])
-        expected = sorted([r["index_cik"], r["index_company"], r["form_type"], day_text.replace("-", ""), r["path"]]
-                          for r in records)
-        assert sorted(ownership) == expected
+        # One line per CIK, as on EDGAR: under the issuer and again under every reporting owner.
+        expected = []
+        for r in records:
+            names = {int(r["issuer"]["cik"]): r["issuer"]["name"], **{int(o["cik"]): o["name"] for o in r["owners"]}}
+            assert sorted(int(c) for c in r["index_ciks"]) == sorted(names)
+            expected += [[cik, names[int(cik)], r["form_type"], day_text.replace("-", ""),
+                          f"edgar/data/{cik}/{r['accession']}.txt"] for cik in r["index_ciks"]]
+        assert sorted(ownership) == sorted(expected)
+        first_line = {}
+        for row in master:  # the master index's order: the line a de-duplicating reader keeps
+            first_line.setdefault(row[4].rsplit("/", 1)[1], row)
         for rec in records:
             assert filing_path(mirror, rec).is_file()
             assert rec["path"] == f"edgar/data/{rec['index_cik']}/{rec['accession']}.txt"
+            assert first_line[f"{rec['accession']}.txt"][0] == rec["index_cik"] == rec["index_ciks"][0]
+            acc = rec["accession"]
+            for cik in rec["index_ciks"]:  # EDGAR serves the filing under each of its CIKs
+                other = mirror / "Archives" / "edgar" / "data" / cik / acc.replace("-", "") / f"{acc}.txt"
+                assert other.read_bytes() == filing_path(mirror, rec).read_bytes()
         form = _form_rows(mirror, day)
         assert sorted([x[2], x[1], x[0], x[3], x[4]] for x in form) == sorted(master)
         assert [x[0] for x in form] == sorted(x[0] for x in form)
+
+
+def test_index_lists_each_filing_once_per_cik_and_the_source_keeps_one(mirror, manifest):
+    lines = sum(len(r["index_ciks"]) for r in manifest)
+    assert 1.9 < lines / len(manifest) < 2.5  # real daily indexes: ~2.05 lines per ownership filing
+    day = dt.date(2023, 11, 8)
+    listing = MirrorSource(mirror).list_filings(day)
+    records = {r["accession"]: r for r in manifest if r["filing_date"] == day.isoformat()}
+    assert sorted(e.accession for e in listing) == sorted(records)
+    assert all(e.cik == records[e.accession]["index_cik"] for e in listing)
 
 
 def test_accession_numbers_are_unique_valid_and_dated(mirror, manifest):
@@ -365,7 +389,9 @@ def test_the_mirror_source_lists_and_fetches_exactly_the_manifest(mirror, manife
         def as_tuples(xs):
             return sorted((e.cik, e.company_name, e.form_type, e.date_filed, e.filename) for e in xs)
 
-        assert as_tuples(from_form) == as_tuples(from_master) == as_tuples(entries)
+        assert as_tuples(from_form) == as_tuples(from_master)  # every line, one per CIK
+        assert as_tuples(from_master.unique()) == as_tuples(entries)  # one per accession
+        assert len(from_master) > 1.5 * len(entries)
         for got in source.fetch_all(entries):
             rec = by_acc[got.entry.accession]
             assert got.error is None and got.sha256 == rec["sha256"] and got.size == rec["size"]

@@ -60,19 +60,25 @@ def touched_issuer_days(conn: sa.Connection, day: dt.date) -> dict[IssuerDay, tu
 def effective_rows_for(conn: sa.Connection, day: dt.date, keys: Iterable[IssuerDay]) -> dict[IssuerDay, list[dict[str, Any]]]:
     """Effective non-derivative rows as of `day` for the given issuer-days.
 
-    Asks for exactly those (issuer, date) pairs with a row-value IN, which both SQLite
-    (3.15+) and PostgreSQL answer from the ISSUERCIK index, so a late Form 5 reaching a
-    year back does not pull in the year.
+    Asks for the keys' issuers and transaction dates as two IN lists (keeping exactly the
+    wanted pairs), which SQLite and PostgreSQL answer by the (ISSUERCIK, TRANS_DATE,
+    FILING_DATE) index, stopping at FILING_DATE <= day inside it: a late Form 5 reaching a
+    year back does not pull in the year, and rows filed after `day` are never read. (A
+    row-value IN would leave SQLite only the FILING_DATE index: all history up to `day`.)
     """
     et = table("effective_transactions")
+    wanted = set(keys)
     found: dict[IssuerDay, list[dict[str, Any]]] = defaultdict(list)
-    for batch in chunks(keys, size=CHUNK // 2):
+    for batch in chunks({issuer for issuer, _ in wanted}, size=CHUNK // 2):
+        members = set(batch)
+        trans_dates = sorted({d for issuer, d in wanted if issuer in members})
         query = effective_as_of(day, *_NEEDED).where(
-            sa.tuple_(et.c.ISSUERCIK, et.c.TRANS_DATE).in_(batch),
-            et.c.TRANS_TABLE == "nonderiv",
+            et.c.ISSUERCIK.in_(batch), et.c.TRANS_DATE.in_(trans_dates), et.c.TRANS_TABLE == "nonderiv",
         ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
         for r in fetch(conn, query):
-            found[(r["ISSUERCIK"], r["TRANS_DATE"])].append(r)
+            key = (r["ISSUERCIK"], r["TRANS_DATE"])
+            if key in wanted:
+                found[key].append(r)
     return found
 
 

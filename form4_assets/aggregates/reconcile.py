@@ -88,59 +88,78 @@ def _priced_dollars(conn: sa.Connection, query: sa.Select, key: tuple[str, ...])
     return sums
 
 
+#: Filing dates reconciled per query: bounds the rows held at once on a long backfill.
+DATE_BLOCK = 20
+
+
 def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
-    """issuer_daily_activity rows of `dates` versus an independent SQL recomputation."""
+    """issuer_daily_activity rows of `dates` versus an independent SQL recomputation.
+
+    Set-based over blocks of dates: one GROUP BY joins each written issuer-day (with its
+    FILING_DATE as the as-of date) to the effective transactions filed by then and not
+    superseded by then, instead of one round of queries per date.
+    """
+    finding = Finding()
+    wanted = sorted(set(dates))
+    for start in range(0, len(wanted), DATE_BLOCK):
+        finding.extend(_reconcile_activity_block(conn, wanted[start : start + DATE_BLOCK]))
+    return finding
+
+
+def _reconcile_activity_block(conn: sa.Connection, block: Sequence[dt.date]) -> Finding:
     ida, et = table("issuer_daily_activity"), table("effective_transactions")
     finding = Finding()
-    for day in sorted(set(dates)):
-        written = {
-            (r["ISSUERCIK"], r["TRANS_DATE"]): r
-            for r in fetch(conn, sa.select(ida).where(ida.c.FILING_DATE == day))
-        }
-        finding.checked += len(written)
-        keys = sa.select(ida.c.ISSUERCIK, ida.c.TRANS_DATE).where(ida.c.FILING_DATE == day).subquery("keys")
-        measures = []
+    columns = [f"{side}_{m}" for side in ("BUY", "SELL") for m in ("SHARES", "DOLLARS", "ROWS")]
+    written = {
+        (r["FILING_DATE"], r["ISSUERCIK"], r["TRANS_DATE"]): r
+        for r in fetch(conn, sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, *(ida.c[c] for c in columns))
+                       .where(ida.c.FILING_DATE.in_(block)))
+    }
+    finding.checked += len(written)
+    keys = sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE).where(ida.c.FILING_DATE.in_(block)).subquery("keys")
+    measures = []
+    for code, side in (("P", "BUY"), ("S", "SELL")):
+        is_code = et.c.TRANS_CODE == code
+        measures += [
+            sa.func.sum(sa.case((is_code, et.c.TRANS_SHARES), else_=0)).label(f"{side}_SHARES"),
+            sa.func.sum(sa.case((is_code, 1), else_=0)).label(f"{side}_ROWS"),
+        ]
+    # Each written issuer-day's own FILING_DATE is its as-of date.
+    counted = sa.and_(et.c.TRANS_TABLE == "nonderiv", et.c.FILING_DATE <= keys.c.FILING_DATE,
+                      ~superseded_as_of(et.c.ACCESSION_NUMBER, keys.c.FILING_DATE))
+    on_keys = keys.join(et, (keys.c.ISSUERCIK == et.c.ISSUERCIK) & (keys.c.TRANS_DATE == et.c.TRANS_DATE))
+    recomputed_q = (
+        sa.select(keys.c.FILING_DATE, keys.c.ISSUERCIK, keys.c.TRANS_DATE, *measures)
+        .select_from(on_keys)
+        .where(counted)
+        .group_by(keys.c.FILING_DATE, keys.c.ISSUERCIK, keys.c.TRANS_DATE)
+    )
+    recomputed = {(r["FILING_DATE"], r["ISSUERCIK"], r["TRANS_DATE"]): r for r in fetch(conn, recomputed_q)}
+    priced = sa.select(keys.c.FILING_DATE, keys.c.ISSUERCIK, keys.c.TRANS_DATE, et.c.TRANS_CODE,
+                       et.c.TRANS_SHARES, et.c.TRANS_PRICEPERSHARE)
+    dollars = _priced_dollars(
+        conn, priced.select_from(on_keys).where(counted, et.c.TRANS_CODE.in_(("P", "S"))),
+        ("FILING_DATE", "ISSUERCIK", "TRANS_DATE", "TRANS_CODE"),
+    )
+    for key, row in sorted(written.items()):
+        other = recomputed.get(key, {})
         for code, side in (("P", "BUY"), ("S", "SELL")):
-            is_code = et.c.TRANS_CODE == code
-            measures += [
-                sa.func.sum(sa.case((is_code, et.c.TRANS_SHARES), else_=0)).label(f"{side}_SHARES"),
-                sa.func.sum(sa.case((is_code, 1), else_=0)).label(f"{side}_ROWS"),
-            ]
-        counted = sa.and_(
-            et.c.TRANS_TABLE == "nonderiv", et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
-        )
-        on_keys = et.join(keys, (keys.c.ISSUERCIK == et.c.ISSUERCIK) & (keys.c.TRANS_DATE == et.c.TRANS_DATE))
-        recomputed_q = (
-            sa.select(et.c.ISSUERCIK, et.c.TRANS_DATE, *measures)
-            .select_from(on_keys)
-            .where(counted)
-            .group_by(et.c.ISSUERCIK, et.c.TRANS_DATE)
-        )
-        recomputed = {(r["ISSUERCIK"], r["TRANS_DATE"]): r for r in fetch(conn, recomputed_q)}
-        priced = sa.select(et.c.ISSUERCIK, et.c.TRANS_DATE, et.c.TRANS_CODE, et.c.TRANS_SHARES, et.c.TRANS_PRICEPERSHARE)
-        dollars = _priced_dollars(
-            conn, priced.select_from(on_keys).where(counted, et.c.TRANS_CODE.in_(("P", "S"))),
-            ("ISSUERCIK", "TRANS_DATE", "TRANS_CODE"),
-        )
-        for key, row in sorted(written.items()):
-            other = recomputed.get(key, {})
-            for code, side in (("P", "BUY"), ("S", "SELL")):
-                pairs = {
-                    f"{side}_SHARES": (_amount(row[f"{side}_SHARES"]), _amount(other.get(f"{side}_SHARES"))),
-                    f"{side}_DOLLARS": (_amount(row[f"{side}_DOLLARS"]), dollars.get((*key, code), ZERO)),
-                    f"{side}_ROWS": (row[f"{side}_ROWS"], int(other.get(f"{side}_ROWS") or 0)),
-                }
-                for column, (stored, expected) in pairs.items():
-                    if stored != expected:
-                        finding.add({"filing_date": day, "issuer": key[0], "trans_date": key[1],
-                                     "column": column, "written": stored, "recomputed": expected})
-        filed_days = sa.select(et.c.ISSUERCIK, et.c.TRANS_DATE).distinct().where(
-            et.c.FILING_DATE == day, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_DATE.is_not(None)
-        )
-        for r in fetch(conn, filed_days):
-            if (r["ISSUERCIK"], r["TRANS_DATE"]) not in written:
-                finding.add({"filing_date": day, "issuer": r["ISSUERCIK"], "trans_date": r["TRANS_DATE"],
-                             "column": "(row)", "written": None, "recomputed": "issuer-day filed that day has no row"})
+            pairs = {
+                f"{side}_SHARES": (_amount(row[f"{side}_SHARES"]), _amount(other.get(f"{side}_SHARES"))),
+                f"{side}_DOLLARS": (_amount(row[f"{side}_DOLLARS"]), dollars.get((*key, code), ZERO)),
+                f"{side}_ROWS": (row[f"{side}_ROWS"], int(other.get(f"{side}_ROWS") or 0)),
+            }
+            for column, (stored, expected) in pairs.items():
+                if stored != expected:
+                    finding.add({"filing_date": key[0], "issuer": key[1], "trans_date": key[2],
+                                 "column": column, "written": stored, "recomputed": expected})
+    filed_days = sa.select(et.c.FILING_DATE, et.c.ISSUERCIK, et.c.TRANS_DATE).distinct().where(
+        et.c.FILING_DATE.in_(block), et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_DATE.is_not(None)
+    )
+    for r in fetch(conn, filed_days.order_by(et.c.FILING_DATE, et.c.ISSUERCIK, et.c.TRANS_DATE)):
+        if (r["FILING_DATE"], r["ISSUERCIK"], r["TRANS_DATE"]) not in written:
+            finding.add({"filing_date": r["FILING_DATE"], "issuer": r["ISSUERCIK"], "trans_date": r["TRANS_DATE"],
+                         "column": "(row)", "written": None, "recomputed": "issuer-day filed that day has no row"})
     return finding
 
 
@@ -265,7 +284,8 @@ def reconcile_net_selling_by_date(conn: sa.Connection, dates: Sequence[dt.date])
     reads the issuer-days of all the dates' windows once, in filing-date order, and for
     each date in turn takes the latest version of each issuer-day filed by then and sums
     in Python. Every date of a backfill is checked (a date written but not checked would
-    report as passed without being so), at the cost of one read of the whole span; each
+    report as passed without being so); versions are kept by transaction date and dropped
+    once they leave every later window, so each date costs its own 90-day window, and each
     date's finding is its own, so each can be reported on its partition.
     """
     wanted = sorted(set(dates))
@@ -276,47 +296,52 @@ def reconcile_net_selling_by_date(conn: sa.Connection, dates: Sequence[dt.date])
     query = (
         sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.SELL_SHARES, ida.c.BUY_SHARES,
                   ida.c.SELL_DOLLARS, ida.c.BUY_DOLLARS, ida.c.SELL_ROWS, ida.c.BUY_ROWS)
-        .where(ida.c.TRANS_DATE.between(wanted[0] - dt.timedelta(days=89), wanted[-1]),
+        .where(ida.c.TRANS_DATE.between(wanted[0] - dt.timedelta(days=max(WINDOWS) - 1), wanted[-1]),
                ida.c.FILING_DATE <= wanted[-1])
         .order_by(ida.c.FILING_DATE)
     )
     versions = fetch(conn, query)
-    written: dict[dt.date, dict[str, dict[str, Any]]] = {day: {} for day in wanted}
-    for r in fetch(conn, sa.select(nis).where(nis.c.FILING_DATE.in_(wanted))):
-        written[r["FILING_DATE"]][r["ISSUERCIK"]] = r
-    # (issuer, trans date) -> (sell/buy shares and dollars, open-market rows) of its latest version so far
-    latest: dict[tuple[str, dt.date], tuple[dict[str, Decimal], int]] = {}
+    # trans date -> issuer -> (sell/buy shares and dollars, open-market rows) of its latest version so far
+    latest: dict[dt.date, dict[str, tuple[dict[str, Decimal], int]]] = {}
     position = 0
-    for day in wanted:
-        while position < len(versions) and versions[position]["FILING_DATE"] <= day:
-            r = versions[position]
-            latest[(r["ISSUERCIK"], r["TRANS_DATE"])] = (
-                {unit: _amount(r[f"{unit}"]) for unit in _WINDOW_UNITS},
-                r["SELL_ROWS"] + r["BUY_ROWS"],
-            )
-            position += 1
-        by_date[day] = _compare_net_selling(day, _expected_net_selling(latest, day), written[day])
+    for block_start in range(0, len(wanted), DATE_BLOCK):
+        block = wanted[block_start : block_start + DATE_BLOCK]
+        written: dict[dt.date, dict[str, dict[str, Any]]] = {day: {} for day in block}
+        for r in fetch(conn, sa.select(nis).where(nis.c.FILING_DATE.in_(block))):
+            written[r["FILING_DATE"]][r["ISSUERCIK"]] = r
+        for day in block:
+            while position < len(versions) and versions[position]["FILING_DATE"] <= day:
+                r = versions[position]
+                latest.setdefault(r["TRANS_DATE"], {})[r["ISSUERCIK"]] = (
+                    {unit: _amount(r[unit]) for unit in _WINDOW_UNITS},
+                    r["SELL_ROWS"] + r["BUY_ROWS"],
+                )
+                position += 1
+            for gone in [d for d in latest if d < day - dt.timedelta(days=max(WINDOWS) - 1)]:
+                del latest[gone]  # outside this window and every later one
+            by_date[day] = _compare_net_selling(day, _expected_net_selling(latest, day), written[day])
     return by_date
 
 
 def _expected_net_selling(
-    latest: dict[tuple[str, dt.date], tuple[dict[str, Decimal], int]], day: dt.date
+    latest: dict[dt.date, dict[str, tuple[dict[str, Decimal], int]]], day: dt.date
 ) -> dict[str, dict[str, Decimal]]:
     """Per issuer, the 30- and 90-day sums as of `day`, for issuers with open-market rows."""
     expected: dict[str, dict[str, Decimal]] = {}
     rows_of: dict[str, int] = {}
-    for (issuer, trans_date), (amounts, rows) in latest.items():
+    for trans_date, issuers in latest.items():
         if not day - dt.timedelta(days=max(WINDOWS) - 1) <= trans_date <= day:
             continue
-        sums = expected.setdefault(issuer, {})
-        for window in WINDOWS:
-            if trans_date >= day - dt.timedelta(days=window - 1):
+        windows = [w for w in WINDOWS if trans_date >= day - dt.timedelta(days=w - 1)]
+        for issuer, (amounts, rows) in issuers.items():
+            sums = expected.setdefault(issuer, {})
+            for window in windows:
                 for unit, amount in amounts.items():
                     key = f"{unit}_{window}D"
                     sums[key] = sums.get(key, ZERO) + amount
-        rows_of[issuer] = rows_of.get(issuer, 0) + rows
+            rows_of[issuer] = rows_of.get(issuer, 0) + rows
     for sums in expected.values():
-        for window in (30, 90):
+        for window in WINDOWS:
             for unit in ("SHARES", "DOLLARS"):
                 sell, buy = sums.get(f"SELL_{unit}_{window}D", ZERO), sums.get(f"BUY_{unit}_{window}D", ZERO)
                 sums[f"NET_SELL_{unit}_{window}D"] = sell - buy

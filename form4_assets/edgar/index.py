@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from form4_assets.edgar.errors import IndexFormatError, InvalidIndexEntry
 from form4_assets.edgar.paths import InvalidIdentifier, split_index_filename, validate_cik
@@ -86,7 +87,8 @@ def _decode(data: bytes | str) -> str:
         return data.decode("latin-1")
 
 
-def _parse_date(text: str) -> dt.date:
+@lru_cache(maxsize=64)
+def _parse_date(text: str) -> dt.date:  # cached: every line of a daily index has the same date
     text = text.strip()
     for fmt in ("%Y%m%d", "%Y-%m-%d"):
         try:

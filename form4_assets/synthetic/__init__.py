@@ -6,6 +6,7 @@ pipeline imports it.
 """
 
 #: make_mirror's and `form4-assets make-mirror`'s defaults (here so the command line states
-#: them without importing the generator).
-DEFAULT_PER_DAY = 1200
+#: them without importing the generator). The filings of a median business day: the SEC's
+#: 2024 Q3 median (synthetic.volume scales it by season).
+DEFAULT_PER_DAY = 508
 DEFAULT_SEED = 345

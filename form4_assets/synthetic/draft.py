@@ -14,7 +14,7 @@ import random
 from decimal import Decimal
 
 from form4_assets.codes import ACQUIRED_DISPOSED
-from form4_assets.synthetic.calendar import is_business_day
+from form4_assets.edgar.business_days import is_business_day
 from form4_assets.synthetic.ownership_xml import Footnotes, Row
 from form4_assets.synthetic.population import FilerUnit
 

@@ -20,6 +20,15 @@ class IndexLine:
         return f"edgar/data/{self.cik}/{self.accession}.txt"
 
 
+def listing_lines(accession: str, form_type: str, filers: list[tuple[int, str]]) -> list[IndexLine]:
+    """The daily-index lines of one ownership filing: one per CIK (the issuer and every
+    reporting owner, ~2.05 per filing on real indexes), in the master index's order, so
+    the first is the one a reader that keeps one line per accession keeps."""
+    unique = list(dict.fromkeys(filers))
+    lines = [IndexLine(cik, name, form_type, accession) for cik, name in unique]
+    return sorted(lines, key=lambda x: f"{x.cik}|{x.company}|")
+
+
 def _received(day: dt.date) -> str:
     return f"{day:%b} {day.day:2d}, {day.year}"
 

@@ -4,7 +4,9 @@ Manifest (``synthetic-manifest.jsonl``, one object per filing, by filing date th
 Decimals are strings exactly as written in the XML (``"50000.00"``); absent values are null.
 
 - filing: ``accession``, ``filing_date``, ``accepted`` (ISO datetime), ``index_cik`` and
-  ``index_company`` (the index line), ``path`` (index File Name), ``form_type``,
+  ``index_company`` (the index line a reader keeping one line per accession keeps: the
+  first in the master index), ``index_ciks`` (every CIK the indexes list it under: the
+  issuer and each reporting owner), ``path`` (that first line's File Name), ``form_type``,
   ``container`` (txt|nc), ``schema_version``, ``period``, ``date_of_orig_sub``, ``amends`` /
   ``amended_by`` (accessions), ``issuer`` {cik, name, ticker}, ``owners`` [{cik, name,
   is_director, is_officer, is_ten_pct, is_other, title, other_text}] in document order,
@@ -34,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from form4_assets.synthetic.indexes import IndexLine
 from form4_assets.synthetic.ownership_xml import Document, Row, num
 from form4_assets.synthetic.population import FilerUnit, Owner
 
@@ -44,6 +47,7 @@ SEED_ACCESSION = "0001628280-23-037880"
 SEED_DATE = dt.date(2023, 11, 8)
 SEED_CIK = 1043219
 SEED_COMPANY = "ANNALY CAPITAL MANAGEMENT INC"
+SEED_OWNER_CIK, SEED_OWNER = 1688537, "Finkelstein David L"
 
 
 def _record_decimal(value: Decimal | None, two_decimals: bool) -> str | None:
@@ -76,14 +80,15 @@ def row_record(row: Row, two: bool) -> dict:
     }
 
 
-def filing_record(acc: str, day: dt.date, accepted: dt.datetime, folder: int, company: str, path: str,
+def filing_record(acc: str, day: dt.date, accepted: dt.datetime, lines: list[IndexLine], path: str,
                   container: str, doc: Document, unit: FilerUnit, broken: str | None, inconsistent: list[dict],
                   amends: str | None, data: bytes) -> dict:
-    """The manifest record of one generated filing (written as ``data`` at ``path``)."""
+    """The manifest record of one generated filing (written as ``data`` at ``path``, listed by ``lines``)."""
     two = doc.two_decimals
     return {
         "accession": acc, "filing_date": day.isoformat(), "accepted": accepted.isoformat(),
-        "index_cik": str(folder), "index_company": company, "form_type": doc.doc_type,
+        "index_cik": str(lines[0].cik), "index_company": lines[0].company,
+        "index_ciks": [str(x.cik) for x in lines], "form_type": doc.doc_type,
         "path": path, "container": container, "schema_version": doc.schema,
         "period": doc.period.isoformat(), "date_of_orig_sub": iso(doc.orig_sub),
         "amends": amends, "amended_by": None,

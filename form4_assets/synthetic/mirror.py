@@ -13,7 +13,9 @@ order, lists rather than sets), and nothing reads the clock, so the same argumen
 the same bytes.
 
 The manifest's format is described in ``synthetic.manifest``; the files are written by
-``synthetic.writer``.
+``synthetic.writer``; a day's volume and the population's size come from ``synthetic.volume``.
+Each ownership filing is listed once per CIK (the issuer and every reporting owner) and
+served under each of those folders, as on EDGAR.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from form4_assets.synthetic.calendar import business_days
+from form4_assets.edgar.business_days import business_days
 from form4_assets.synthetic import DEFAULT_PER_DAY, DEFAULT_SEED
 from form4_assets.synthetic import scenarios as sc
 from form4_assets.synthetic.draft import AD_BY_CODE, COMMON, Draft, Ledger, business_days_before
@@ -38,14 +40,17 @@ from form4_assets.synthetic.manifest import (
     SEED_CIK,
     SEED_COMPANY,
     SEED_DATE,
+    SEED_OWNER,
+    SEED_OWNER_CIK,
     SEED_RECORD,
     SUMMARY_NAME,
     ManifestWriter,
     filing_record,
 )
-from form4_assets.synthetic.indexes import IndexLine
+from form4_assets.synthetic.indexes import IndexLine, listing_lines
 from form4_assets.synthetic.ownership_xml import Document, Envelope, Row
 from form4_assets.synthetic.population import FilerUnit, Population, build_population
+from form4_assets.synthetic.volume import day_volume, population_size
 from form4_assets.synthetic.writer import MirrorWriter, filing_text, prepare_root
 
 __all__ = ["MANIFEST_NAME", "SEED_ACCESSION", "SEED_RECORD", "SUMMARY_NAME", "make_mirror"]
@@ -146,7 +151,7 @@ class _Generator:
         self.root, self.start, self.end, self.per_day = root, start, end, per_day
         self.include_seed = include_seed
         self.rng = random.Random(seed)
-        self.pop: Population = build_population(self.rng, max(300, per_day // 2))
+        self.pop: Population = build_population(self.rng, population_size(per_day))
         self.persons = [u for u in self.pop.units if u.kind == "person"]
         self.funds = [u for u in self.pop.units if u.kind == "fund"]
         self.ledger = Ledger(self.rng)
@@ -182,14 +187,9 @@ class _Generator:
         return self.accession(agent, day, own=False)
 
     # -- day planning ----------------------------------------------------------------
-    def volume(self) -> int:
-        r = self.rng
-        factor = r.uniform(2.0, 4.0) if r.random() < 0.1 else r.uniform(0.55, 1.05)
-        return max(0, round(self.per_day * factor))
-
     def plan_day(self, day: dt.date, first: bool) -> list[_Job]:
         r = self.rng
-        n = self.volume()
+        n = day_volume(r, self.per_day, day)
         due = self.pending.pop(day, [])
         n_orig = max(0, n - len(due))
         n3 = _stochastic_round(r, _RATE_FORM3 * n_orig)
@@ -366,9 +366,7 @@ class _Generator:
         doc.bool_words = container == "nc" or r.random() < 0.2
         doc.two_decimals = container == "nc" or r.random() < 0.15
         owners = [o for o, _ in unit.members]
-        on_issuer = r.random() < 0.6
-        folder = unit.issuer.cik if on_issuer else owners[0].cik
-        company = unit.issuer.name if on_issuer else owners[0].name
+        lines = listing_lines(acc, doc.doc_type, [(unit.issuer.cik, unit.issuer.name)] + [(o.cik, o.name) for o in owners])
         name = r.choice(_XML_NAMES).format(f=doc.base_form, n=r.randint(10**14, 10**15 - 1))
         exhibit = None
         if container == "txt" and broken != "no_xml" and r.random() < 0.1:
@@ -382,10 +380,10 @@ class _Generator:
                        xml_filename=name, trailing_tabs=r.random() < 0.5, exhibit=exhibit)
         text = filing_text(r, env, doc, broken, container)
         data = text.encode("utf-8")
-        path = self.writer.write_filing(folder, acc, data)
-        record = filing_record(acc, day, accepted, folder, company, path, container, doc, unit, broken,
+        path = self.writer.write_filing([x.cik for x in lines], acc, data)
+        record = filing_record(acc, day, accepted, lines, path, container, doc, unit, broken,
                                inconsistent, amends, data)
-        self.day_out.lines.append(IndexLine(folder, company, doc.doc_type, acc))
+        self.day_out.lines += lines
         self.day_out.records.append(record)
         return record
 
@@ -403,9 +401,11 @@ class _Generator:
 
     def place_seed(self) -> None:
         data = resources.files("form4_assets.synthetic").joinpath("seed_filing.txt").read_bytes()
-        path = self.writer.write_filing(SEED_CIK, SEED_ACCESSION, data)
-        record = dict(SEED_RECORD, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-        self.day_out.lines.append(IndexLine(SEED_CIK, SEED_COMPANY, "4", SEED_ACCESSION))
+        lines = listing_lines(SEED_ACCESSION, "4", [(SEED_CIK, SEED_COMPANY), (SEED_OWNER_CIK, SEED_OWNER)])
+        path = self.writer.write_filing([x.cik for x in lines], SEED_ACCESSION, data)
+        record = dict(SEED_RECORD, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                      index_ciks=[str(x.cik) for x in lines])
+        self.day_out.lines += lines
         self.day_out.records.append(record)
 
     def run(self) -> Path:
@@ -429,7 +429,7 @@ class _Generator:
                     self.new_filing(job, day, taken)
             if self.include_seed and day == SEED_DATE:
                 self.place_seed()
-            n_ownership = len(self.day_out.lines)
+            n_ownership = len(self.day_out.records)
             self.writer.write_indexes(day, self.day_out.lines + self.other_lines(day, n_ownership))
             self.manifest.add_day(day, self.day_out.records)
             self.manifest.flush(out, keep=_MAX_AMEND_LAG)

@@ -28,7 +28,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from form4_assets.edgar import business_days as edgar
-from form4_assets.synthetic.calendar import is_business_day
 from form4_assets.synthetic.draft import COMMON, Draft, Ledger
 from form4_assets.synthetic.indexes import IndexLine
 from form4_assets.synthetic.manifest import MANIFEST_NAME, owner_record, row_record
@@ -43,9 +42,9 @@ AGENT_PREFIX = 1209191  # the filer agent whose CIK prefixes the accessions
 
 
 def _trade_day(rng: random.Random, year: int, month: int) -> dt.date:
-    """A day of `month` on which EDGAR and the exchanges are open (the mirror's calendar)."""
+    """A day of `month` on which EDGAR is open (the mirror publishes on EDGAR business days)."""
     day = dt.date(year, month, rng.randint(3, 20))
-    while not is_business_day(day):
+    while not edgar.is_business_day(day):
         day += dt.timedelta(days=1)
     return day
 

@@ -241,10 +241,12 @@ def build_population(rng: random.Random, n_issuers: int) -> Population:
                 FilerUnit(issuer, [(person(issuer.name), Relationship(is_dir, True, False, False, title))], "person"))
         for _ in range(rng.randint(3, 8)):
             if directors and rng.random() < 0.08:
-                owner = rng.choice(directors)  # sits on a second board (and no third)
+                pick = rng.randrange(len(directors))
+                owner = directors[pick]  # sits on a second board (and no third)
                 if any(u.members[0][0] is owner for u in issuer.units):
                     continue
-                directors.remove(owner)
+                directors[pick] = directors[-1]  # removed in O(1): the population has ~40,000 owners
+                directors.pop()
             else:
                 owner = person(issuer.name)
                 directors.append(owner)
@@ -257,15 +259,18 @@ def build_population(rng: random.Random, n_issuers: int) -> Population:
     # Funds: a fund, its general partner and sometimes the managing member, all 10% owners.
     n_funds = max(4, n_issuers // 4)
     for _ in range(n_funds):
-        word = rng.choice(_WORDS)
 
         def fund_name() -> str:
+            # Two words for some families: a large population would exhaust single-word names.
+            word = rng.choice(_WORDS) if rng.random() < 0.7 else f"{rng.choice(_WORDS)} {rng.choice(_WORDS)}"
             return f"{word} {rng.choice(('Capital', 'Partners', 'Ventures', 'Opportunity'))} " \
-                   f"{rng.choice(('Fund', 'Master Fund', 'Partners'))} {rng.choice(('I', 'II', 'III', 'IV'))}, L.P."
+                   f"{rng.choice(('Fund', 'Master Fund', 'Partners'))} " \
+                   f"{rng.choice(('I', 'II', 'III', 'IV', 'V', 'VI'))}, L.P."
 
         fname = names.take(fund_name)
-        family = fname.split(",")[0].rsplit(" ", 1)[0]
-        gp_name = names.take(lambda: f"{family} GP {rng.choice(('LLC', 'L.L.C.', 'Ltd.'))}")
+        # The general partner is named after its fund, so it is as unique as the fund.
+        gp_name = f"{fname.split(',')[0]} GP {rng.choice(('LLC', 'L.L.C.', 'Ltd.'))}"
+        names.used.add(gp_name)
         addr = _address(rng)
         fund = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), fname, True, addr, "")
         gp = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), gp_name, True, addr, "")

@@ -369,7 +369,9 @@ def form5_gifts(d: Draft) -> None:
         avail -= n
 
 
+#: Weights of what an insider's Form 4 does. About 32% of real filings carry a derivative
+#: transaction (2024 Q3: 11,525 of 36,075), mostly M (exercises, RSU settlements) and A (grants).
 PERSON_SCENARIOS = (
-    (sale, 24), (option_exercise_and_sale, 10), (rsu_vest, 12), (award, 20), (tax_withholding, 9),
-    (purchase, 8), (gift, 6), (conversion, 1.5), (warrant_exercise, 1.5), (forfeiture, 4), (other_j, 3),
+    (sale, 28), (option_exercise_and_sale, 8), (rsu_vest, 8), (award, 15), (tax_withholding, 12),
+    (purchase, 8), (gift, 7), (conversion, 1.5), (warrant_exercise, 0.7), (forfeiture, 2.5), (other_j, 1.5),
 )

@@ -56,18 +56,30 @@ class MirrorWriter:
         self.data_dir = str(root / "Archives" / "edgar" / "data")
         self.cik_dirs: set[int] = set()
 
-    def write_filing(self, cik: int, accession: str, data: bytes) -> str:
-        """Write one filing's bytes; return its index File Name (``edgar/data/<cik>/<accession>.txt``)."""
+    def write_filing(self, ciks: list[int], accession: str, data: bytes) -> str:
+        """Write one filing's bytes under the first CIK's folder and hard-link them under the
+        others (EDGAR serves a filing under every CIK its index lists it for); return the first
+        one's index File Name (``edgar/data/<cik>/<accession>.txt``)."""
         # os-level calls and a memo of existing CIK folders: tens of thousands of files per run.
-        cik_dir = os.path.join(self.data_dir, str(cik))
-        if cik not in self.cik_dirs:
-            os.makedirs(cik_dir, exist_ok=True)
-            self.cik_dirs.add(cik)
-        folder = os.path.join(cik_dir, accession.replace("-", ""))
-        os.mkdir(folder)
-        with open(os.path.join(folder, f"{accession}.txt"), "wb") as out:
-            out.write(data)
-        return f"edgar/data/{cik}/{accession}.txt"
+        first = None
+        for cik in ciks:
+            cik_dir = os.path.join(self.data_dir, str(cik))
+            if cik not in self.cik_dirs:
+                os.makedirs(cik_dir, exist_ok=True)
+                self.cik_dirs.add(cik)
+            folder = os.path.join(cik_dir, accession.replace("-", ""))
+            os.mkdir(folder)
+            target = os.path.join(folder, f"{accession}.txt")
+            if first is None:
+                with open(target, "wb") as out:
+                    out.write(data)
+                first = target
+            else:
+                try:
+                    os.link(first, target)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(first, target)
+        return f"edgar/data/{ciks[0]}/{accession}.txt"
 
     def write_indexes(self, day: dt.date, lines: list[IndexLine]) -> None:
         for kind, render in (("master", render_master_index), ("form", render_form_index)):

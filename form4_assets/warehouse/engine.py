@@ -66,7 +66,8 @@ SCHEMA_LOCK_KEY = 0x46344153  # "F4AS"
 
 
 def create_schema(engine: sa.Engine) -> None:
-    """Create every warehouse table and index that does not exist yet.
+    """Create every warehouse table and index that does not exist yet (also the indexes a
+    newer version adds to a table that exists).
 
     Two first runs starting together on an empty PostgreSQL warehouse would both see
     no tables and race in CREATE TABLE ("already exists"), so creation holds a lock:
@@ -80,3 +81,6 @@ def create_schema(engine: sa.Engine) -> None:
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         metadata.create_all(conn)
+        for table in metadata.sorted_tables:  # indexes added since an existing warehouse was created
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)

@@ -120,16 +120,20 @@ _SQL_TYPES: dict[Kind, sa.types.TypeEngine] = {
     "flag": sa.Boolean(create_constraint=False),
 }
 
-_EXTRA_INDEXES: dict[str, tuple[str, ...]] = {
+_EXTRA_INDEXES: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "submission": ("ISSUERCIK", "PERIOD_OF_REPORT"),
     "reporting_owner": ("RPTOWNERCIK",),
     "nonderiv_trans": ("TRANS_DATE", "TRANS_CODE"),
     "deriv_trans": ("TRANS_DATE",),
     "header_parties": ("CIK",),
     "filing_headers": ("ISSUER_CIK",),
-    "effective_transactions": ("ISSUERCIK", "TRANS_DATE"),
+    # As-of reads filter a transaction-date range (or issuer-days) AND FILING_DATE <= D: with
+    # FILING_DATE in the index, rows filed after D are skipped inside the index rather than
+    # read from the table, so re-materializing an early date costs the same however much
+    # history was loaded after it.
+    "effective_transactions": (("ISSUERCIK", "TRANS_DATE", "FILING_DATE"), ("TRANS_DATE", "FILING_DATE")),
     "supersessions": ("SUPERSEDED_ACCESSION",),
-    "issuer_daily_activity": ("TRANS_DATE",),
+    "issuer_daily_activity": (("TRANS_DATE", "FILING_DATE"),),
     "filing_timeliness": ("ISSUERCIK",),
     "insider_patterns": ("ISSUERCIK", "RPTOWNERCIK"),
 }
@@ -146,8 +150,9 @@ def build_table(spec: Table, md: sa.MetaData = metadata) -> sa.Table:
         sa.Index(f"ix_{spec.name}_filing_date", table.c.FILING_DATE)
     if spec.key != ("ACCESSION_NUMBER",) and "ACCESSION_NUMBER" in spec.column_names:
         sa.Index(f"ix_{spec.name}_accession", table.c.ACCESSION_NUMBER)
-    for name in _EXTRA_INDEXES.get(spec.name, ()):
-        sa.Index(f"ix_{spec.name}_{name.lower()}", table.c[name])
+    for columns in _EXTRA_INDEXES.get(spec.name, ()):
+        names = (columns,) if isinstance(columns, str) else columns
+        sa.Index(f"ix_{spec.name}_{'_'.join(n.lower() for n in names)}", *(table.c[n] for n in names))
     return table
 
 
