@@ -125,11 +125,11 @@ def make_pattern_history(root: Path, first_year: int = 2019, years: int = 5, iss
                        film_numbers=[f"{filed.year % 100:02d}{rng.randint(0, 999999):06d}" for _ in unit.members],
                        xml_filename="wf-form4.xml", trailing_tabs=False)
         data = render_txt(env, render_document(doc)).encode("utf-8")
-        path = writer.write_filing(unit.issuer.cik, accession, data)
+        path = writer.write_filing([unit.issuer.cik], accession, data)
         lines[filed].append(IndexLine(unit.issuer.cik, unit.issuer.name, "4", accession))
         records.append({
             "accession": accession, "filing_date": filed.isoformat(), "form_type": "4", "schema_version": schema,
-            "path": path, "container": "txt",
+            "path": path, "container": "txt", "index_ciks": [str(unit.issuer.cik)],
             "issuer": {"cik": f"{unit.issuer.cik:010d}", "name": unit.issuer.name, "ticker": unit.issuer.ticker},
             "owners": [owner_record(o, rel) for o, rel in unit.members], "aff10b5one": doc.aff10b5one,
             "amends": None, "amended_by": None, "broken": None, "inconsistent": [], "seed": False,
