@@ -56,7 +56,9 @@ def plant_negative_shares(mirror: Path, manifest: list[dict], day: str) -> str:
     for entry in manifest:
         rows = [r for r in entry["rows"] if r["table"] == "nonderiv_trans" and r["shares"]]
         if entry["filing_date"] == day and rows and not entry["broken"] and not entry["inconsistent"]:
-            (path,) = mirror.rglob(f"{entry['accession']}.txt")
+            # Listed under every CIK of the filing: hard links to one file, so editing one edits all.
+            path, *links = sorted(mirror.rglob(f"{entry['accession']}.txt"))
+            assert all(link.samefile(path) for link in links), links
             text = path.read_text(encoding="utf-8")
             planted, n = re.subn(r"(<transactionShares>\s*<value>)([0-9])", r"\1-\2", text, count=1)
             assert n == 1, path

@@ -49,7 +49,9 @@ def test_clean_seed_reaches_the_aggregates(tmp_path: Path, warehouse_url: str, s
 
 def plant_negative_seed(mirror: Path) -> None:
     """Make the seed filing (filed on the middle date) report -50000 shares."""
-    (path,) = mirror.rglob(f"{SEED}.txt")
+    # Listed under every CIK of the filing: hard links to one file, so editing one edits all.
+    path, *links = sorted(mirror.rglob(f"{SEED}.txt"))
+    assert all(link.samefile(path) for link in links), links
     data = path.read_bytes()
     planted = data.replace(b"<value>50000</value>", b"<value>-50000</value>", 1)
     assert planted != data
