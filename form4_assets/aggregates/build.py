@@ -34,9 +34,11 @@ def build_effective_transactions(engine: sa.Engine, dates: Sequence[dt.date]) ->
     return dict(written)
 
 
-def _per_day(
+def per_day(
     engine: sa.Engine, dates: Sequence[dt.date], name: str, compute: Callable[[sa.Connection, dt.date], list[dict[str, Any]]]
 ) -> dict[str, int]:
+    """Compute and replace table `name` one filing date at a time, in date order (a date's
+    rows may read the earlier dates'), each date its own transaction; rows written."""
     written: Counter[str] = Counter()
     for day in sorted(set(dates)):
         with engine.connect() as conn:
@@ -46,12 +48,12 @@ def _per_day(
 
 
 def build_issuer_daily_activity(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return _per_day(engine, dates, "issuer_daily_activity", compute_issuer_daily_activity)
+    return per_day(engine, dates, "issuer_daily_activity", compute_issuer_daily_activity)
 
 
 def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return _per_day(engine, dates, "net_insider_selling", compute_net_insider_selling)
+    return per_day(engine, dates, "net_insider_selling", compute_net_insider_selling)
 
 
 def build_cluster_buys(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return _per_day(engine, dates, "cluster_buys", compute_cluster_buys)
+    return per_day(engine, dates, "cluster_buys", compute_cluster_buys)

@@ -8,45 +8,31 @@ and of earlier dates.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates.build import per_day
 from form4_assets.signals.patterns import compute_insider_patterns
 from form4_assets.signals.plans import compute_trading_plans
 from form4_assets.signals.screens import ScreenConfig, compute_insider_signals
 from form4_assets.signals.timeliness import compute_filing_timeliness
-from form4_assets.warehouse.store import replace_partitions
-
-Compute = Callable[[sa.Connection, dt.date], list[dict[str, Any]]]
-
-
-def _per_day(engine: sa.Engine, dates: Sequence[dt.date], name: str, compute: Compute) -> dict[str, int]:
-    written: Counter[str] = Counter()
-    for day in sorted(set(dates)):
-        with engine.connect() as conn:
-            rows = compute(conn, day)
-        written.update(replace_partitions(engine, [day], {name: rows}))
-    return {name: written[name]}
-
 
 def build_filing_timeliness(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return _per_day(engine, dates, "filing_timeliness", compute_filing_timeliness)
+    return per_day(engine, dates, "filing_timeliness", compute_filing_timeliness)
 
 
 def build_trading_plans(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return _per_day(engine, dates, "trading_plans", compute_trading_plans)
+    return per_day(engine, dates, "trading_plans", compute_trading_plans)
 
 
 def build_insider_patterns(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return _per_day(engine, dates, "insider_patterns", compute_insider_patterns)
+    return per_day(engine, dates, "insider_patterns", compute_insider_patterns)
 
 
 def build_insider_signals(engine: sa.Engine, dates: Sequence[dt.date], config: ScreenConfig = ScreenConfig()) -> dict[str, int]:
-    return _per_day(engine, dates, "insider_signals", partial(compute_insider_signals, config=config))
+    return per_day(engine, dates, "insider_signals", partial(compute_insider_signals, config=config))
 
 
 def build_all_signals(engine: sa.Engine, dates: Sequence[dt.date], config: ScreenConfig = ScreenConfig()) -> dict[str, int]:
