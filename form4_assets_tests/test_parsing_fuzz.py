@@ -213,7 +213,8 @@ def _problems(data: bytes, result: object) -> list[str]:
     return found
 
 
-def _fuzz(bases: list[bytes], donors: list[bytes], seed: int, tmp_path: Path) -> None:
+def _fuzz(bases: list[bytes], donors: list[bytes], seed: int, tmp_path: Path) -> tuple[list[str], dict[str, int]]:
+    """Run CASES_PER_TEST mutations; return the first failures and the count of each outcome."""
     rng = random.Random(seed)
     failures: list[str] = []
     outcomes: dict[str, int] = {}
@@ -238,7 +239,12 @@ def _fuzz(bases: list[bytes], donors: list[bytes], seed: int, tmp_path: Path) ->
                     failures.append(f"case {case} ({'; '.join(done)}): {'; '.join(problems)}")
     finally:
         faulthandler.cancel_dump_traceback_later()
+    return failures, outcomes
+
+
+def _assert_every_input_handled(failures: list[str], outcomes: dict[str, int]) -> None:
     assert not failures, "\n".join(failures)
+    assert sum(outcomes.values()) == CASES_PER_TEST, outcomes
     # the mutations reach deep: most outcomes occur, and some inputs still parse
     assert outcomes.get("parsed", 0) > CASES_PER_TEST // 20, outcomes
     assert len(outcomes) >= 8, outcomes
@@ -246,7 +252,9 @@ def _fuzz(bases: list[bytes], donors: list[bytes], seed: int, tmp_path: Path) ->
 
 def test_fuzz_mutations_of_the_seed(seed_bytes: bytes, tmp_path: Path) -> None:
     xml = seed_bytes[seed_bytes.find(b"<?xml") : seed_bytes.find(b"</ownershipDocument>") + len(b"</ownershipDocument>")]
-    _fuzz([seed_bytes, xml], [seed_bytes], seed=14, tmp_path=tmp_path)
+    failures, outcomes = _fuzz([seed_bytes, xml], [seed_bytes], seed=14, tmp_path=tmp_path)
+    assert not failures, "\n".join(failures)
+    _assert_every_input_handled(failures, outcomes)
 
 
 def test_fuzz_mutations_of_the_corpus(corpus_dir: Path, tmp_path: Path) -> None:
@@ -255,4 +263,6 @@ def test_fuzz_mutations_of_the_corpus(corpus_dir: Path, tmp_path: Path) -> None:
     bases = [p.read_bytes() for p in files]
     if len(bases) < 10:
         pytest.fail(f"only {len(bases)} corpus filings found under {corpus_dir}")
-    _fuzz(bases, bases, seed=345, tmp_path=tmp_path)
+    failures, outcomes = _fuzz(bases, bases, seed=345, tmp_path=tmp_path)
+    assert not failures, "\n".join(failures)
+    _assert_every_input_handled(failures, outcomes)
