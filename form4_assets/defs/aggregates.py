@@ -28,14 +28,13 @@ from form4_assets.aggregates.charts import net_selling_png, overview_svg_markdow
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
 from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
 from form4_assets.defs.metadata import (
-    KINDS,
-    OWNERS,
+    asset_options,
     definition_metadata,
     derived_lineage,
     markdown_table,
     materialize_result,
 )
-from form4_assets.defs.partitions import filing_date_partitions, partition_dates
+from form4_assets.defs.partitions import partition_dates
 from form4_assets.defs.resources import WarehouseResource, data_dir_of
 from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING
 from form4_assets.warehouse import checks_sql
@@ -106,13 +105,7 @@ def _report(
     yield from report_per_date(context, policy, each_date(outcome), dates)
 
 
-_COMMON = dict(
-    partitions_def=filing_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-)
+_COMMON = asset_options(GROUP)
 
 
 # --------------------------------------------------------------------------- assets

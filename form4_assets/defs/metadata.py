@@ -43,6 +43,18 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "insider_signals": ("insider_signals",),
 }
 
+def asset_options(group: str) -> dict[str, Any]:
+    """What every daily warehouse asset of a group shares: the filing-date partitions, single-run
+    backfills, its group, owners and kinds."""
+    return dict(
+        partitions_def=filing_date_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=group,
+        owners=OWNERS,
+        kinds=KINDS,
+    )
+
+
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 

@@ -16,14 +16,13 @@ from dagster import AssetExecutionContext
 
 from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
 from form4_assets.defs.metadata import (
-    KINDS,
-    OWNERS,
+    asset_options,
     definition_metadata,
     derived_lineage,
     markdown_table,
     materialize_result,
 )
-from form4_assets.defs.partitions import filing_date_partitions, partition_dates
+from form4_assets.defs.partitions import partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.signals import build, reconcile
 from form4_assets.signals.screens import ClusterDefinition, ScreenConfig
@@ -82,13 +81,7 @@ class SignalsConfig(dg.Config):
         )
 
 
-_COMMON = dict(
-    partitions_def=filing_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-)
+_COMMON = asset_options(GROUP)
 
 
 Checked = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
