@@ -165,7 +165,26 @@ def _demo(args: argparse.Namespace) -> int:
     """
     from form4_assets.demo import run_demo
 
-    return run_demo(args.per_day, Path(args.data_dir) if args.data_dir else None)
+    return run_demo(args.per_day, Path(args.data_dir) if args.data_dir else None, telemetry=args.telemetry)
+
+
+def _init_instance(args: argparse.Namespace) -> int:
+    """Set up a local Dagster instance (dagster.yaml, storage) before its first run.
+
+    Write DIR/dagster.yaml (community pop-up off, telemetry off unless --telemetry, run
+    monitoring that marks killed runs failed) unless DIR has its own, and create the instance
+    storage, so the first runs and `dagster dev` do not race in creating it. Exit code 2 when
+    neither DIR nor DAGSTER_HOME is given.
+    """
+    from form4_assets.instance import prepare_home
+
+    home = settings.dagster_home(args.dir)
+    if home is None:
+        print("form4-assets init-instance: give DIR or set DAGSTER_HOME", file=sys.stderr)
+        return 2
+    prepare_home(home, telemetry=args.telemetry).dispose()
+    print(f"Dagster instance ready at {home} (dagster.yaml, storage); use it with: export DAGSTER_HOME={home}")
+    return 0
 
 
 # --------------------------------------------------------------------------- parser
@@ -222,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help=settings.DATA_DIR.describe())
     p.add_argument("--per-day", type=int, default=DEMO_PER_DAY,
                    help="mean Form 3/4/5 filings per business day (default: %(default)s)")
+    p.add_argument("--telemetry", action="store_true",
+                   help="let Dagster send its anonymous usage statistics (written to the instance's dagster.yaml; default: off)")
+
+    p = _command(sub, "init-instance", _init_instance)
+    p.add_argument("dir", metavar="DIR", nargs="?", default=None,
+                   help=f"the Dagster instance directory (default: {settings.DAGSTER_HOME.env}; no other default)")
+    p.add_argument("--telemetry", action="store_true", help="let Dagster send its anonymous usage statistics (default: off)")
     return parser
 
 

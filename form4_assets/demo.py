@@ -4,15 +4,25 @@ It writes a synthetic EDGAR mirror for the week of 2023-11-06 (the real seed fil
 Annaly/NLY, on 2023-11-08), materializes those five filing dates as ONE run of
 `daily_filings_job` into the SQLite warehouse in the data directory, and prints what
 was loaded and where to look next. The run is recorded in a persistent Dagster
-instance (`<data dir>/dagster_home`, or $DAGSTER_HOME when set), so `dagster dev`
-started with the same DAGSTER_HOME shows it, its metadata and its checks.
+instance (`<data dir>/dagster_home`, or $DAGSTER_HOME when set), prepared by
+form4_assets.instance (its dagster.yaml: no community pop-up, telemetry only with
+--telemetry, run monitoring) and recorded with the code location's origin, so
+`dagster dev` started with the same DAGSTER_HOME shows it on the Overview, with its
+metadata and checks.
+
+The terminal gets a few progress lines and the summary; Dagster's own event stream
+(DEBUG) goes to `<data dir>/demo.log`, and Dagster's beta/preview warnings about the
+APIs the project uses on purpose are not repeated to the user.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import os
+import sys
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -71,34 +81,48 @@ def _num(value: object) -> str:
     return format(Decimal(str(value)).normalize(), ",f") if value is not None else "-"
 
 
-def run_demo(per_day: int, data_dir_option: Path | None = None) -> int:
+@contextlib.contextmanager
+def _quiet(log: Path) -> Iterator[None]:
+    """Dagster's console output (its event stream, warnings) into `log` instead of the terminal."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as f, contextlib.redirect_stderr(f), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=Warning)  # Beta/Preview warnings of Dagster APIs used on purpose
+        yield
+
+
+def _dagster_dev() -> str:
+    """How to start the UI on this code location from any directory: the repository's
+    workspace.yaml when there is one (its location name is the demo run's), else the module."""
+    dagster = Path(sys.executable).parent / "dagster"
+    command = str(dagster) if dagster.exists() else "dagster"
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    return f"{command} dev -w {workspace}" if workspace.is_file() else f"{command} dev -m form4_assets.definitions"
+
+
+def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool = False) -> int:
     """Mirror, one run, a report; 0 when the run succeeded. The data directory: the option, else settings."""
-    import dagster as dg
-
-    from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
-    from form4_assets.runs import run_daily_job
-    from form4_assets.synthetic.mirror import make_mirror
-    from form4_assets.warehouse.engine import make_engine
-
     data_dir = settings.data_dir(str(data_dir_option) if data_dir_option else None)
     mirror = data_dir / "mirror"
-    home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home = settings.dagster_home(default=data_dir / "dagster_home")
     sqlite_path = settings.sqlite_file(data_dir)
     url = f"sqlite:///{sqlite_path}"
+    log = data_dir / "demo.log"
 
     began = time.perf_counter()
     print(f"1/3 synthetic EDGAR mirror {FIRST}..{LAST}, ~{per_day} filings per day plus the seed -> {mirror}")
-    make_mirror(mirror, FIRST, LAST, per_day=per_day)
+    with _quiet(log):
+        from form4_assets.instance import prepare_home
+        from form4_assets.runs import execute_range_as_code_location
+        from form4_assets.synthetic.mirror import make_mirror
+        from form4_assets.warehouse.engine import make_engine
 
-    print(f"2/3 daily_filings_job over {FIRST}..{LAST} as one run (Dagster instance {home})")
-    result = run_daily_job(
-        FIRST.isoformat(),
-        LAST.isoformat(),
-        warehouse=WarehouseResource(url=url),
-        edgar=EdgarSourceResource(mode="mirror", mirror_dir=str(mirror)),
-        instance=dg.DagsterInstance.from_config(str(home)),
-    )
+        make_mirror(mirror, FIRST, LAST, per_day=per_day)
+        print(f"2/3 daily_filings_job over {FIRST}..{LAST} as one run (Dagster instance {home}, log {log})",
+              file=sys.stdout, flush=True)
+        instance = prepare_home(home, telemetry=telemetry)
+        resources = {"warehouse": {"config": {"url": url}},
+                     "edgar": {"config": {"mode": "mirror", "mirror_dir": str(mirror)}}}
+        result = execute_range_as_code_location(FIRST.isoformat(), LAST.isoformat(), instance, {"resources": resources})
     engine = make_engine(url)
     print(f"3/3 {'done' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s, run {result.run_id}\n")
 
@@ -136,10 +160,10 @@ def run_demo(per_day: int, data_dir_option: Path | None = None) -> int:
         print(f"  {name:<{width}}{status}")
     engine.dispose()
 
-    env = f"export DAGSTER_HOME={home}"
-    if data_dir_option:
-        env += f" FORM4_DATA_DIR={data_dir}"
-    print(f"\nwarehouse: {sqlite_path}")
-    print(f"next: {env} && dagster dev   (in the repository root; elsewhere: dagster dev -m form4_assets.definitions)")
+    instance.dispose()
+
+    print(f"\nwarehouse: {sqlite_path}   Dagster's event log of the run: {log}")
+    print(f"next: export DAGSTER_HOME={home} FORM4_DATA_DIR={data_dir}")
+    print(f"      {_dagster_dev()}")
     print("      then open http://127.0.0.1:3000 for the asset graph, partitions, checks and this run")
     return 0 if result.success else 1

@@ -7,10 +7,15 @@ and backfill policy as the UI rather than a hand-assembled subset.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+
+# Private, as is running a job with the code location's origin (execute_range_as_code_location).
+from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY_NAME
+from dagster._core.execution.execution_result import ExecutionResult
 
 # Private module, on purpose: a single-run backfill marks its range with these two tags,
 # and Dagster 1.13 has no public in-process API for "one run over partitions first..last"
@@ -19,6 +24,7 @@ import dagster as dg
 # moves them fails loudly in test_definitions.py::test_execute_range_runs_one_run_over_the_range.
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from form4_assets.aggregates.staleness import INPUTS as AGGREGATE_ASSETS, stale_partitions
 from form4_assets.defs.partitions import filing_date_partitions
 from form4_assets.defs.resources import EdgarSourceResource, Form345Resource, WarehouseResource
 
@@ -31,14 +37,72 @@ def daily_job(warehouse: WarehouseResource, edgar: EdgarSourceResource) -> dg.Jo
 
 
 def execute_range(
-    job: dg.JobDefinition, first: str, last: str, instance: dg.DagsterInstance, raise_on_error: bool = False
+    job: dg.JobDefinition,
+    first: str,
+    last: str,
+    instance: dg.DagsterInstance,
+    raise_on_error: bool = False,
+    asset_selection: Sequence[dg.AssetKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run of `job` over the partitions first..last (keys), tagged like a single-run backfill."""
+    """One run of `job` (or of `asset_selection` in it) over the partitions first..last (keys),
+    tagged like a single-run backfill."""
     return job.execute_in_process(
         instance=instance,
         tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
         raise_on_error=raise_on_error,
+        asset_selection=asset_selection,
     )
+
+
+#: The code location's name in workspace.yaml (what `dagster dev` in the root or with `-w` shows).
+LOCATION_NAME = "form4_assets"
+_MODULE = "form4_assets.definitions"
+
+
+def execute_range_as_code_location(
+    first: str, last: str, instance: dg.DagsterInstance, run_config: Mapping[str, Any]
+) -> ExecutionResult:
+    """One run of the code location's `daily_filings_job` over first..last, in this process,
+    recorded with the code location's origin.
+
+    The UI files runs under their code location by that origin (its Overview and the job's
+    page list only such runs); `execute_in_process` records none. Resources come from
+    `run_config` (or the environment, as for any run of the code location).
+    """
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from dagster._core.execution.api import execute_run
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    job = ReconstructableRepository.for_module(_MODULE, "defs").get_reconstructable_job("daily_filings_job")
+    location = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name=_MODULE), location_name=LOCATION_NAME)
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME), "daily_filings_job")
+    run = instance.create_run_for_job(
+        job_def=job.get_definition(),
+        run_config=dict(run_config),
+        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+        remote_job_origin=origin,
+        job_code_origin=job.get_python_origin(),
+    )
+    return execute_run(job, run, instance)
+
+
+def refresh_stale_aggregates(
+    *, warehouse: WarehouseResource, edgar: EdgarSourceResource, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult | None:
+    """The remedy for stale aggregates: one run of the aggregate assets over the stale dates.
+
+    Covers the earliest to the latest stale date (the run computes each date in order, so a
+    date's refreshed inputs are in place before it); None when nothing is stale.
+    """
+    engine = warehouse.engine()
+    with engine.connect() as conn:
+        dates = sorted({s.filing_date for stale in stale_partitions(conn).values() for s in stale})
+    if not dates:
+        return None
+    keys = [dg.AssetKey(name) for name in AGGREGATE_ASSETS]
+    return execute_range(daily_job(warehouse, edgar), dates[0].isoformat(), dates[-1].isoformat(), instance,
+                         asset_selection=keys)
 
 
 def run_daily_job(

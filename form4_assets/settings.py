@@ -60,8 +60,11 @@ CACHE_DIR = Setting("FORM4_CACHE_DIR", "<data dir>/cache", "On-disk cache of fet
 FORM345_PATHS = Setting("FORM4_FORM345_PATHS", "none",
                         f"The SEC's Form 345 data sets: .zip files or directories, separated by '{os.pathsep}'.")
 
+DAGSTER_HOME = Setting("DAGSTER_HOME", "<data dir>/dagster_home",
+                       "Dagster's own instance directory (runs, event log), used by the demo and init-instance.")
+
 SETTINGS: tuple[Setting, ...] = (DATA_DIR, WAREHOUSE_URL, EDGAR_MODE, MIRROR_DIR, USER_AGENT, BASE_URL, MAX_RPS,
-                                 CACHE_DIR, FORM345_PATHS)
+                                 CACHE_DIR, FORM345_PATHS, DAGSTER_HOME)
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -100,6 +103,12 @@ def sqlite_file(base: Path | None = None) -> Path:
 def warehouse_url(given: str | None = None, base: Path | None = None) -> str:
     """The warehouse URL: given, else FORM4_WAREHOUSE_URL, else the SQLite file in the data directory."""
     return given_or_env(given, WAREHOUSE_URL) or f"sqlite:///{sqlite_file(base).resolve()}"
+
+
+def dagster_home(given: str | None = None, default: Path | None = None) -> Path | None:
+    """The Dagster instance directory, absolute: given, else DAGSTER_HOME, else `default` (None: none)."""
+    value = given_or_env(given, DAGSTER_HOME)
+    return absolute(value) if value else (absolute(default) if default is not None else None)
 
 
 def edgar_mode(given: Mode | str | None = None) -> Mode:

@@ -126,7 +126,9 @@ RAW_FILINGS = Table(
     "One row per Form 3/4/5 (and /A) listed in EDGAR's daily index for the filing date; "
     "the bytes are kept unmodified in the on-disk cache or mirror at LOCAL_PATH. An index line "
     "refused as unsafe (bad CIK, accession, date or file name; path traversal) is a row too, "
-    "keyed by its accession when well-formed and unused that day, else index:<YYYYMMDD>:<line no>.",
+    "keyed by its accession when well-formed and unused that day, else index:<YYYYMMDD>:<line no>. "
+    "An accession EDGAR lists on several days has a row on each (quarantined as duplicate_accession "
+    "on all but the earliest).",
     (
         FILING_DATE,
         ACCESSION,
@@ -143,7 +145,7 @@ RAW_FILINGS = Table(
                "'value refused: <reason>|<field>|<message>' when a listed value cannot be stored (that column is "
                "then empty, and the filing quarantined with that reason and field)"),
     ),
-    key=("ACCESSION_NUMBER",),
+    key=("FILING_DATE", "ACCESSION_NUMBER"),  # EDGAR re-lists filings on later days
 )
 
 FILING_HEADERS = Table(
@@ -384,7 +386,8 @@ QUARANTINE = Table(
     "quarantine",
     "Every filing that could not be parsed, kept with the reason; raw = parsed + quarantined. "
     "A refused daily-index line (index_line_rejected) keeps its raw_filings key (possibly "
-    "index:<YYYYMMDD>:<line no>), FIELD = the index file and line, MESSAGE = the reason and the line.",
+    "index:<YYYYMMDD>:<line no>), FIELD = the index file and line, MESSAGE = the reason and the line. "
+    "A later listing of an accession parsed on an earlier day is duplicate_accession, its MESSAGE naming that day.",
     (
         FILING_DATE,
         ACCESSION,
@@ -396,7 +399,7 @@ QUARANTINE = Table(
         Column("BYTE_OFFSET", "int", "Byte offset in the file where the problem was found, when known"),
         Column("MESSAGE", "text", "Human-readable explanation"),
     ),
-    key=("ACCESSION_NUMBER",),
+    key=("FILING_DATE", "ACCESSION_NUMBER"),  # a re-listing is quarantined on its own day
 )
 
 #: The tables the parser fills for one parsed filing, in the order the CLI prints them.
@@ -596,7 +599,7 @@ EFFECTIVE_TRANSACTIONS = Table(
             "(text mentioning Rule 10b5-1, for filings without the flag); empty when discretionary", derived_from=_PLAN_SOURCES,
         ),
     ),
-    key=("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK"),
+    key=("FILING_DATE", "ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK"),
 )
 
 ISSUER_DAILY_ACTIVITY = Table(
@@ -1025,3 +1028,21 @@ FORM345_TABLES: tuple[Table, ...] = (*SEC_TABLES, SEC_REJECTED_ROWS)
 
 #: Every table of the warehouse by name, parsed and derived: the one registry.
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)}
+
+#: Bookkeeping, not data (so outside TABLES_BY_NAME, no asset): how the warehouse knows an aggregate
+#: partition is stale.
+PARTITION_VERSIONS = Table(
+    "partition_versions",
+    "When each table's partition was last written and last changed, as positions in the warehouse's write "
+    "order (every partition write holds the warehouse write lock and takes the next number). An aggregate "
+    "partition is stale when a partition it reads (its inputs' partitions on or before its filing date) "
+    "changed after it was written.",
+    (
+        Column("TABLE_NAME", "text", "The warehouse table"),
+        FILING_DATE_EXTRA,
+        Column("WRITTEN_SEQ", "int", "Write-order number of the last write of this partition"),
+        Column("CHANGED_SEQ", "int", "Write-order number of the last write that changed its rows"),
+        Column("DIGEST", "text", "SHA-256 of the rows last written (empty after a partial rewrite)"),
+    ),
+    key=("TABLE_NAME", "FILING_DATE"),
+)

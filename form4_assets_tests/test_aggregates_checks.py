@@ -146,6 +146,8 @@ def test_a_run_checks_every_date_and_reports_in_the_shared_vocabulary(engine: sa
 def test_the_cluster_check_is_declared_and_blocking() -> None:
     from form4_assets.defs.aggregates import cluster_buys
 
-    [spec] = cluster_buys.check_specs
-    assert (spec.name, spec.asset_key.to_user_string(), spec.blocking) == (
-        "reconciles_with_effective_transactions", "cluster_buys", True)
+    specs = {spec.name: spec for spec in cluster_buys.check_specs}
+    spec = specs["reconciles_with_effective_transactions"]
+    assert (spec.asset_key.to_user_string(), spec.blocking) == ("cluster_buys", True)
+    assert set(specs) == {"reconciles_with_effective_transactions", "current_with_earlier_dates"}
+    assert not specs["current_with_earlier_dates"].blocking

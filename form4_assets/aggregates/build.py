@@ -3,8 +3,14 @@
 Dates are processed in ascending order and each date is committed before the next is
 computed, because a date's figures read what earlier dates wrote (an amendment chains
 onto the links of earlier amendments; an issuer-day sums rows of earlier partitions).
-Each date goes through `replace_partitions`, so re-running a date replaces exactly its
+Each date goes through `replace_partitions_in`, so re-running a date replaces exactly its
 rows and a failure leaves the earlier dates written and the failing one untouched.
+
+A date is computed and written inside one `write_transaction`: the warehouse write lock
+is held from the first read to the commit, so two runs on different dates at once
+compute one after the other, each from a state the other cannot change halfway. Which
+one goes first still matters when the later date runs first; that date's aggregates are
+then stale, and form4_assets.aggregates.staleness names them.
 """
 
 from __future__ import annotations
@@ -20,17 +26,17 @@ from form4_assets.aggregates.activity import compute_issuer_daily_activity
 from form4_assets.aggregates.cluster_buys import compute_cluster_buys
 from form4_assets.aggregates.effective import build_effective_rows, compute_supersessions
 from form4_assets.aggregates.net_selling import compute_net_insider_selling
-from form4_assets.warehouse.store import replace_partitions
+from form4_assets.warehouse.store import replace_partitions_in, write_transaction
 
 
 def build_effective_transactions(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
     """supersessions and effective_transactions for each date; rows written per table."""
     written: Counter[str] = Counter()
     for day in sorted(set(dates)):
-        with engine.connect() as conn:
+        with write_transaction(engine) as conn:
             links = compute_supersessions(conn, [day])
             rows = build_effective_rows(conn, [day], links)
-        written.update(replace_partitions(engine, [day], {"supersessions": links, "effective_transactions": rows}))
+            written.update(replace_partitions_in(conn, [day], {"supersessions": links, "effective_transactions": rows}))
     return dict(written)
 
 
@@ -41,9 +47,8 @@ def per_day(
     rows may read the earlier dates'), each date its own transaction; rows written."""
     written: Counter[str] = Counter()
     for day in sorted(set(dates)):
-        with engine.connect() as conn:
-            rows = compute(conn, day)
-        written.update(replace_partitions(engine, [day], {name: rows}))
+        with write_transaction(engine) as conn:
+            written.update(replace_partitions_in(conn, [day], {name: compute(conn, day)}))
     return {name: written[name]}
 
 

@@ -3,10 +3,21 @@
 effective_transactions → issuer_daily_activity → net_insider_selling, and
 effective_transactions → cluster_buys. All share the filing-date partitions and run a
 backfill as one run; each date is computed and committed in date order (a date reads
-what earlier dates wrote) through `replace_partitions`, one transaction per date.
+what earlier dates wrote), one transaction per date under the warehouse write lock.
+Each asset also reports `current_with_earlier_dates` (WARN): the dates of the whole
+warehouse computed before an earlier date they read changed (form4_assets.aggregates.staleness),
+each on the run's latest date on or before it.
 
-Checks are computed right after the writes and reported per filing date on the
-asset's partitions (`check_specs`, form4_assets.defs.checks), like the parse-stage
+The deps stay same-date (Dagster's default mapping) although D reads earlier dates: a
+`TimeWindowPartitionMapping(start_offset=-N)` for the 90-day window makes Dagster's
+backfill target every later date whose window holds a requested date (a three-day
+backfill would materialize net_insider_selling for 67 dates), and the reach of
+amendments and late filings has no bound to declare. The warehouse tracks staleness
+itself, from the order in which partitions were written.
+
+Checks are computed right after the writes, under the write lock and over the run's
+dates still current (a stale date is skipped, and listed by `current_with_earlier_dates`),
+and reported per filing date on the asset's partitions (`check_specs`, form4_assets.defs.checks), like the parse-stage
 checks: a failing blocking check on any date stops the downstream aggregates of the
 same run. Each reports how much it checked, how many problems it found and the first
 offending rows.
@@ -15,18 +26,20 @@ offending rows.
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
 
 import base64
+import bisect
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 import sqlalchemy as sa
 
-from form4_assets.aggregates import build, reconcile
+from form4_assets.aggregates import build, reconcile, staleness
 from form4_assets.aggregates.charts import net_selling_png, overview_svg_markdown, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
-from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
+from form4_assets.defs.checks import CheckPolicy, report_per_date
 from form4_assets.defs.metadata import (
     asset_options,
     definition_metadata,
@@ -39,7 +52,7 @@ from form4_assets.defs.resources import WarehouseResource, data_dir_of
 from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING
 from form4_assets.warehouse import checks_sql
 from form4_assets.warehouse.schema import TABLES
-from form4_assets.warehouse.store import preview_rows
+from form4_assets.warehouse.store import preview_rows, write_transaction
 
 GROUP = "aggregates"
 PLOT_ISSUERS = 5
@@ -87,22 +100,102 @@ CLUSTERS_RECONCILE = CheckPolicy(
 
 
 Checked = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
+ByDate = Callable[[sa.Connection, list[dt.date]], Mapping[dt.date, reconcile.Finding]]
+
+
+def on_each(finding_of: Callable[[sa.Connection, list[dt.date]], reconcile.Finding]) -> ByDate:
+    """An invariant over some dates, evaluated on each date alone."""
+    return lambda conn, days: {day: finding_of(conn, [day]) for day in days}
+
+
+def _current_policy(asset: str) -> CheckPolicy:
+    return CheckPolicy(
+        "current_with_earlier_dates", asset, WARN,
+        "No partition of this asset was computed before a partition it reads (same or earlier filing date) "
+        "changed, as happens when dates are materialized out of order or by runs at the same time. "
+        "WARN with the stale dates: re-materialize the aggregates for them (one run, dates in order). "
+        "Each partition in the warehouse is reported on the run's latest date on or before it.",
+    )
+
+
+CURRENT = {asset: _current_policy(asset) for asset in staleness.INPUTS}
+
+
+@dataclass(frozen=True)
+class _Check:
+    policy: CheckPolicy
+    by_date: ByDate
+    stale_too: bool = False  # also on stale dates: the check does not compare the asset with its inputs
+
+
+def _current_by_date(
+    asset: str, days: list[dt.date], partitions: list[dt.date], stale: list[staleness.Stale]
+) -> dict[dt.date, checks_sql.CheckOutcome]:
+    """current_with_earlier_dates on each date of the run, over every partition of the asset.
+
+    A run's write on D can make any later partition stale, also one outside the run, so
+    each partition of the warehouse is reported on the run's latest date on or before it
+    (the run's first date for earlier ones): every partition is counted once, and a stale
+    later date shows on the date that changed under it.
+    """
+    findings = {day: reconcile.Finding() for day in days}
+
+    def home(day: dt.date) -> dt.date:
+        return days[max(bisect.bisect_right(days, day) - 1, 0)]
+
+    for day in partitions:
+        findings[home(day)].checked += 1
+    for s in stale:
+        findings[home(s.filing_date)].add(
+            {"table": asset, "column": "FILING_DATE", "found": s.filing_date.isoformat(), "expected": s.because}
+        )
+    return {day: finding.outcome(CURRENT[asset].name) for day, finding in findings.items()}
+
+
+def _evaluate(
+    context: AssetExecutionContext, engine: sa.Engine, asset: str, dates: Sequence[dt.date], checks: Sequence[_Check]
+) -> dict[CheckPolicy, dict[dt.date, checks_sql.CheckOutcome]]:
+    """Each selected check's outcome on each date of the run, and current_with_earlier_dates.
+
+    Computed under the warehouse write lock, so no other run's write lands between the
+    checks' queries. A date whose inputs changed after it was computed (another run wrote
+    an earlier date meanwhile) no longer matches its inputs by construction: the
+    reconciling checks skip it (0 checked, the reason in details) and
+    `current_with_earlier_dates` reports it with the remedy.
+    """
+    days = sorted(set(dates))
+    selected = context.selected_asset_check_keys
+    with write_transaction(engine) as conn:
+        partitions, stale = staleness.staleness_of(conn, asset)
+        outcomes = {CURRENT[asset]: _current_by_date(asset, days, partitions, stale)} if days else {}
+        because = {s.filing_date: s.because for s in stale}
+        for check in checks:
+            if check.policy.check_key not in selected:
+                continue
+            over = days if check.stale_too else [d for d in days if d not in because]
+            findings = check.by_date(conn, over) if over else {}
+            name = check.policy.name
+            outcomes[check.policy] = {
+                day: findings[day].outcome(name) if day in findings else _skipped(name, because[day]) for day in days
+            }
+    return outcomes
+
+
+def _skipped(name: str, because: str) -> checks_sql.CheckOutcome:
+    return checks_sql.CheckOutcome(
+        name, checked=0, failures=0, details={"skipped": f"stale ({because}): see current_with_earlier_dates"}
+    )
 
 
 def _report(
     context: AssetExecutionContext,
-    engine: sa.Engine,
-    policy: CheckPolicy,
-    finding_of: Callable[[sa.Connection, list[dt.date]], reconcile.Finding],
+    outcomes: Mapping[CheckPolicy, Mapping[dt.date, checks_sql.CheckOutcome]],
+    policies: Sequence[CheckPolicy],
     dates: Sequence[dt.date],
 ) -> Checked:
-    """`policy`'s invariant evaluated on each filing date alone and reported on its partition."""
-
-    def outcome(days: list[dt.date]) -> checks_sql.CheckOutcome:
-        with engine.connect() as conn:
-            return finding_of(conn, days).outcome(policy.name)
-
-    yield from report_per_date(context, policy, each_date(outcome), dates)
+    """Each policy's outcomes reported per filing date on the asset's partitions."""
+    for policy in policies:
+        yield from report_per_date(context, policy, lambda days, policy=policy: outcomes[policy], dates)
 
 
 _COMMON = asset_options(GROUP)
@@ -116,7 +209,7 @@ _COMMON = asset_options(GROUP)
     deps=["transactions", "ownership_documents"],
     description=EFFECTIVE_TRANSACTIONS.description + " Writes supersessions (the amendment links) too.",
     metadata=definition_metadata("effective_transactions", derived_lineage(EFFECTIVE_TRANSACTIONS)),
-    check_specs=[p.spec() for p in (SUPERSEDED_EXCLUDED, COFILERS_ONCE, AMENDMENTS_MATCHED)],
+    check_specs=[p.spec() for p in (SUPERSEDED_EXCLUDED, COFILERS_ONCE, AMENDMENTS_MATCHED, CURRENT["effective_transactions"])],
     **_COMMON,
 )
 def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
@@ -124,13 +217,19 @@ def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseR
     dates = partition_dates(context)
     written = build.build_effective_transactions(engine, dates)
     context.log.info(f"effective_transactions: {written} over {len(dates)} filing dates")
+    with _checking(engine, "effective_transactions", dates) as (conn, current, current_check):
+        rules = _rule_counts(conn, dates)
     with engine.connect() as conn:
         rules = _rule_counts(conn, dates)
+    checks = [
+        _Check(SUPERSEDED_EXCLUDED, on_each(reconcile.superseded_in_effective)),
+        _Check(COFILERS_ONCE, on_each(reconcile.cofilers_counted_once)),
+        _Check(AMENDMENTS_MATCHED, on_each(reconcile.unmatched_amendments), stale_too=True),
+    ]
+    outcomes = _evaluate(context, engine, "effective_transactions", dates, checks)
     per_date = {day: {"supersessions_by_rule": dg.MetadataValue.json(rules.get(day, {}))} for day in dates}
     yield materialize_result(context, engine, "effective_transactions", dates, per_date=per_date)
-    yield from _report(context, engine, SUPERSEDED_EXCLUDED, reconcile.superseded_in_effective, dates)
-    yield from _report(context, engine, COFILERS_ONCE, reconcile.cofilers_counted_once, dates)
-    yield from _report(context, engine, AMENDMENTS_MATCHED, reconcile.unmatched_amendments, dates)
+    yield from _report(context, outcomes, [c.policy for c in checks] + [CURRENT["effective_transactions"]], dates)
 
 
 def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, dict[str, int]]:
@@ -152,16 +251,20 @@ def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date,
     deps=["effective_transactions"],
     description=ISSUER_DAILY_ACTIVITY.description,
     metadata=definition_metadata("issuer_daily_activity", derived_lineage(ISSUER_DAILY_ACTIVITY)),
-    check_specs=[p.spec() for p in (ACTIVITY_RECONCILES, ACTIVITY_NOT_SUPERSEDED)],
+    check_specs=[p.spec() for p in (ACTIVITY_RECONCILES, ACTIVITY_NOT_SUPERSEDED, CURRENT["issuer_daily_activity"])],
     **_COMMON,
 )
 def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_issuer_daily_activity(engine, dates)
+    checks = [
+        _Check(ACTIVITY_RECONCILES, on_each(reconcile.reconcile_activity)),
+        _Check(ACTIVITY_NOT_SUPERSEDED, on_each(reconcile.superseded_in_activity)),
+    ]
+    outcomes = _evaluate(context, engine, "issuer_daily_activity", dates, checks)
     yield materialize_result(context, engine, "issuer_daily_activity", dates)
-    yield from _report(context, engine, ACTIVITY_RECONCILES, reconcile.reconcile_activity, dates)
-    yield from _report(context, engine, ACTIVITY_NOT_SUPERSEDED, reconcile.superseded_in_activity, dates)
+    yield from _report(context, outcomes, [c.policy for c in checks] + [CURRENT["issuer_daily_activity"]], dates)
 
 
 @dg.asset(
@@ -169,13 +272,15 @@ def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseRe
     deps=["issuer_daily_activity"],
     description=NET_INSIDER_SELLING.description,
     metadata=definition_metadata("net_insider_selling", derived_lineage(NET_INSIDER_SELLING)),
-    check_specs=[NET_SELLING_RECONCILES.spec()],
+    check_specs=[NET_SELLING_RECONCILES.spec(), CURRENT["net_insider_selling"].spec()],
     **_COMMON,
 )
 def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_net_insider_selling(engine, dates)
+    checks = [_Check(NET_SELLING_RECONCILES, reconcile.reconcile_net_selling_by_date)]
+    outcomes = _evaluate(context, engine, "net_insider_selling", dates, checks)
     per_date: dict[dt.date, dict[str, Any]] = {}
     if dates:
         day = dates[-1]  # the leaders and the plot describe the run's last date
@@ -190,13 +295,7 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
             **_plot_metadata(warehouse, day, {names[i]: series[i] for i in leaders}),
         }
     yield materialize_result(context, engine, "net_insider_selling", dates, per_date=per_date)
-
-    def by_date(days: list[dt.date]) -> dict[dt.date, checks_sql.CheckOutcome]:
-        with engine.connect() as conn:
-            findings = reconcile.reconcile_net_selling_by_date(conn, days)
-        return {day: finding.outcome(NET_SELLING_RECONCILES.name) for day, finding in findings.items()}
-
-    yield from report_per_date(context, NET_SELLING_RECONCILES, by_date, dates)
+    yield from _report(context, outcomes, [NET_SELLING_RECONCILES, CURRENT["net_insider_selling"]], dates)
 
 
 def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict[str, Any]]) -> str:
@@ -228,13 +327,15 @@ def _plot_metadata(warehouse: WarehouseResource, day: dt.date, series: Mapping[s
     deps=["effective_transactions"],
     description=CLUSTER_BUYS.description,
     metadata=definition_metadata("cluster_buys", derived_lineage(CLUSTER_BUYS)),
-    check_specs=[CLUSTERS_RECONCILE.spec()],
+    check_specs=[CLUSTERS_RECONCILE.spec(), CURRENT["cluster_buys"].spec()],
     **_COMMON,
 )
 def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_cluster_buys(engine, dates)
+    checks = [_Check(CLUSTERS_RECONCILE, on_each(reconcile.reconcile_cluster_buys))]
+    outcomes = _evaluate(context, engine, "cluster_buys", dates, checks)
     per_date: dict[dt.date, dict[str, Any]] = {}
     if dates:  # the cluster table describes the run's last date
         columns = ["ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "ROLE", "CLUSTER_INSIDERS", "BUY_SHARES", "BUY_DOLLARS",
@@ -243,4 +344,4 @@ def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -
         table_md = f"### Cluster buys as of {dates[-1]}\n\n" + markdown_table(rows, columns)
         per_date[dates[-1]] = {"clusters": dg.MetadataValue.md(table_md)}
     yield materialize_result(context, engine, "cluster_buys", dates, per_date=per_date)
-    yield from _report(context, engine, CLUSTERS_RECONCILE, reconcile.reconcile_cluster_buys, dates)
+    yield from _report(context, outcomes, [CLUSTERS_RECONCILE, CURRENT["cluster_buys"]], dates)

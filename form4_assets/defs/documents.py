@@ -27,7 +27,8 @@ from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.defs.transactions import transaction_specs
 from form4_assets.pipeline.day import parsed_rows
-from form4_assets.warehouse.store import read_partition, replace_partitions
+from form4_assets.pipeline.relisting import write_parsed_day
+from form4_assets.warehouse.store import read_partition
 
 _FROM_RAW = {
     "ACCESSION_NUMBER": ("raw_filings", "ACCESSION_NUMBER"),
@@ -88,8 +89,8 @@ def parse_filings(
     dates = partition_dates(context)
     reasons: dict[dt.date, Counter[str]] = {}
     for i, day in enumerate(dates, 1):
-        tables = parsed_rows(read_partition(engine, "raw_filings", day), day)
-        replace_partitions(engine, [day], tables)
+        raw = read_partition(engine, "raw_filings", day)
+        tables = write_parsed_day(engine, day, raw, parsed_rows(raw, day))
         reasons[day] = Counter(row["REASON_CODE"] for row in tables["quarantine"])
         context.log.info(
             f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} quarantined, "

@@ -65,9 +65,9 @@ def raw_filings(
     transaction as soon as it is fetched, so a long backfill holds one day in memory.
     """
     dates = partition_dates(context)
-    engine = warehouse.engine()
     per_date: dict[dt.date, dict[str, object]] = {}
-    with edgar.opened() as source:
+    with edgar.opened() as source:  # first: a missing mirror stops the run before a warehouse file is made
+        engine = warehouse.engine()
         where = describe_source(source)
         context.log.info(f"raw_filings: {len(dates)} filing date(s) from {where}")
         refuse_uncovered(source, dates)

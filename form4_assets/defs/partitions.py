@@ -45,3 +45,4 @@ def filing_dates_from(start: dt.date, count: int) -> list[dt.date]:
     keys = filing_date_partitions.get_partition_keys()
     first = bisect.bisect_left(keys, start.isoformat())
     return keys_to_dates(keys[first : first + count])
+

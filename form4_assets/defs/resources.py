@@ -99,14 +99,39 @@ class EdgarSourceResource(dg.ConfigurableResource):
 
         A live source holds an HTTP connection pool; building it once per run (rather
         than per call) also keeps one client, so its request counters and rate limiter
-        describe the whole run. A mirror source holds nothing to close.
+        describe the whole run. A mirror source holds nothing to close; a mirror that is
+        not there stops the run here, saying what to set (`missing_mirror_message`).
         """
         source = self.source()
+        if isinstance(source, MirrorSource) and not source.root.is_dir():
+            explicit = (self.mirror_dir or self.data_dir
+                        or settings.env(settings.MIRROR_DIR.env) or settings.env(settings.DATA_DIR.env))
+            raise dg.Failure(description=missing_mirror_message(source.root, explicit=bool(explicit)))
         try:
             yield source
         finally:
             if isinstance(source, LiveSource):
                 source.close()
+
+
+def missing_mirror_message(root: Path, explicit: bool) -> str:
+    """What to set when the offline mirror is not where the settings point.
+
+    The usual cause is `dagster dev -m form4_assets.definitions` started outside the directory that
+    holds form4_data/ with FORM4_DATA_DIR unset: the default data directory is relative
+    to where Dagster was started.
+    """
+    fix = (
+        "Set FORM4_DATA_DIR to the data directory (the one `form4-assets demo` printed, e.g. "
+        "/path/to/form4_assets/form4_data) or FORM4_MIRROR_DIR to a mirror (`form4-assets make-mirror` "
+        "writes one), then restart Dagster; or FORM4_EDGAR_MODE=live for EDGAR itself."
+    )
+    if explicit:
+        return f"no offline EDGAR mirror at {root}. {fix}"
+    return (
+        f"no offline EDGAR mirror at {root}: FORM4_DATA_DIR is not set, so the data directory is "
+        f"./form4_data of the directory Dagster was started in ({Path.cwd()}). {fix}"
+    )
 
 
 def describe_source(source: FilingSource) -> str:

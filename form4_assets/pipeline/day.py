@@ -144,7 +144,7 @@ def storable_raw_row(row: Row) -> Row:
             f"{escaped_text(problem.message)}"}
 
 
-def _quarantine_row(raw: Mapping[str, Any], reason: str, message: str, field_: str | None = None,
+def quarantine_row(raw: Mapping[str, Any], reason: str, message: str, field_: str | None = None,
                     offset: int | None = None) -> Row:
     """The quarantine row of a raw filing; a message or field quoting a NUL shows it escaped."""
     return {
@@ -163,20 +163,20 @@ def _stored_bytes(raw: Mapping[str, Any]) -> bytes | Row:
     """The bytes raw_filings points at, or the quarantine row saying why they are unusable."""
     if is_refused_line(raw):
         # FIELD: the index file and line; MESSAGE: why it was refused and the line itself.
-        return _quarantine_row(raw, INDEX_LINE_REJECTED, raw["FETCH_ERROR"][len(REFUSED_LINE_PREFIX):],
+        return quarantine_row(raw, INDEX_LINE_REJECTED, raw["FETCH_ERROR"][len(REFUSED_LINE_PREFIX):],
                                raw["EDGAR_PATH"])
     if (raw["FETCH_ERROR"] or "").startswith(UNSTORABLE_PREFIX):
         reason, field_, message = raw["FETCH_ERROR"][len(UNSTORABLE_PREFIX):].split("|", 2)
-        return _quarantine_row(raw, reason, message, field_)
+        return quarantine_row(raw, reason, message, field_)
     if raw["FETCH_ERROR"] or not raw["LOCAL_PATH"]:
-        return _quarantine_row(raw, FETCH_FAILED, raw["FETCH_ERROR"] or "no stored bytes")
+        return quarantine_row(raw, FETCH_FAILED, raw["FETCH_ERROR"] or "no stored bytes")
     try:  # no longer a regular file (swapped for a FIFO or a link since the fetch): refused
         data = read_regular_file(Path(raw["LOCAL_PATH"]), MAX_FILING_BYTES)
     except (OSError, UnsafeFile) as exc:
-        return _quarantine_row(raw, FETCH_FAILED, f"cannot read the stored bytes: {exc}")
+        return quarantine_row(raw, FETCH_FAILED, f"cannot read the stored bytes: {exc}")
     digest = hashlib.sha256(data).hexdigest()
     if digest != raw["SHA256"]:
-        return _quarantine_row(
+        return quarantine_row(
             raw, RAW_BYTES_CHANGED, f"{raw['LOCAL_PATH']} hashes to {digest}, raw_filings recorded {raw['SHA256']}"
         )
     return data
@@ -201,14 +201,14 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str
         result = parse_filing(data, source=raw["LOCAL_PATH"], accession=raw["ACCESSION_NUMBER"])
         if isinstance(result, Quarantined):
             tables["quarantine"].append(
-                _quarantine_row(raw, result.reason, result.message, result.field, result.offset)
+                quarantine_row(raw, result.reason, result.message, result.field, result.offset)
             )
             rows_by_table = result.header_rows()
         else:
             rows_by_table = result.rows()
             problem = first_problem(rows_by_table)
             if problem is not None:  # found before the day's transaction, which it would fail
-                tables["quarantine"].append(_quarantine_row(raw, problem.reason, problem.message, problem.field))
+                tables["quarantine"].append(quarantine_row(raw, problem.reason, problem.message, problem.field))
                 rows_by_table = {name: rows_by_table[name] for name in ("filing_headers", "header_parties")}
         if isinstance(result, Quarantined) or problem is not None:
             if first_problem(rows_by_table) is not None:

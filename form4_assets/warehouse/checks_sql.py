@@ -273,8 +273,10 @@ def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.dat
     """
     raw, sub, qua = TABLES["raw_filings"], TABLES["submission"], TABLES["quarantine"]
 
-    def exists_in(table: sa.Table, accession: sa.ColumnElement[Any]) -> sa.Exists:
-        return sa.exists().where(table.c.ACCESSION_NUMBER == accession)
+    def exists_in(table: sa.Table, source: sa.Table) -> sa.Exists:
+        # The same day: an accession EDGAR re-lists is parsed on its first day, quarantined on the later ones.
+        return sa.exists().where(table.c.ACCESSION_NUMBER == source.c.ACCESSION_NUMBER,
+                                 table.c.FILING_DATE == source.c.FILING_DATE)
 
     def offending(source: sa.Table, label: str, expected: str, condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
         return sa.select(
@@ -287,10 +289,10 @@ def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.dat
         ).where(_in_dates(source.c.FILING_DATE, dates), condition)
 
     queries = [
-        offending(raw, "unaccounted", "parsed or quarantined", ~exists_in(sub, raw.c.ACCESSION_NUMBER) & ~exists_in(qua, raw.c.ACCESSION_NUMBER)),
-        offending(sub, "both", "parsed or quarantined, not both", exists_in(qua, sub.c.ACCESSION_NUMBER)),
-        offending(sub, "not_raw", "a raw_filings row", ~exists_in(raw, sub.c.ACCESSION_NUMBER)),
-        offending(qua, "not_raw", "a raw_filings row", ~exists_in(raw, qua.c.ACCESSION_NUMBER)),
+        offending(raw, "unaccounted", "parsed or quarantined", ~exists_in(sub, raw) & ~exists_in(qua, raw)),
+        offending(sub, "both", "parsed or quarantined, not both", exists_in(qua, sub)),
+        offending(sub, "not_raw", "a raw_filings row", ~exists_in(raw, sub)),
+        offending(qua, "not_raw", "a raw_filings row", ~exists_in(raw, qua)),
     ]
     per_day: dict[str, dict[str, int]] = {d.isoformat(): {"raw": 0, "parsed": 0, "quarantined": 0} for d in sorted(set(dates))}
     with engine.connect() as conn:

@@ -22,6 +22,7 @@ from form4_assets.tables import (
     ALL_TABLES,
     DECIMAL_PLACES,
     FORM345_TABLES,
+    PARTITION_VERSIONS,
     STORED_DECIMAL_MAX,
     Kind,
     Table,
@@ -157,3 +158,7 @@ def build_table(spec: Table, md: sa.MetaData = metadata) -> sa.Table:
 
 
 TABLES: dict[str, sa.Table] = {spec.name: build_table(spec) for spec in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)}
+
+#: Bookkeeping of partition writes (see form4_assets.warehouse.store); created with the
+#: schema but not a data table, so it is not in TABLES (dumps and exports leave it out).
+PARTITION_VERSIONS_TABLE: sa.Table = build_table(PARTITION_VERSIONS)

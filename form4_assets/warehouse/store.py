@@ -6,17 +6,48 @@ gives identical tables and a run killed midway (or an insert that fails) leaves 
 previous state. Inserts bind each row as a tuple with the columns' own SQLAlchemy type
 processors and hand the batch to the driver's bulk path (sqlite3 executemany, psycopg2
 execute_values): per-row parameter dicts cost more than the database's own work.
+
+Every write holds the warehouse's write lock (`write_transaction`), so concurrent runs
+write one at a time, and an aggregate computed inside the lock reads a state no other
+writer changes under it. Each write also records, per table and filing date, its place
+in the write order and whether the rows changed (`partition_versions`): that is how an
+aggregate partition computed before an earlier date changed is found stale
+(form4_assets.aggregates.staleness).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.warehouse.schema import TABLES
+from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES
+
+#: Key of the PostgreSQL advisory lock that serialises partition writes ("F4WR"); the
+#: second key is the schema's hash, so warehouses in other schemas do not wait for it.
+WRITE_LOCK_KEY = 0x46345752
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction holding the warehouse write lock until it commits or rolls back.
+
+    PostgreSQL: a transaction-scoped advisory lock (per schema). SQLite: BEGIN IMMEDIATE,
+    its write lock, waiting up to the busy timeout. Reads inside see a state that no other
+    writer changes before the commit, which is what an aggregate recompute needs.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"), {"key": WRITE_LOCK_KEY}
+            )
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
 
 
 def _table(name: str) -> sa.Table:
@@ -91,14 +122,66 @@ def replace_partitions(
     Returns the number of rows inserted per table. Raises (and changes nothing) when a
     row is malformed or the database rejects an insert.
     """
+    with write_transaction(engine) as conn:
+        return replace_partitions_in(conn, dates, tables)
+
+
+def replace_partitions_in(
+    conn: sa.Connection, dates: Sequence[dt.date], tables: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> dict[str, int]:
+    """`replace_partitions` inside the caller's `write_transaction` (to compute and write under one lock)."""
     wanted = frozenset(dates)
-    prepared = {name: (_table(name), _tuples(_table(name), rows, wanted, engine.dialect)) for name, rows in tables.items()}
-    with engine.begin() as conn:
-        for table, rows in prepared.values():
-            conn.execute(table.delete().where(table.c.FILING_DATE.in_(sorted(wanted))))
-            if rows:
-                _insert(conn, table, rows)
+    prepared = {name: (_table(name), rows) for name, rows in tables.items()}
+    bound = {name: _tuples(table, rows, wanted, conn.dialect) for name, (table, rows) in prepared.items()}
+    digests = {(name, day): _digest(table, rows, day) for name, (table, rows) in prepared.items() for day in wanted}
+    for name, (table, _) in prepared.items():
+        conn.execute(table.delete().where(table.c.FILING_DATE.in_(sorted(wanted))))
+        if bound[name]:
+            _insert(conn, table, bound[name])
+    _record_versions(conn, digests)
     return {name: len(rows) for name, (_, rows) in prepared.items()}
+
+
+def mark_rewritten(conn: sa.Connection, partitions: Iterable[tuple[str, dt.date]]) -> None:
+    """Record that rows of these (table, date) partitions were changed in place (not replaced whole)."""
+    _record_versions(conn, {key: None for key in partitions})
+
+
+def _digest(table: sa.Table, rows: Iterable[Mapping[str, Any]], day: dt.date) -> str:
+    """SHA-256 of one date's rows as given, each in column order (same rows in the same order, same digest)."""
+    names = [c.name for c in table.columns]
+    h = hashlib.sha256()
+    for row in rows:
+        if row.get("FILING_DATE") == day:
+            h.update(repr(tuple(map(row.get, names))).encode())
+    return h.hexdigest()
+
+
+def _record_versions(conn: sa.Connection, digests: Mapping[tuple[str, dt.date], str | None]) -> None:
+    """Give these partitions the next write-order number; CHANGED_SEQ moves only when the rows did.
+
+    Runs under the write lock, so the numbers follow the commit order. A digest of None
+    (a partial rewrite) always counts as a change.
+    """
+    if not digests:
+        return
+    v = PARTITION_VERSIONS_TABLE
+    seq = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(v.c.WRITTEN_SEQ), 0))).scalar_one()) + 1
+    names = sorted({name for name, _ in digests})
+    days = sorted({day for _, day in digests})
+    where = v.c.TABLE_NAME.in_(names) & v.c.FILING_DATE.in_(days)
+    before = {
+        (r.TABLE_NAME, r.FILING_DATE): (r.CHANGED_SEQ, r.DIGEST)
+        for r in conn.execute(sa.select(v.c.TABLE_NAME, v.c.FILING_DATE, v.c.CHANGED_SEQ, v.c.DIGEST).where(where))
+    }
+    rows = []
+    for (name, day), digest in digests.items():
+        old_changed, old_digest = before.get((name, day), (None, None))
+        unchanged = digest is not None and digest == old_digest
+        rows.append({"TABLE_NAME": name, "FILING_DATE": day, "WRITTEN_SEQ": seq,
+                     "CHANGED_SEQ": old_changed if unchanged else seq, "DIGEST": digest})
+    conn.execute(v.delete().where(where, sa.tuple_(v.c.TABLE_NAME, v.c.FILING_DATE).in_(list(digests))))
+    conn.execute(v.insert(), rows)
 
 
 def count_rows(engine: sa.Engine, name: str, dates: Sequence[dt.date]) -> int:
