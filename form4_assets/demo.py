@@ -24,11 +24,15 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from form4_assets import settings
 from form4_assets.synthetic.mirror import SEED_ACCESSION
+
+if TYPE_CHECKING:  # for annotations only: the demo imports Dagster when it runs
+    import dagster as dg
 
 FIRST, LAST = dt.date(2023, 11, 6), dt.date(2023, 11, 10)
 

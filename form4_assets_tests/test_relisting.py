@@ -3,8 +3,8 @@
 The seed filing is listed on 2023-11-08 and again on 2023-11-09. Whatever order the two
 days are loaded and re-loaded in, the tables end the same: parsed on 2023-11-08, a
 duplicate_accession quarantine row on 2023-11-09 naming the first day, counted once by
-the aggregates, and raw = parsed + quarantined on each day. (The aggregates are built
-once after the loads; out-of-order aggregates are test_out_of_order.py's subject.)
+the aggregates, and raw = parsed + quarantined on each day. (The aggregates and signals
+are built once after the loads; out-of-order aggregates are test_out_of_order.py's subject.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
 from form4_assets.edgar.paths import daily_index_path, filing_path
-from form4_assets.aggregates.staleness import stale_partitions
+from form4_assets.aggregates.staleness import INPUTS, stale_partitions
 from form4_assets.runs import daily_job, execute_range, refresh_stale_aggregates, run_daily_job
 from form4_assets.warehouse.checks_sql import raw_equals_parsed_plus_quarantined
 from form4_assets.warehouse.engine import make_engine
@@ -29,7 +29,7 @@ FIRST, LATER = dt.date(2023, 11, 8), dt.date(2023, 11, 9)
 SEED = "0001628280-23-037880"
 OTHER = "0000000001-23-000007"  # another filing of the later day, parsed there
 INGEST = [dg.AssetKey(k) for k in ("raw_filings", "filing_headers", "ownership_documents", "transactions", "holdings", "quarantine")]
-AGGREGATES = [dg.AssetKey(k) for k in ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys")]
+DERIVED = [dg.AssetKey(k) for k in INPUTS]  # the aggregates and the signals
 
 
 def _index(day: dt.date, lines: list[str]) -> str:
@@ -77,14 +77,14 @@ def mirror(tmp_path: Path, seed_bytes: bytes) -> Path:
 
 
 def load(url: str, mirror: Path, days: list[dt.date]) -> sa.Engine:
-    """Ingest the days in the given order (one run each), then the aggregates once, in date order."""
+    """Ingest the days in the given order (one run each), then the aggregates and signals once, in date order."""
     warehouse, edgar = WarehouseResource(url=url), EdgarSourceResource(mirror_dir=str(mirror))
     instance = dg.DagsterInstance.ephemeral()
     job = daily_job(warehouse, edgar)
     for day in days:
         result = execute_range(job, day.isoformat(), day.isoformat(), instance, asset_selection=INGEST)
         assert result.success, f"run of {day} failed"
-    result = execute_range(job, FIRST.isoformat(), LATER.isoformat(), instance, asset_selection=AGGREGATES)
+    result = execute_range(job, FIRST.isoformat(), LATER.isoformat(), instance, asset_selection=DERIVED)
     assert result.success
     return make_engine(url)
 

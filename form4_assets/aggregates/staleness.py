@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
 
-#: The tables each aggregate table's partition D reads, on D and on earlier dates; in build order.
+#: The tables each aggregate and signal table's partition D reads, on D and on earlier dates; in build order.
 INPUTS: dict[str, tuple[str, ...]] = {
     "effective_transactions": (
         "submission", "reporting_owner", "filing_headers", "nonderiv_trans", "deriv_trans", "footnotes",
@@ -37,6 +37,14 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "issuer_daily_activity": ("effective_transactions", "supersessions"),
     "net_insider_selling": ("issuer_daily_activity",),
     "cluster_buys": ("effective_transactions", "supersessions"),
+    # The signals (form4_assets.signals), each input taken as read on D and earlier too.
+    "filing_timeliness": ("effective_transactions", "submission", "filing_headers"),
+    "trading_plans": ("effective_transactions", "submission", "footnotes"),
+    "insider_patterns": ("effective_transactions", "supersessions"),
+    "insider_signals": (
+        "effective_transactions", "supersessions", "insider_patterns", "filing_timeliness", "submission",
+        "reporting_owner", "nonderiv_trans",
+    ),
 }
 
 

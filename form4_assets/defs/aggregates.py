@@ -26,20 +26,19 @@ offending rows.
 # No `from __future__ import annotations`: Dagster reads the context and resource annotations at definition time.
 
 import base64
-import bisect
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 import sqlalchemy as sa
 
-from form4_assets.aggregates import build, reconcile, staleness
+from form4_assets.aggregates import build, reconcile
 from form4_assets.aggregates.charts import net_selling_png, overview_svg_markdown, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
-from form4_assets.defs.checks import CheckPolicy, report_per_date
+from form4_assets.defs.checks import CheckPolicy
+from form4_assets.defs.current import CURRENT, ScopedCheck, evaluate, on_each, report
 from form4_assets.defs.metadata import (
     asset_options,
     definition_metadata,
@@ -50,9 +49,8 @@ from form4_assets.defs.metadata import (
 from form4_assets.defs.partitions import partition_dates
 from form4_assets.defs.resources import WarehouseResource, data_dir_of
 from form4_assets.tables import CLUSTER_BUYS, EFFECTIVE_TRANSACTIONS, ISSUER_DAILY_ACTIVITY, NET_INSIDER_SELLING
-from form4_assets.warehouse import checks_sql
 from form4_assets.warehouse.schema import TABLES
-from form4_assets.warehouse.store import preview_rows, write_transaction
+from form4_assets.warehouse.store import preview_rows
 
 GROUP = "aggregates"
 PLOT_ISSUERS = 5
@@ -100,102 +98,6 @@ CLUSTERS_RECONCILE = CheckPolicy(
 
 
 Checked = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
-ByDate = Callable[[sa.Connection, list[dt.date]], Mapping[dt.date, reconcile.Finding]]
-
-
-def on_each(finding_of: Callable[[sa.Connection, list[dt.date]], reconcile.Finding]) -> ByDate:
-    """An invariant over some dates, evaluated on each date alone."""
-    return lambda conn, days: {day: finding_of(conn, [day]) for day in days}
-
-
-def _current_policy(asset: str) -> CheckPolicy:
-    return CheckPolicy(
-        "current_with_earlier_dates", asset, WARN,
-        "No partition of this asset was computed before a partition it reads (same or earlier filing date) "
-        "changed, as happens when dates are materialized out of order or by runs at the same time. "
-        "WARN with the stale dates: re-materialize the aggregates for them (one run, dates in order). "
-        "Each partition in the warehouse is reported on the run's latest date on or before it.",
-    )
-
-
-CURRENT = {asset: _current_policy(asset) for asset in staleness.INPUTS}
-
-
-@dataclass(frozen=True)
-class _Check:
-    policy: CheckPolicy
-    by_date: ByDate
-    stale_too: bool = False  # also on stale dates: the check does not compare the asset with its inputs
-
-
-def _current_by_date(
-    asset: str, days: list[dt.date], partitions: list[dt.date], stale: list[staleness.Stale]
-) -> dict[dt.date, checks_sql.CheckOutcome]:
-    """current_with_earlier_dates on each date of the run, over every partition of the asset.
-
-    A run's write on D can make any later partition stale, also one outside the run, so
-    each partition of the warehouse is reported on the run's latest date on or before it
-    (the run's first date for earlier ones): every partition is counted once, and a stale
-    later date shows on the date that changed under it.
-    """
-    findings = {day: reconcile.Finding() for day in days}
-
-    def home(day: dt.date) -> dt.date:
-        return days[max(bisect.bisect_right(days, day) - 1, 0)]
-
-    for day in partitions:
-        findings[home(day)].checked += 1
-    for s in stale:
-        findings[home(s.filing_date)].add(
-            {"table": asset, "column": "FILING_DATE", "found": s.filing_date.isoformat(), "expected": s.because}
-        )
-    return {day: finding.outcome(CURRENT[asset].name) for day, finding in findings.items()}
-
-
-def _evaluate(
-    context: AssetExecutionContext, engine: sa.Engine, asset: str, dates: Sequence[dt.date], checks: Sequence[_Check]
-) -> dict[CheckPolicy, dict[dt.date, checks_sql.CheckOutcome]]:
-    """Each selected check's outcome on each date of the run, and current_with_earlier_dates.
-
-    Computed under the warehouse write lock, so no other run's write lands between the
-    checks' queries. A date whose inputs changed after it was computed (another run wrote
-    an earlier date meanwhile) no longer matches its inputs by construction: the
-    reconciling checks skip it (0 checked, the reason in details) and
-    `current_with_earlier_dates` reports it with the remedy.
-    """
-    days = sorted(set(dates))
-    selected = context.selected_asset_check_keys
-    with write_transaction(engine) as conn:
-        partitions, stale = staleness.staleness_of(conn, asset)
-        outcomes = {CURRENT[asset]: _current_by_date(asset, days, partitions, stale)} if days else {}
-        because = {s.filing_date: s.because for s in stale}
-        for check in checks:
-            if check.policy.check_key not in selected:
-                continue
-            over = days if check.stale_too else [d for d in days if d not in because]
-            findings = check.by_date(conn, over) if over else {}
-            name = check.policy.name
-            outcomes[check.policy] = {
-                day: findings[day].outcome(name) if day in findings else _skipped(name, because[day]) for day in days
-            }
-    return outcomes
-
-
-def _skipped(name: str, because: str) -> checks_sql.CheckOutcome:
-    return checks_sql.CheckOutcome(
-        name, checked=0, failures=0, details={"skipped": f"stale ({because}): see current_with_earlier_dates"}
-    )
-
-
-def _report(
-    context: AssetExecutionContext,
-    outcomes: Mapping[CheckPolicy, Mapping[dt.date, checks_sql.CheckOutcome]],
-    policies: Sequence[CheckPolicy],
-    dates: Sequence[dt.date],
-) -> Checked:
-    """Each policy's outcomes reported per filing date on the asset's partitions."""
-    for policy in policies:
-        yield from report_per_date(context, policy, lambda days, policy=policy: outcomes[policy], dates)
 
 
 _COMMON = asset_options(GROUP)
@@ -217,19 +119,17 @@ def effective_transactions(context: AssetExecutionContext, warehouse: WarehouseR
     dates = partition_dates(context)
     written = build.build_effective_transactions(engine, dates)
     context.log.info(f"effective_transactions: {written} over {len(dates)} filing dates")
-    with _checking(engine, "effective_transactions", dates) as (conn, current, current_check):
-        rules = _rule_counts(conn, dates)
     with engine.connect() as conn:
         rules = _rule_counts(conn, dates)
     checks = [
-        _Check(SUPERSEDED_EXCLUDED, on_each(reconcile.superseded_in_effective)),
-        _Check(COFILERS_ONCE, on_each(reconcile.cofilers_counted_once)),
-        _Check(AMENDMENTS_MATCHED, on_each(reconcile.unmatched_amendments), stale_too=True),
+        ScopedCheck(SUPERSEDED_EXCLUDED, on_each(reconcile.superseded_in_effective)),
+        ScopedCheck(COFILERS_ONCE, on_each(reconcile.cofilers_counted_once)),
+        ScopedCheck(AMENDMENTS_MATCHED, on_each(reconcile.unmatched_amendments), stale_too=True),
     ]
-    outcomes = _evaluate(context, engine, "effective_transactions", dates, checks)
+    outcomes = evaluate(context, engine, "effective_transactions", dates, checks)
     per_date = {day: {"supersessions_by_rule": dg.MetadataValue.json(rules.get(day, {}))} for day in dates}
     yield materialize_result(context, engine, "effective_transactions", dates, per_date=per_date)
-    yield from _report(context, outcomes, [c.policy for c in checks] + [CURRENT["effective_transactions"]], dates)
+    yield from report(context, outcomes, [c.policy for c in checks] + [CURRENT["effective_transactions"]], dates)
 
 
 def _rule_counts(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, dict[str, int]]:
@@ -259,12 +159,12 @@ def issuer_daily_activity(context: AssetExecutionContext, warehouse: WarehouseRe
     dates = partition_dates(context)
     build.build_issuer_daily_activity(engine, dates)
     checks = [
-        _Check(ACTIVITY_RECONCILES, on_each(reconcile.reconcile_activity)),
-        _Check(ACTIVITY_NOT_SUPERSEDED, on_each(reconcile.superseded_in_activity)),
+        ScopedCheck(ACTIVITY_RECONCILES, on_each(reconcile.reconcile_activity)),
+        ScopedCheck(ACTIVITY_NOT_SUPERSEDED, on_each(reconcile.superseded_in_activity)),
     ]
-    outcomes = _evaluate(context, engine, "issuer_daily_activity", dates, checks)
+    outcomes = evaluate(context, engine, "issuer_daily_activity", dates, checks)
     yield materialize_result(context, engine, "issuer_daily_activity", dates)
-    yield from _report(context, outcomes, [c.policy for c in checks] + [CURRENT["issuer_daily_activity"]], dates)
+    yield from report(context, outcomes, [c.policy for c in checks] + [CURRENT["issuer_daily_activity"]], dates)
 
 
 @dg.asset(
@@ -279,8 +179,8 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_net_insider_selling(engine, dates)
-    checks = [_Check(NET_SELLING_RECONCILES, reconcile.reconcile_net_selling_by_date)]
-    outcomes = _evaluate(context, engine, "net_insider_selling", dates, checks)
+    checks = [ScopedCheck(NET_SELLING_RECONCILES, reconcile.reconcile_net_selling_by_date)]
+    outcomes = evaluate(context, engine, "net_insider_selling", dates, checks)
     per_date: dict[dt.date, dict[str, Any]] = {}
     if dates:
         day = dates[-1]  # the leaders and the plot describe the run's last date
@@ -295,7 +195,7 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
             **_plot_metadata(warehouse, day, {names[i]: series[i] for i in leaders}),
         }
     yield materialize_result(context, engine, "net_insider_selling", dates, per_date=per_date)
-    yield from _report(context, outcomes, [NET_SELLING_RECONCILES, CURRENT["net_insider_selling"]], dates)
+    yield from report(context, outcomes, [NET_SELLING_RECONCILES, CURRENT["net_insider_selling"]], dates)
 
 
 def _top_markdown(day: dt.date, sellers: list[dict[str, Any]], buyers: list[dict[str, Any]]) -> str:
@@ -334,8 +234,8 @@ def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_cluster_buys(engine, dates)
-    checks = [_Check(CLUSTERS_RECONCILE, on_each(reconcile.reconcile_cluster_buys))]
-    outcomes = _evaluate(context, engine, "cluster_buys", dates, checks)
+    checks = [ScopedCheck(CLUSTERS_RECONCILE, on_each(reconcile.reconcile_cluster_buys))]
+    outcomes = evaluate(context, engine, "cluster_buys", dates, checks)
     per_date: dict[dt.date, dict[str, Any]] = {}
     if dates:  # the cluster table describes the run's last date
         columns = ["ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "ROLE", "CLUSTER_INSIDERS", "BUY_SHARES", "BUY_DOLLARS",
@@ -344,4 +244,4 @@ def cluster_buys(context: AssetExecutionContext, warehouse: WarehouseResource) -
         table_md = f"### Cluster buys as of {dates[-1]}\n\n" + markdown_table(rows, columns)
         per_date[dates[-1]] = {"clusters": dg.MetadataValue.md(table_md)}
     yield materialize_result(context, engine, "cluster_buys", dates, per_date=per_date)
-    yield from _report(context, outcomes, [CLUSTERS_RECONCILE, CURRENT["cluster_buys"]], dates)
+    yield from report(context, outcomes, [CLUSTERS_RECONCILE, CURRENT["cluster_buys"]], dates)

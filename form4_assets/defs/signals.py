@@ -4,6 +4,9 @@ effective_transactions â†’ filing_timeliness, trading_plans, insider_patterns â†
 insider_signals. Same filing-date partitions and single-run backfills as the
 aggregates; each date is computed and committed in date order. The reconciliation
 checks are blocking; timeliness_dates_sane is a warning (bad dates are the filer's).
+Like the aggregates' checks (form4_assets.defs.current), they run under the warehouse
+write lock over the run's dates still current, and each asset reports the WARN
+`current_with_earlier_dates`.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context, config and resource annotations at definition time.
@@ -14,7 +17,8 @@ from decimal import Decimal
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
+from form4_assets.defs.checks import CheckPolicy
+from form4_assets.defs.current import CURRENT, ScopedCheck, evaluate, on_each, report
 from form4_assets.defs.metadata import (
     asset_options,
     definition_metadata,
@@ -27,7 +31,6 @@ from form4_assets.defs.resources import WarehouseResource
 from form4_assets.signals import build, reconcile
 from form4_assets.signals.screens import ClusterDefinition, ScreenConfig
 from form4_assets.tables import FILING_TIMELINESS, INSIDER_PATTERNS, INSIDER_SIGNALS, TRADING_PLANS
-from form4_assets.warehouse import checks_sql
 from form4_assets.warehouse.store import preview_rows
 
 GROUP = "signals"
@@ -102,14 +105,9 @@ def _materialize(
         per_date[dates[-1]] = {
             "latest": dg.MetadataValue.md(f"### {asset} as of {dates[-1]}\n\n" + markdown_table(rows, list(preview)))
         }
+    outcomes = evaluate(context, engine, asset, dates, [ScopedCheck(policy, on_each(run)) for policy, run in checks])
     yield materialize_result(context, engine, asset, dates, per_date=per_date)
-    for policy, run in checks:
-
-        def outcome(days: list, run: Callable = run, policy: CheckPolicy = policy) -> checks_sql.CheckOutcome:
-            with engine.connect() as conn:
-                return run(conn, days).outcome(policy.name)
-
-        yield from report_per_date(context, policy, each_date(outcome), dates)
+    yield from report(context, outcomes, [*(policy for policy, _ in checks), CURRENT[asset]], dates)
 
 
 @dg.asset(
@@ -117,7 +115,7 @@ def _materialize(
     deps=[_E, "ownership_documents", "filing_headers", "transactions"],
     description=FILING_TIMELINESS.description,
     metadata=definition_metadata("filing_timeliness", derived_lineage(FILING_TIMELINESS)),
-    check_specs=[p.spec() for p in (TIMELINESS_RECONCILES, TIMELINESS_DATES_SANE)],
+    check_specs=[p.spec() for p in (TIMELINESS_RECONCILES, TIMELINESS_DATES_SANE, CURRENT["filing_timeliness"])],
     **_COMMON,
 )
 def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
@@ -130,7 +128,7 @@ def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResour
     deps=[_E, "ownership_documents"],
     description=TRADING_PLANS.description,
     metadata=definition_metadata("trading_plans", derived_lineage(TRADING_PLANS)),
-    check_specs=[PLANS_RECONCILE.spec()],
+    check_specs=[PLANS_RECONCILE.spec(), CURRENT["trading_plans"].spec()],
     **_COMMON,
 )
 def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
@@ -145,7 +143,7 @@ def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) 
     deps=[_E],
     description=INSIDER_PATTERNS.description,
     metadata=definition_metadata("insider_patterns", derived_lineage(INSIDER_PATTERNS)),
-    check_specs=[PATTERNS_RECONCILE.spec()],
+    check_specs=[PATTERNS_RECONCILE.spec(), CURRENT["insider_patterns"].spec()],
     **_COMMON,
 )
 def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
@@ -159,7 +157,7 @@ def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResourc
     deps=[_E, "insider_patterns", "filing_timeliness", "ownership_documents", "transactions"],
     description=INSIDER_SIGNALS.description,
     metadata=definition_metadata("insider_signals", derived_lineage(INSIDER_SIGNALS)),
-    check_specs=[SIGNALS_RECONCILE.spec()],
+    check_specs=[SIGNALS_RECONCILE.spec(), CURRENT["insider_signals"].spec()],
     **_COMMON,
 )
 def insider_signals(context: AssetExecutionContext, config: SignalsConfig, warehouse: WarehouseResource) -> Checked:

@@ -10,8 +10,9 @@ every day and the parsed tables and aggregates hold the filing once.
 order: a day loaded after a later day that holds the filing takes it over, turning the
 later day's rows into the duplicate_accession row in the same transaction. The decision
 and the writes happen under the warehouse write lock, so two runs loading both days at
-once agree too. (The later day's aggregates, if built, are then stale and reported as
-such by the staleness check.)
+once agree too. (The later day's aggregates and signals, if built, are then stale and
+reported as such by the staleness check; its per-filing signal rows of the accession
+leave with its parsed rows.)
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.pipeline.day import PARSED_PARTITION_TABLES, Row, is_refused_line, quarantine_row
-from form4_assets.warehouse.relistings import other_listings, raw_listing, replace_accession_rows
+from form4_assets.warehouse.relistings import ACCESSION_KEYED, other_listings, raw_listing, replace_accession_rows
 from form4_assets.warehouse.store import replace_partitions_in, write_transaction
 
 #: The accession was already listed on an earlier filing date, where it is parsed.
 DUPLICATE_ACCESSION = "duplicate_accession"
+
+#: What a later day's rows of an accession taken over by an earlier day leave: every table that
+#: holds an accession once (else the earlier day's rows of it would collide), and the quarantine.
+MOVED_OUT = tuple(dict.fromkeys([*PARSED_PARTITION_TABLES, *ACCESSION_KEYED]))
 
 
 def duplicate_row(raw: Mapping[str, Any], first: dt.date) -> Row:
@@ -72,6 +77,6 @@ def write_parsed_day(
                 continue
             for later in dates:
                 duplicate = duplicate_row(raw_listing(conn, later, accession), day)
-                replace_accession_rows(conn, later, accession, PARSED_PARTITION_TABLES, {"quarantine": [duplicate]})
+                replace_accession_rows(conn, later, accession, MOVED_OUT, {"quarantine": [duplicate]})
         replace_partitions_in(conn, [day], written)
     return written

@@ -18,6 +18,17 @@ import sqlalchemy as sa
 from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import mark_rewritten
 
+#: The partitioned tables that hold an accession once (keyed by it without the filing date): the
+#: parsed tables and the signals' per-filing rows.
+ACCESSION_KEYED = tuple(
+    name
+    for name, table in TABLES.items()
+    if "ACCESSION_NUMBER" in table.primary_key.columns
+    and "FILING_DATE" not in table.primary_key.columns
+    and "FILING_DATE" in table.columns
+    and name not in {"raw_filings", "quarantine"}
+)
+
 #: How raw_filings.FETCH_ERROR starts for a refused index line (form4_assets.pipeline.day).
 REFUSED_LINE_PATTERN = "index line refused: %"
 CHUNK = 5000
