@@ -49,6 +49,31 @@ def _counts(engine: sa.Engine) -> dict[str, int]:
     return out
 
 
+def _check_lines(evaluations: list[dg.AssetCheckEvaluation]) -> list[str]:
+    """One line per asset: its checks that passed on every date together, then each one that
+    did not, with its severity, offending rows and dates (short enough to read at a glance)."""
+    by_check: dict[tuple[str, str], list[dg.AssetCheckEvaluation]] = {}
+    for e in evaluations:
+        by_check.setdefault((e.asset_key.to_user_string(), e.check_name), []).append(e)
+    assets = list(dict.fromkeys(asset for asset, _ in by_check))
+    width = max(map(len, assets), default=0) + 2
+    lines = []
+    for asset in assets:
+        checks = {name: found for (a, name), found in by_check.items() if a == asset}
+        passed = [name for name, found in checks.items() if all(e.passed for e in found)]
+        if passed:
+            lines.append(f"{asset:<{width}}passed on every date: {', '.join(passed)}")
+        for name, found in checks.items():
+            failed = [e for e in found if not e.passed]
+            if failed:
+                rows = sum(e.metadata["failures"].value for e in failed if "failures" in e.metadata)
+                lines.append(
+                    f"{asset:<{width}}{failed[0].severity.value.lower()} {name}: {rows} row{'' if rows == 1 else 's'} on "
+                    + ", ".join(str(e.partition) for e in failed)
+                )
+    return lines
+
+
 def _quarantine_reasons(engine: sa.Engine) -> dict[str, int]:
     from form4_assets.warehouse.schema import TABLES
 
@@ -133,7 +158,10 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
     counts = _counts(engine)
     print("rows loaded (filing dates 2023-11-06..2023-11-10):")
     for name, n in counts.items():
-        print(f"  {name:<24}{n:>8}")
+        if n or not name.startswith("sec_"):
+            print(f"  {name:<24}{n:>8}")
+    if not any(n for name, n in counts.items() if name.startswith("sec_")):
+        print("  (sec_*: the SEC's Form 345 data sets, loaded by `form4-assets import-form345`, not by the demo)")
     reasons = _quarantine_reasons(engine)
     print(f"\nquarantined: {sum(reasons.values())} " + (", ".join(f"{r}={n}" for r, n in reasons.items()) or ""))
 
@@ -149,19 +177,8 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
         print(f"\nseed filing {SEED_ACCESSION}: NOT in nonderiv_trans (see the quarantine table)")
 
     print("\nchecks, one verdict per filing date (details and offending rows in the UI):")
-    by_check: dict[str, list[dg.AssetCheckEvaluation]] = {}
-    for e in result.get_asset_check_evaluations():
-        by_check.setdefault(f"{e.asset_key.to_user_string()}.{e.check_name}", []).append(e)
-    width = max(map(len, by_check), default=0) + 2
-    for name, evaluations in by_check.items():
-        failed = [e for e in evaluations if not e.passed]
-        rows = sum(e.metadata["failures"].value for e in failed if "failures" in e.metadata)
-        status = (
-            f"passed on {len(evaluations)} dates" if not failed
-            else f"{failed[0].severity.value.lower()}: {rows} row{'' if rows == 1 else 's'} on "
-            + ", ".join(str(e.partition) for e in failed)
-        )
-        print(f"  {name:<{width}}{status}")
+    for line in _check_lines(result.get_asset_check_evaluations()):
+        print(f"  {line}")
     engine.dispose()
 
     instance.dispose()

@@ -90,7 +90,7 @@ def execute_range_as_code_location(
 def refresh_stale_aggregates(
     *, warehouse: WarehouseResource, edgar: EdgarSourceResource, instance: dg.DagsterInstance
 ) -> dg.ExecuteInProcessResult | None:
-    """The remedy for stale aggregates: one run of the aggregate assets over the stale dates.
+    """The remedy for stale aggregates and signals: one run of those assets over the stale dates.
 
     Covers the earliest to the latest stale date (the run computes each date in order, so a
     date's refreshed inputs are in place before it); None when nothing is stale.
