@@ -137,6 +137,9 @@ def test_a_run_checks_every_date_and_reports_in_the_shared_vocabulary(engine: sa
         assert net[day].metadata["checked"].value == len(written)
     assert sum(e.metadata["checked"].value for e in net.values()) == len(rows["net_insider_selling"]) == 5
     assert sum(e.metadata["checked"].value for e in clusters.values()) == 5 and len(rows["cluster_buys"]) == 6
+    for asset in ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys"):
+        current = evaluations[(asset, "current_with_earlier_dates")]  # each date its own partition, none stale
+        assert all(current[day].passed and current[day].metadata["checked"].value == 1 for day in dates), asset
     for by_date in evaluations.values():  # the parse-stage keys, for every aggregate check
         for day, evaluation in by_date.items():
             assert {"checked", "failures", "filing_date", "offending_rows", "offending_rows_json"} <= set(evaluation.metadata)
@@ -151,3 +154,18 @@ def test_the_cluster_check_is_declared_and_blocking() -> None:
     assert (spec.asset_key.to_user_string(), spec.blocking) == ("cluster_buys", True)
     assert set(specs) == {"reconciles_with_effective_transactions", "current_with_earlier_dates"}
     assert not specs["current_with_earlier_dates"].blocking
+
+
+def test_staleness_is_reported_on_the_runs_latest_date_on_or_before_each_partition() -> None:
+    """A run over MON and WED: the warehouse's partitions before and up to TUE land on MON, the later on WED."""
+    from form4_assets.aggregates.staleness import Stale
+    from form4_assets.defs.current import current_by_date
+
+    fri, thu = MON - dt.timedelta(days=3), WED + dt.timedelta(days=1)
+    stale = [Stale("cluster_buys", TUE, "effective_transactions 2024-06-03 changed"), Stale("cluster_buys", thu, "x")]
+    outcomes = current_by_date("cluster_buys", [MON, WED], [fri, MON, TUE, WED, thu], stale)
+    assert sorted(outcomes) == [MON, WED]
+    assert (outcomes[MON].checked, outcomes[MON].failures) == (3, 1)
+    assert [r["found"] for r in outcomes[MON].examples] == [TUE.isoformat()]
+    assert (outcomes[WED].checked, outcomes[WED].failures) == (2, 1)
+    assert [r["found"] for r in outcomes[WED].examples] == [thu.isoformat()]

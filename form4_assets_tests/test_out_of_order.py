@@ -114,6 +114,7 @@ def test_reverse_order_is_flagged_stale_then_refreshed_to_the_ordered_tables(ref
     checks = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
     current = checks[("issuer_daily_activity", "current_with_earlier_dates")]
     assert not current.passed and current.severity == dg.AssetCheckSeverity.WARN
+    assert current.partition == DAYS[0].isoformat()  # reported on the run's own date, listing the later ones
     assert {r["found"] for r in current.metadata["offending_rows_json"].value} == {d.isoformat() for d in DAYS[1:]}
     assert assert_wrong_only_where_stale(url, expected) > 0, "reverse order should have changed some aggregates"
     remedy_and_compare(url, mirror, expected)

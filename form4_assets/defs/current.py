@@ -63,7 +63,7 @@ class ScopedCheck:
     stale_too: bool = False  # also on stale dates: the check does not compare the asset with its inputs
 
 
-def _current_by_date(
+def current_by_date(
     asset: str, days: list[dt.date], partitions: list[dt.date], stale: list[staleness.Stale]
 ) -> dict[dt.date, CheckOutcome]:
     """current_with_earlier_dates on each date of the run, over every partition of the asset.
@@ -100,7 +100,7 @@ def evaluate(
     selected = context.selected_asset_check_keys
     with write_transaction(engine) as conn:
         partitions, stale = staleness.staleness_of(conn, asset)
-        outcomes: Outcomes = {CURRENT[asset]: _current_by_date(asset, days, partitions, stale)} if days else {}
+        outcomes: Outcomes = {CURRENT[asset]: current_by_date(asset, days, partitions, stale)} if days else {}
         because = {s.filing_date: s.because for s in stale}
         for check in checks:
             if check.policy.check_key not in selected:
