@@ -133,7 +133,7 @@ def replace_partitions_in(
     wanted = frozenset(dates)
     prepared = {name: (_table(name), rows) for name, rows in tables.items()}
     bound = {name: _tuples(table, rows, wanted, conn.dialect) for name, (table, rows) in prepared.items()}
-    digests = {(name, day): _digest(table, rows, day) for name, (table, rows) in prepared.items() for day in wanted}
+    digests = {key: d for name, (table, rows) in prepared.items() for key, d in _digests(name, table, rows, wanted).items()}
     for name, (table, _) in prepared.items():
         conn.execute(table.delete().where(table.c.FILING_DATE.in_(sorted(wanted))))
         if bound[name]:
@@ -147,14 +147,16 @@ def mark_rewritten(conn: sa.Connection, partitions: Iterable[tuple[str, dt.date]
     _record_versions(conn, {key: None for key in partitions})
 
 
-def _digest(table: sa.Table, rows: Iterable[Mapping[str, Any]], day: dt.date) -> str:
-    """SHA-256 of one date's rows as given, each in column order (same rows in the same order, same digest)."""
+def _digests(
+    name: str, table: sa.Table, rows: Iterable[Mapping[str, Any]], days: frozenset[dt.date]
+) -> dict[tuple[str, dt.date], str]:
+    """SHA-256 of each date's rows as given, each row in column order (same rows in the same
+    order, same digest; a date without rows has the empty digest)."""
     names = [c.name for c in table.columns]
-    h = hashlib.sha256()
-    for row in rows:
-        if row.get("FILING_DATE") == day:
-            h.update(repr(tuple(map(row.get, names))).encode())
-    return h.hexdigest()
+    hashes = {day: hashlib.sha256() for day in days}
+    for row in rows:  # every row's FILING_DATE is one of `days` (checked by _tuples)
+        hashes[row["FILING_DATE"]].update(repr(tuple(map(row.get, names))).encode())
+    return {(name, day): h.hexdigest() for day, h in hashes.items()}
 
 
 def _record_versions(conn: sa.Connection, digests: Mapping[tuple[str, dt.date], str | None]) -> None:
