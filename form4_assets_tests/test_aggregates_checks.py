@@ -58,7 +58,7 @@ def test_cluster_check_passes_on_what_the_builder_wrote(engine: sa.Engine) -> No
     assert written[(TUE, BUYERS[0])] == Decimal(100) and written[(WED, BUYERS[0])] == Decimal(120)
     assert written[(WED, BUYERS[2])] == Decimal(50) and {d for d, _ in written} == {TUE, WED}
     finding = check(engine)
-    assert finding.passed, finding.problems
+    assert finding.passed, finding.examples
     assert finding.checked == 1 + 2 + 2  # issuers bought in the window: MON one, TUE and WED both
 
 
@@ -67,7 +67,7 @@ def test_cluster_check_catches_a_wrong_amount_and_names_the_issuer(engine: sa.En
     with engine.begin() as conn:
         conn.execute(cb.update().where(cb.c.FILING_DATE == TUE, cb.c.RPTOWNERCIK == BUYERS[1])
                      .values(BUY_DOLLARS=cb.c.BUY_DOLLARS + Decimal("0.01")))
-    problems = check(engine).problems
+    problems = check(engine).examples
     assert [(p["FILING_DATE"], p["ISSUERCIK"], p["RPTOWNERCIK"], p["column"]) for p in problems] == [
         (TUE, CLUSTERED, BUYERS[1], "BUY_DOLLARS")
     ]
@@ -81,7 +81,7 @@ def test_cluster_check_catches_a_missing_buyer_and_a_cluster_that_is_not_one(eng
         [row] = conn.execute(sa.select(cb).where(cb.c.FILING_DATE == WED, cb.c.RPTOWNERCIK == BUYERS[2])).mappings().all()
         conn.execute(cb.delete().where(cb.c.FILING_DATE == WED, cb.c.RPTOWNERCIK == BUYERS[2]))
         conn.execute(cb.insert(), [{**row, "ISSUERCIK": PAIR}])  # PAIR has two buyers only
-    problems = check(engine).problems
+    problems = check(engine).examples
     assert sorted((p["ISSUERCIK"], p["RPTOWNERCIK"], p["column"], p["written"], p["recomputed"]) for p in problems) == [
         (CLUSTERED, BUYERS[2], "(row)", False, True),
         (PAIR, BUYERS[2], "(row)", True, False),
@@ -92,7 +92,7 @@ def test_cluster_check_catches_a_wrong_cluster_size(engine: sa.Engine) -> None:
     cb = TABLES["cluster_buys"]
     with engine.begin() as conn:
         conn.execute(cb.update().where(cb.c.FILING_DATE == WED).values(CLUSTER_INSIDERS=4))
-    problems = check(engine).problems
+    problems = check(engine).examples
     assert {(p["FILING_DATE"], p["column"], p["written"], p["recomputed"]) for p in problems} == {
         (WED, "CLUSTER_INSIDERS", 4, 3)
     }

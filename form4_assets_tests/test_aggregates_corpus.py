@@ -38,7 +38,7 @@ def test_real_documents_satisfy_every_aggregate_invariant(loaded) -> None:
         for check in (reconcile_activity, superseded_in_effective, superseded_in_activity, cofilers_counted_once,
                       reconcile_cluster_buys, reconcile_net_selling):
             finding = check(conn, dates)
-            assert finding.passed and finding.checked > 0, (check.__name__, finding.problems[:5])
+            assert finding.passed and finding.checked > 0, (check.__name__, finding.examples[:5])
 
 
 def test_real_joint_filings_and_pre_flag_10b5_1_footnotes(loaded) -> None:

@@ -47,7 +47,7 @@ def run(engine: sa.Engine, check, dates=(MON, TUE, WED)):
 def test_invariants_hold_on_what_the_builders_write(engine: sa.Engine) -> None:
     for check in (reconcile_activity, superseded_in_effective, superseded_in_activity, cofilers_counted_once, unmatched_amendments):
         finding = run(engine, check)
-        assert finding.passed, (check.__name__, finding.problems)
+        assert finding.passed, (check.__name__, finding.examples)
         assert finding.checked > 0
 
 
@@ -56,14 +56,14 @@ def test_reconciliation_catches_a_wrong_sum(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(ida.update().where(ida.c.FILING_DATE == TUE, ida.c.TRANS_DATE == MON).values(SELL_DOLLARS=ida.c.SELL_DOLLARS + Decimal("0.0001")))
     finding = run(engine, reconcile_activity)
-    assert [(p["column"], p["trans_date"]) for p in finding.problems] == [("SELL_DOLLARS", MON)]
+    assert [(p["column"], p["trans_date"]) for p in finding.examples] == [("SELL_DOLLARS", MON)]
 
 
 def test_reconciliation_catches_a_missing_issuer_day(engine: sa.Engine) -> None:
     ida = TABLES["issuer_daily_activity"]
     with engine.begin() as conn:
         conn.execute(ida.delete().where(ida.c.FILING_DATE == TUE, ida.c.TRANS_DATE == TUE))
-    assert [p["column"] for p in run(engine, reconcile_activity).problems] == ["(row)"]
+    assert [p["column"] for p in run(engine, reconcile_activity).examples] == ["(row)"]
 
 
 def test_superseded_check_catches_a_counted_original(engine: sa.Engine) -> None:
@@ -71,7 +71,7 @@ def test_superseded_check_catches_a_counted_original(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(ida.update().where(ida.c.FILING_DATE == TUE, ida.c.TRANS_DATE == MON)
                      .values(ACCESSIONS="0000000001-24-000001,0000000001-24-000002"))
-    problems = run(engine, superseded_in_activity).problems
+    problems = run(engine, superseded_in_activity).examples
     assert [(p["ACCESSION_NUMBER"], p["superseded_by"]) for p in problems] == [
         ("0000000001-24-000001", "0000000001-24-000002")
     ]
@@ -84,7 +84,7 @@ def test_superseded_check_catches_an_effective_row_of_a_filing_replaced_that_day
     with engine.begin() as conn:
         conn.execute(sup.insert(), [{"FILING_DATE": TUE, "AMENDMENT_ACCESSION": "0000000001-24-000099", "LINK_SK": 1,
                                      "SUPERSEDED_ACCESSION": "0000000001-24-000003", "MATCH_RULE": "period_and_orig_date"}])
-    problems = run(engine, superseded_in_effective).problems
+    problems = run(engine, superseded_in_effective).examples
     assert {p["ACCESSION_NUMBER"] for p in problems} == {"0000000001-24-000003"}
 
 
@@ -92,7 +92,7 @@ def test_unmatched_amendments_are_reported(engine: sa.Engine) -> None:
     insert(engine, Filing("0000000009-24-000001", WED, issuer="0000000009", document_type="4/A", period=MON,
                           orig_sub=MON, trades=[Trade("S", "1", "1", MON)]))
     build_all(engine, [WED])
-    assert [p["AMENDMENT_ACCESSION"] for p in run(engine, unmatched_amendments).problems] == ["0000000009-24-000001"]
+    assert [p["AMENDMENT_ACCESSION"] for p in run(engine, unmatched_amendments).examples] == ["0000000009-24-000001"]
 
 
 def test_cofiler_check_catches_rows_multiplied_by_owners(engine: sa.Engine) -> None:
@@ -100,7 +100,7 @@ def test_cofiler_check_catches_rows_multiplied_by_owners(engine: sa.Engine) -> N
     with engine.begin() as conn:
         row = dict(conn.execute(sa.select(et).where(et.c.ACCESSION_NUMBER == "0000000001-24-000002")).mappings().one())
         conn.execute(et.insert(), [{**row, "TRANS_SK": 2, "RPTOWNERCIK": "0000000202"}])
-    problems = run(engine, cofilers_counted_once).problems
+    problems = run(engine, cofilers_counted_once).examples
     assert problems == [{"ACCESSION_NUMBER": "0000000001-24-000002", "effective_rows": 2, "transaction_rows": 1}]
 
 
@@ -114,7 +114,7 @@ def test_net_selling_reconciliation_passes_and_catches_a_wrong_window(engine: sa
     with engine.begin() as conn:
         conn.execute(nis.update().where(nis.c.FILING_DATE == TUE).values(NET_SELL_SHARES_90D=nis.c.NET_SELL_SHARES_90D + 1))
         finding = reconcile_net_selling(conn, [TUE])
-    assert [p["column"] for p in finding.problems] == ["NET_SELL_SHARES_90D", "NET_SELL_SHARES_90D = SELL - BUY"]
+    assert [p["column"] for p in finding.examples] == ["NET_SELL_SHARES_90D", "NET_SELL_SHARES_90D = SELL - BUY"]
 
 
 def test_net_selling_reconciliation_checks_every_date_of_a_run(engine: sa.Engine) -> None:
@@ -134,7 +134,7 @@ def test_net_selling_reconciliation_checks_every_date_of_a_run(engine: sa.Engine
         assert reconcile_net_selling(conn, [WED]).passed
         finding = reconcile_net_selling(conn, run_dates)
     assert finding.checked == 3
-    assert [(p["FILING_DATE"], p["column"]) for p in finding.problems] == [
+    assert [(p["FILING_DATE"], p["column"]) for p in finding.examples] == [
         (MON, "NET_SELL_DOLLARS_30D"), (MON, "NET_SELL_DOLLARS_30D = SELL - BUY")]
 
 
@@ -148,7 +148,7 @@ def test_out_of_order_load_is_reported_and_fixed_by_rematerializing_the_amendmen
     build_all(engine, [WED])  # the amendment's date first: its original is not loaded yet
     insert(engine, original)
     build_all(engine, [MON])
-    [problem] = run(engine, unmatched_amendments, [MON]).problems
+    [problem] = run(engine, unmatched_amendments, [MON]).examples
     assert problem["AMENDMENT_ACCESSION"] == amendment.accession and problem["action"].startswith(f"re-materialize {WED}")
     build_all(engine, [WED])
     assert run(engine, unmatched_amendments, [MON, WED]).passed

@@ -29,7 +29,7 @@ def _build(engine: sa.Engine, dates: list[dt.date], config: ScreenConfig = Scree
     with engine.connect() as conn:
         for check in CHECKS:
             finding = check(conn, dates)
-            assert finding.passed and finding.checked > 0, (check.__name__, finding.problems[:5])
+            assert finding.passed and finding.checked > 0, (check.__name__, finding.examples[:5])
 
 
 def test_seed_gives_the_two_exact_rows(engine: sa.Engine, seed_bytes: bytes) -> None:

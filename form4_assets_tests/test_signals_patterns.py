@@ -53,9 +53,9 @@ def test_every_class_matches_the_generated_design(engine: sa.Engine, tmp_path: P
     assert classes == {"routine", "opportunistic", "unclassified"}
     with engine.connect() as conn:
         finding = reconcile.patterns_reconcile(conn, dates)
-        assert finding.passed and finding.checked == len(rows), finding.problems[:5]
+        assert finding.passed and finding.checked == len(rows), finding.examples[:5]
         finding = reconcile.signals_reconcile(conn, dates)
-        assert finding.passed, finding.problems[:5]
+        assert finding.passed, finding.examples[:5]
     # Opportunistic insiders' trades feed the screens: some issuer-day shows them.
     signals = select_all(engine, "insider_signals")
     assert any(s["OPP_ACCESSIONS"] for s in signals)

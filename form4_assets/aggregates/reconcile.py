@@ -14,7 +14,7 @@
 - Cluster buys: each date's clusters, buyers and amounts equal a SQL GROUP BY over the
   effective open-market purchases (TRANS_CODE P) of the 10-day window.
 
-Each check returns the number of problems and a few offending rows for the UI.
+Each check returns a CheckOutcome: the number of problems and a few offending rows for the UI.
 Comparisons are exact (Decimal equality): the warehouse stores and sums decimals exactly
 on both databases, and the one rounding (each row's dollars to 4 places, half-even) is
 applied by the recomputation too. Products are taken in Python: SQL would multiply
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -34,32 +33,7 @@ import sqlalchemy as sa
 from form4_assets.aggregates.cluster_buys import MIN_INSIDERS, WINDOW_DAYS
 from form4_assets.aggregates.sql import ZERO, chunks, fetch, superseded_as_of, table
 from form4_assets.tables import DECIMAL_PLACES, WINDOWS
-from form4_assets.warehouse.checks_sql import MAX_EXAMPLES, CheckOutcome, plain_value
-
-@dataclass
-class Finding:
-    """The outcome of one invariant over some dates."""
-
-    checked: int = 0
-    problems: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return not self.problems
-
-    def add(self, problem: dict[str, Any]) -> None:
-        self.problems.append(problem)
-
-    def extend(self, other: Finding) -> None:
-        """Merge another date's finding into this one."""
-        self.checked += other.checked
-        self.problems.extend(other.problems)
-
-    def outcome(self, name: str) -> CheckOutcome:
-        """The same result in the warehouse checks' shape (one vocabulary in the UI), JSON-ready."""
-        examples = [{k: plain_value(v) for k, v in p.items()} for p in self.problems[:MAX_EXAMPLES]]
-        return CheckOutcome(name, self.checked, len(self.problems), examples)
-
+from form4_assets.warehouse.checks_sql import CheckOutcome
 
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 #: issuer_daily_activity columns the net-selling windows sum.
@@ -92,23 +66,23 @@ def _priced_dollars(conn: sa.Connection, query: sa.Select, key: tuple[str, ...])
 DATE_BLOCK = 20
 
 
-def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def reconcile_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """issuer_daily_activity rows of `dates` versus an independent SQL recomputation.
 
     Set-based over blocks of dates: one GROUP BY joins each written issuer-day (with its
     FILING_DATE as the as-of date) to the effective transactions filed by then and not
     superseded by then, instead of one round of queries per date.
     """
-    finding = Finding()
+    finding = CheckOutcome()
     wanted = sorted(set(dates))
     for start in range(0, len(wanted), DATE_BLOCK):
         finding.extend(_reconcile_activity_block(conn, wanted[start : start + DATE_BLOCK]))
     return finding
 
 
-def _reconcile_activity_block(conn: sa.Connection, block: Sequence[dt.date]) -> Finding:
+def _reconcile_activity_block(conn: sa.Connection, block: Sequence[dt.date]) -> CheckOutcome:
     ida, et = table("issuer_daily_activity"), table("effective_transactions")
-    finding = Finding()
+    finding = CheckOutcome()
     columns = [f"{side}_{m}" for side in ("BUY", "SELL") for m in ("SHARES", "DOLLARS", "ROWS")]
     written = {
         (r["FILING_DATE"], r["ISSUERCIK"], r["TRANS_DATE"]): r
@@ -163,11 +137,11 @@ def _reconcile_activity_block(conn: sa.Connection, block: Sequence[dt.date]) -> 
     return finding
 
 
-def superseded_in_effective(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def superseded_in_effective(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """effective_transactions rows of `dates` whose filing was superseded by their own date."""
     et = table("effective_transactions")
     wanted = sorted(set(dates))
-    finding = Finding()
+    finding = CheckOutcome()
     finding.checked = int(conn.execute(sa.select(sa.func.count()).where(et.c.FILING_DATE.in_(wanted))).scalar_one())
     stale = sa.select(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE, et.c.TRANS_SK).where(
         et.c.FILING_DATE.in_(wanted), superseded_as_of(et.c.ACCESSION_NUMBER, et.c.FILING_DATE)
@@ -177,10 +151,10 @@ def superseded_in_effective(conn: sa.Connection, dates: Sequence[dt.date]) -> Fi
     return finding
 
 
-def superseded_in_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def superseded_in_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """issuer_daily_activity rows of `dates` that list a filing superseded by their date."""
     ida, sup = table("issuer_daily_activity"), table("supersessions")
-    finding = Finding()
+    finding = CheckOutcome()
     listed: dict[str, list[tuple[dt.date, str, dt.date]]] = {}
     query = sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.ACCESSIONS).where(
         ida.c.FILING_DATE.in_(sorted(set(dates)))
@@ -203,7 +177,7 @@ def superseded_in_activity(conn: sa.Connection, dates: Sequence[dt.date]) -> Fin
     return finding
 
 
-def unmatched_amendments(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def unmatched_amendments(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """Amendments whose original is not in the warehouse, and later ones these dates may complete.
 
     An amendment of `dates` without its original was mis-dated or amends a filing not
@@ -213,7 +187,7 @@ def unmatched_amendments(conn: sa.Connection, dates: Sequence[dt.date]) -> Findi
     """
     sup, sub = table("supersessions"), table("submission")
     wanted = sorted(set(dates))
-    finding = Finding()
+    finding = CheckOutcome()
     finding.checked = int(
         conn.execute(sa.select(sa.func.count()).where(sup.c.FILING_DATE.in_(wanted), sup.c.LINK_SK == 1)).scalar_one()
     )
@@ -233,11 +207,11 @@ def unmatched_amendments(conn: sa.Connection, dates: Sequence[dt.date]) -> Findi
     return finding
 
 
-def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """Each filing's transactions appear once among its effective rows, under its first owner."""
     et, own = table("effective_transactions"), table("reporting_owner")
     wanted = sorted(set(dates))
-    finding = Finding()
+    finding = CheckOutcome()
     effective: dict[str, dict[str, Any]] = {}
     q = (
         sa.select(et.c.ACCESSION_NUMBER, sa.func.count().label("rows"), sa.func.min(et.c.RPTOWNERCIK).label("lo"),
@@ -269,15 +243,15 @@ def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
     return finding
 
 
-def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """net_insider_selling of all of `dates` (see reconcile_net_selling_by_date), as one finding."""
-    finding = Finding()
+    finding = CheckOutcome()
     for day_finding in reconcile_net_selling_by_date(conn, dates).values():
         finding.extend(day_finding)
     return finding
 
 
-def reconcile_net_selling_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, Finding]:
+def reconcile_net_selling_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
     """net_insider_selling of each of `dates` versus Decimal sums over the latest issuer-day versions.
 
     The builder picks versions with a SQL window function and sums in SQL, per date; this
@@ -289,7 +263,7 @@ def reconcile_net_selling_by_date(conn: sa.Connection, dates: Sequence[dt.date])
     date's finding is its own, so each can be reported on its partition.
     """
     wanted = sorted(set(dates))
-    by_date: dict[dt.date, Finding] = {}
+    by_date: dict[dt.date, CheckOutcome] = {}
     if not wanted:
         return by_date
     ida, nis = table("issuer_daily_activity"), table("net_insider_selling")
@@ -350,9 +324,9 @@ def _expected_net_selling(
 
 def _compare_net_selling(
     day: dt.date, expected: dict[str, dict[str, Decimal]], written: dict[str, dict[str, Any]]
-) -> Finding:
+) -> CheckOutcome:
     """Exact equality of every window figure, and NET = SELL − BUY within each written row."""
-    finding = Finding(checked=len(written))
+    finding = CheckOutcome(checked=len(written))
     for issuer in sorted(set(expected) | set(written)):
         row, want = written.get(issuer), expected.get(issuer)
         if row is None or want is None:
@@ -374,7 +348,7 @@ def _compare_net_selling(
     return finding
 
 
-def reconcile_cluster_buys(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def reconcile_cluster_buys(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """cluster_buys rows of each of `dates` versus a plain SQL GROUP BY over the effective transactions.
 
     As of date D: open-market purchases (TRANS_CODE P, not the builder's ACTIVITY) of
@@ -383,13 +357,13 @@ def reconcile_cluster_buys(conn: sa.Connection, dates: Sequence[dt.date]) -> Fin
     (shares × price, not the builder's TRANS_DOLLARS) and the cluster size must equal
     what was written, and exactly those issuers and buyers must have rows.
     """
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         finding.extend(_reconcile_cluster_buys_day(conn, day))
     return finding
 
 
-def _reconcile_cluster_buys_day(conn: sa.Connection, day: dt.date) -> Finding:
+def _reconcile_cluster_buys_day(conn: sa.Connection, day: dt.date) -> CheckOutcome:
     et, cb = table("effective_transactions"), table("cluster_buys")
     buys = (
         sa.select(et.c.ISSUERCIK, et.c.RPTOWNERCIK, et.c.TRANS_SHARES, et.c.TRANS_PRICEPERSHARE)
@@ -422,7 +396,7 @@ def _reconcile_cluster_buys_day(conn: sa.Connection, day: dt.date) -> Finding:
         for r in fetch(conn, sa.select(cb).where(cb.c.FILING_DATE == day))
     }
     # Every issuer bought on the open market in the window was evaluated, clustered or not.
-    finding = Finding(checked=int(conn.execute(sa.select(sa.func.count()).select_from(insiders)).scalar_one()))
+    finding = CheckOutcome(checked=int(conn.execute(sa.select(sa.func.count()).select_from(insiders)).scalar_one()))
     for key in sorted(set(expected) | set(written)):
         row, want = written.get(key), expected.get(key)
         problem = {"FILING_DATE": day, "ISSUERCIK": key[0], "RPTOWNERCIK": key[1]}

@@ -118,15 +118,16 @@ def check_metadata(outcome: checks_sql.CheckOutcome, day: dt.date) -> dict[str, 
     UI shows one vocabulary: checked, failures, offending_rows. The table shows the
     usual columns first, then whatever else the offending rows name (issuer, dates).
     """
-    found = list(dict.fromkeys(k for r in outcome.examples for k in r))
+    examples = [{k: checks_sql.plain_value(v) for k, v in r.items()} for r in outcome.examples]
+    found = list(dict.fromkeys(k for r in examples for k in r))
     columns = [c for c in EXAMPLE_COLUMNS if c in found] + [c for c in found if c not in EXAMPLE_COLUMNS]
     columns = columns or list(EXAMPLE_COLUMNS[:3])
     metadata: dict[str, Any] = {
         "checked": outcome.checked,
         "failures": outcome.failures,
         "filing_date": day.isoformat(),
-        "offending_rows": dg.MetadataValue.md(markdown_table(outcome.examples, columns)),
-        "offending_rows_json": dg.MetadataValue.json(outcome.examples),
+        "offending_rows": dg.MetadataValue.md(markdown_table(examples, columns)),
+        "offending_rows_json": dg.MetadataValue.json(examples),
     }
     if outcome.details:
         metadata["details"] = dg.MetadataValue.json(json.loads(json.dumps(outcome.details, default=str)))

@@ -25,12 +25,11 @@ import dagster as dg
 import sqlalchemy as sa
 
 from form4_assets.aggregates import staleness
-from form4_assets.aggregates.reconcile import Finding
 from form4_assets.defs.checks import CheckPolicy, report_per_date
 from form4_assets.warehouse.checks_sql import CheckOutcome
 from form4_assets.warehouse.store import write_transaction
 
-ByDate = Callable[[sa.Connection, list[dt.date]], Mapping[dt.date, Finding]]
+ByDate = Callable[[sa.Connection, list[dt.date]], Mapping[dt.date, CheckOutcome]]
 Outcomes = dict[CheckPolicy, dict[dt.date, CheckOutcome]]
 
 
@@ -49,7 +48,7 @@ def _current_policy(asset: str) -> CheckPolicy:
 CURRENT: dict[str, CheckPolicy] = {asset: _current_policy(asset) for asset in staleness.INPUTS}
 
 
-def on_each(finding_of: Callable[[sa.Connection, list[dt.date]], Finding]) -> ByDate:
+def on_each(finding_of: Callable[[sa.Connection, list[dt.date]], CheckOutcome]) -> ByDate:
     """An invariant over some dates, evaluated on each date alone."""
     return lambda conn, days: {day: finding_of(conn, [day]) for day in days}
 
@@ -73,7 +72,7 @@ def current_by_date(
     (the run's first date for earlier ones): every partition is counted once, and a stale
     later date shows on the date that changed under it.
     """
-    findings = {day: Finding() for day in days}
+    findings = {day: CheckOutcome() for day in days}
 
     def home(day: dt.date) -> dt.date:
         return days[max(bisect.bisect_right(days, day) - 1, 0)]
@@ -84,11 +83,11 @@ def current_by_date(
         findings[home(s.filing_date)].add(
             {"table": asset, "column": "FILING_DATE", "found": s.filing_date.isoformat(), "expected": s.because}
         )
-    return {day: finding.outcome(CURRENT[asset].name) for day, finding in findings.items()}
+    return findings
 
 
-def _skipped(name: str, because: str) -> CheckOutcome:
-    return CheckOutcome(name, checked=0, failures=0, details={"skipped": f"stale ({because}): see current_with_earlier_dates"})
+def _skipped(because: str) -> CheckOutcome:
+    return CheckOutcome(checked=0, failures=0, details={"skipped": f"stale ({because}): see current_with_earlier_dates"})
 
 
 def evaluate(
@@ -107,9 +106,8 @@ def evaluate(
                 continue
             over = days if check.stale_too else [d for d in days if d not in because]
             findings = check.by_date(conn, over) if over else {}
-            name = check.policy.name
             outcomes[check.policy] = {
-                day: findings[day].outcome(name) if day in findings else _skipped(name, because[day]) for day in days
+                day: findings[day] if day in findings else _skipped(because[day]) for day in days
             }
     return outcomes
 

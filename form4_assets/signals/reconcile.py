@@ -23,8 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.reconcile import Finding
 from form4_assets.aggregates.sql import chunks, fetch, superseded_as_of, table
+from form4_assets.warehouse.checks_sql import CheckOutcome
 
 _LINEAGE_COLUMNS = ("OPP_ACCESSIONS", "EXEC_BUY_ACCESSIONS", "OWN_INCREASE_ACCESSIONS", "CLUSTER_ACCESSIONS", "LATE_ACCESSIONS")
 
@@ -38,9 +38,9 @@ def _shares(value: Any) -> Decimal:
     return Decimal(str(value or 0))
 
 
-def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     et, ft = table("effective_transactions"), table("filing_timeliness")
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         source = {(r["ACCESSION_NUMBER"], r["TRANS_TABLE"], r["TRANS_SK"]): r for r in fetch(conn, sa.select(
             et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE, et.c.TRANS_SK, et.c.RPTOWNERCIK, et.c.ISSUERCIK, et.c.TRANS_DATE
@@ -61,10 +61,10 @@ def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> Find
     return finding
 
 
-def dates_sane(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def dates_sane(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """Rows whose dates cannot be measured: missing, after the filing date, a Form 3 without its period."""
     ft = table("filing_timeliness")
-    finding = Finding()
+    finding = CheckOutcome()
     wanted = sorted(set(dates))
     finding.checked = int(conn.execute(sa.select(sa.func.count()).where(ft.c.FILING_DATE.in_(wanted))).scalar_one())
     bad = sa.select(ft).where(
@@ -77,9 +77,9 @@ def dates_sane(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
     return finding
 
 
-def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     et, tp = table("effective_transactions"), table("trading_plans")
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         grouped = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(
             et.c.ACCESSION_NUMBER, sa.func.count().label("ROWS"),
@@ -103,9 +103,9 @@ def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
     return finding
 
 
-def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     et, ip, sup = table("effective_transactions"), table("insider_patterns"), table("supersessions")
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         keys = sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(ip.c.FILING_DATE == day).subquery("keys")
         trade_year = _year(et.c.TRANS_DATE)
@@ -151,9 +151,9 @@ def _opportunistic(conn: sa.Connection, day: dt.date, issuers: list[str]) -> set
     return found
 
 
-def signals_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def signals_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     et, sig = table("effective_transactions"), table("insider_signals")
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         issuers = set(conn.execute(sa.select(et.c.ISSUERCIK).where(et.c.FILING_DATE == day, et.c.ISSUERCIK.is_not(None))
                                    .distinct()).scalars())

@@ -4,15 +4,18 @@ Each check looks only at the partitions (filing dates) it is given, counts every
 offending row and returns up to `MAX_EXAMPLES` of them, each naming the accession,
 table, row position (SK) and what was expected versus found, so that a user can open
 the filing. The Dagster layer (form4_assets.defs.checks) only turns these outcomes
-into AssetCheckResults; severity and blocking are decided there.
+into AssetCheckResults; severity and blocking are decided there. `CheckOutcome` is the
+one result type of every check of the project: the reconciliations of the aggregates
+and signals return it too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,19 +49,38 @@ NON_NEGATIVE_COLUMNS: dict[str, tuple[str, ...]] = {
 SK_COLUMN = {name: TABLES_BY_NAME[name].position for name in ("nonderiv_trans", "deriv_trans")}
 
 
-@dataclass(frozen=True)
+@dataclass
 class CheckOutcome:
-    """What one check found in the given partitions."""
+    """What one check found in the given partitions: how much it could evaluate, how
+    many offending rows (all of them) and up to `MAX_EXAMPLES` of those rows, each a
+    dict naming where to look (accession, table, row position, expected and found).
 
-    name: str
-    checked: int  # rows (or filings) the check could evaluate
-    failures: int  # offending rows, all of them
+    Built at once by a SQL check, or problem by problem (`add`) and date by date
+    (`extend`) by a reconciliation; the Dagster layer makes the values JSON-ready.
+    """
+
+    checked: int = 0  # rows (or filings) the check could evaluate
+    failures: int = 0  # offending rows, all of them
     examples: list[dict[str, Any]] = field(default_factory=list)  # at most MAX_EXAMPLES
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return self.failures == 0
+
+    def add_offending(self, count: int, rows: Iterable[dict[str, Any]]) -> None:
+        """`count` more offending rows, of which `rows` are examples (kept up to MAX_EXAMPLES)."""
+        self.failures += count
+        self.examples.extend(islice(rows, MAX_EXAMPLES - len(self.examples)))
+
+    def add(self, problem: dict[str, Any]) -> None:
+        """One more offending row."""
+        self.add_offending(1, (problem,))
+
+    def extend(self, other: CheckOutcome) -> None:
+        """Merge the outcome of other dates (or another block of dates) into this one."""
+        self.checked += other.checked
+        self.add_offending(other.failures, other.examples)
 
 
 def _in_dates(column: sa.ColumnElement[Any], dates: Sequence[dt.date]) -> sa.ColumnElement[bool]:
@@ -80,16 +102,8 @@ def _count_and_examples(conn: sa.Connection, query: sa.Select[Any]) -> tuple[int
     sub = query.subquery()
     total = int(conn.execute(sa.select(sa.func.count()).select_from(sub)).scalar_one())
     ordered = sa.select(sub).order_by(*sub.columns).limit(MAX_EXAMPLES)
-    rows = [{k: plain_value(v) for k, v in r._mapping.items()} for r in conn.execute(ordered)] if total else []
+    rows = [dict(r._mapping) for r in conn.execute(ordered)] if total else []
     return total, rows
-
-
-def _add_offending(conn: sa.Connection, query: sa.Select[Any], examples: list[dict[str, Any]]) -> int:
-    """Count the query's offending rows and top `examples` up to MAX_EXAMPLES with them;
-    for checks that look at several tables one after the other."""
-    count, rows = _count_and_examples(conn, query)
-    examples.extend(rows[: MAX_EXAMPLES - len(examples)])
-    return count
 
 
 #: Columns that identify one holding (a chain of post-transaction amounts) within a
@@ -148,25 +162,23 @@ def share_chain(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
     following, and it states its shares and an A/D code. Real filers slip here (and some
     report derivative series loosely), so the Dagster check is a warning.
     """
-    checked = failures = 0
-    examples: list[dict[str, Any]] = []
+    outcome = CheckOutcome()
     with engine.connect() as conn:
         for name in CHAIN_COLUMNS:
             count_query, offending = _share_chain_query(name, dates)
-            checked += int(conn.execute(count_query).scalar_one())
-            failures += _add_offending(conn, offending, examples)
-    return CheckOutcome(SHARE_CHAIN, checked, failures, examples)
+            outcome.checked += int(conn.execute(count_query).scalar_one())
+            outcome.add_offending(*_count_and_examples(conn, offending))
+    return outcome
 
 
 def non_negative_amounts(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
     """No negative share count, price or value in the transaction tables."""
-    checked = failures = 0
-    examples: list[dict[str, Any]] = []
+    outcome = CheckOutcome()
     with engine.connect() as conn:
         for name, columns in NON_NEGATIVE_COLUMNS.items():
             t = TABLES[name]
             in_range = _in_dates(t.c.FILING_DATE, dates)
-            checked += int(conn.execute(sa.select(sa.func.count()).select_from(t).where(in_range)).scalar_one())
+            outcome.checked += int(conn.execute(sa.select(sa.func.count()).select_from(t).where(in_range)).scalar_one())
             for column in columns:
                 query = sa.select(
                     t.c.ACCESSION_NUMBER.label("accession"),
@@ -176,14 +188,13 @@ def non_negative_amounts(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOu
                     sa.literal(">= 0").label("expected"),
                     t.c[column].label("found"),
                 ).where(in_range, t.c[column] < 0)
-                failures += _add_offending(conn, query, examples)
-    return CheckOutcome(NON_NEGATIVE, checked, failures, examples)
+                outcome.add_offending(*_count_and_examples(conn, query))
+    return outcome
 
 
 def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
     """The A/D code agrees with the transaction code (the mapping is form4_assets.codes.ACQUIRED_DISPOSED)."""
-    checked = failures = 0
-    examples: list[dict[str, Any]] = []
+    outcome = CheckOutcome()
     with engine.connect() as conn:
         for name, mapping in ACQUIRED_DISPOSED.items():
             t = TABLES[name]
@@ -193,7 +204,7 @@ def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) 
                 t.c.TRANS_CODE.in_(sorted(mapping)),
                 t.c.TRANS_ACQUIRED_DISP_CD.in_(("A", "D")),
             )
-            checked += int(conn.execute(sa.select(sa.func.count()).select_from(t).where(evaluable)).scalar_one())
+            outcome.checked += int(conn.execute(sa.select(sa.func.count()).select_from(t).where(evaluable)).scalar_one())
             query = sa.select(
                 t.c.ACCESSION_NUMBER.label("accession"),
                 sa.literal(name).label("table"),
@@ -202,8 +213,9 @@ def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) 
                 expected.label("expected"),
                 t.c.TRANS_ACQUIRED_DISP_CD.label("found"),
             ).where(evaluable, t.c.TRANS_ACQUIRED_DISP_CD != expected)
-            failures += _add_offending(conn, query, examples)
-    return CheckOutcome(AD_MATCHES_CODE, checked, failures, examples, {"mapping": ACQUIRED_DISPOSED})
+            outcome.add_offending(*_count_and_examples(conn, query))
+    outcome.details["mapping"] = ACQUIRED_DISPOSED
+    return outcome
 
 
 def cik_without_zeros(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -262,7 +274,7 @@ def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckO
     with engine.connect() as conn:
         checked = int(conn.execute(sa.select(sa.func.count()).select_from(s).join(h, s.c.ACCESSION_NUMBER == h.c.ACCESSION_NUMBER).where(both)).scalar_one())
         failures, examples = _count_and_examples(conn, sa.union_all(issuer, xml_owner_missing, header_owner_missing).subquery().select())
-    return CheckOutcome(HEADER_CIKS, checked, failures, examples)
+    return CheckOutcome(checked, failures, examples)
 
 
 def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
@@ -302,7 +314,7 @@ def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.dat
                 per_day[day.isoformat() if hasattr(day, "isoformat") else str(day)][label] = int(n)
         failures, examples = _count_and_examples(conn, sa.union_all(*queries).subquery().select())
     checked = sum(d["raw"] for d in per_day.values())
-    return CheckOutcome(RAW_RECONCILES, checked, failures, examples, {"per_day": per_day})
+    return CheckOutcome(checked, failures, examples, {"per_day": per_day})
 
 
 ALL_CHECKS = {
