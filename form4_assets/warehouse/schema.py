@@ -17,16 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql import operators
 
-from form4_assets.tables import (
-    AGGREGATE_TABLES,
-    ALL_TABLES,
-    DECIMAL_PLACES,
-    FORM345_TABLES,
-    PARTITION_VERSIONS,
-    STORED_DECIMAL_MAX,
-    Kind,
-    Table,
-)
+from form4_assets.tables import DECIMAL_PLACES, PARTITION_VERSIONS, STORED_DECIMAL_MAX, TABLES_BY_NAME, Kind, Table
 
 metadata = sa.MetaData()
 
@@ -157,7 +148,8 @@ def build_table(spec: Table, md: sa.MetaData = metadata) -> sa.Table:
     return table
 
 
-TABLES: dict[str, sa.Table] = {spec.name: build_table(spec) for spec in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)}
+#: The SQL table of every table of the catalogue's registry, by name.
+TABLES: dict[str, sa.Table] = {name: build_table(spec) for name, spec in TABLES_BY_NAME.items()}
 
 #: Bookkeeping of partition writes (see form4_assets.warehouse.store); created with the
 #: schema but not a data table, so it is not in TABLES (dumps and exports leave it out).
