@@ -3,11 +3,12 @@ the Dagster column metadata and the Form 345 export.
 
 Columns follow the SEC's Form 345 data-set names so users can join against the
 SEC's quarterly files. Every fact about a column or a table is stated here once: its
-kind, its meaning, where its value comes from (an aggregate column's ``derived_from``,
-which the Dagster column lineage is generated from), a table's key and row-position
-column, and the registry of every table (``TABLES_BY_NAME``). Adding a column to a
-table here adds it to the SQL schema, the Dagster TableSchema, the lineage and the
-Form 345 export. Where we keep more than the data set does (row positions,
+kind, its meaning, where its value comes from (a parsed column's ``xml`` path in the
+ownershipDocument, which the parser's element map is built from; an aggregate column's
+``derived_from``, which the Dagster column lineage is generated from), a table's key
+and row-position column, and the registry of every table (``TABLES_BY_NAME``). Adding a
+column to a table here adds it to the parser, the SQL schema, the Dagster TableSchema,
+the lineage and the Form 345 export. Where we keep more than the data set does (row positions,
 schema version, the partition's FILING_DATE on every table) the extra columns are
 marked ``extra=True`` and the export leaves them out.
 
@@ -70,6 +71,11 @@ class Column:
     extra: bool = False  # not in the SEC Form 345 data set
     #: For derived (aggregate) columns: the ``table.COLUMN``s the value is computed from.
     derived_from: tuple[str, ...] = ()
+    #: For parsed columns: the path, below its table's ``xml`` element, of the element the
+    #: value is read from (its text, or its ``<value>``). An ``_FN`` column on the same path
+    #: as its value column takes that element's ``<footnoteId>``s; on another path, the
+    #: footnote ids of the element there (transactionCoding's).
+    xml: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class Table:
     sec_file: str | None = None  # the Form 345 data-set file it exports to
     #: The column holding a row's 1-based position within its document (or parent row), if any.
     position: str | None = None
+    #: For parsed tables: the path of the ownershipDocument element one row is read from.
+    xml: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -95,11 +103,17 @@ class Table:
         raise KeyError(f"{self.name} has no column {name}")
 
 
-def _valued(name: str, kind: Kind, description: str) -> tuple[Column, Column]:
-    """A value column and its ``_FN`` footnote-id column."""
+def _read(name: str, kind: Kind, xml: str, note: str = "", extra: bool = False) -> Column:
+    """A parsed column read from the element at `xml`, described by its path and `note`."""
+    return Column(name, kind, xml + note, extra=extra, xml=xml)
+
+
+def _valued(name: str, kind: Kind, xml: str, note: str = "") -> tuple[Column, Column]:
+    """A value column read from ``<value>`` of the element at `xml`, and its ``_FN``
+    column of that element's footnote ids."""
     return (
-        Column(name, kind, description),
-        Column(f"{name}_FN", "fn", f"Footnote ids bound to {name}"),
+        _read(name, kind, xml, note),
+        Column(f"{name}_FN", "fn", f"Footnote ids bound to {name}", xml=xml),
     )
 
 
@@ -209,22 +223,23 @@ SUBMISSION = Table(
     (
         ACCESSION,
         FILING_DATE,
-        Column("PERIOD_OF_REPORT", "date", "periodOfReport"),
-        Column("DATE_OF_ORIG_SUB", "date", "dateOfOriginalSubmission (amendments)"),
-        Column("NO_SECURITIES_OWNED", "flag", "noSecuritiesOwned (Form 3)"),
-        Column("NOT_SUBJECT_SEC16", "flag", "notSubjectToSection16"),
-        Column("FORM3_HOLDINGS_REPORTED", "flag", "form3HoldingsReported (Form 5)"),
-        Column("FORM4_TRANS_REPORTED", "flag", "form4TransactionsReported (Form 5)"),
-        Column("DOCUMENT_TYPE", "text", "documentType: 3, 3/A, 4, 4/A, 5, 5/A"),
-        Column("ISSUERCIK", "text", "issuerCik"),
-        Column("ISSUERNAME", "text", "issuerName"),
-        Column("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol"),
-        Column("REMARKS", "text", "remarks"),
-        Column("AFF10B5ONE", "flag", "aff10b5One: transactions under a Rule 10b5-1 plan (schema X0508+)"),
-        Column("SCHEMA_VERSION", "text", "schemaVersion (X0202 ... X0609)", extra=True),
+        _read("PERIOD_OF_REPORT", "date", "periodOfReport"),
+        _read("DATE_OF_ORIG_SUB", "date", "dateOfOriginalSubmission", " (amendments)"),
+        _read("NO_SECURITIES_OWNED", "flag", "noSecuritiesOwned", " (Form 3)"),
+        _read("NOT_SUBJECT_SEC16", "flag", "notSubjectToSection16"),
+        _read("FORM3_HOLDINGS_REPORTED", "flag", "form3HoldingsReported", " (Form 5)"),
+        _read("FORM4_TRANS_REPORTED", "flag", "form4TransactionsReported", " (Form 5)"),
+        _read("DOCUMENT_TYPE", "text", "documentType", ": 3, 3/A, 4, 4/A, 5, 5/A"),
+        _read("ISSUERCIK", "text", "issuer/issuerCik"),
+        _read("ISSUERNAME", "text", "issuer/issuerName"),
+        _read("ISSUERTRADINGSYMBOL", "text", "issuer/issuerTradingSymbol"),
+        _read("REMARKS", "text", "remarks"),
+        _read("AFF10B5ONE", "flag", "aff10b5One", ": transactions under a Rule 10b5-1 plan (schema X0508+)"),
+        _read("SCHEMA_VERSION", "text", "schemaVersion", " (X0202 ... X0609)", extra=True),
     ),
     key=("ACCESSION_NUMBER",),
     sec_file="SUBMISSION.tsv",
+    xml="ownershipDocument",
 )
 
 REPORTING_OWNER = Table(
@@ -233,23 +248,25 @@ REPORTING_OWNER = Table(
     (
         ACCESSION,
         Column("RPTOWNER_SK", "int", "1-based position among the document's reporting owners", extra=True),
-        Column("RPTOWNERCIK", "text", "rptOwnerCik"),
-        Column("RPTOWNERNAME", "text", "rptOwnerName"),
-        Column("RPTOWNER_RELATIONSHIP", "text", "Relationship flags set, comma-separated: Director,Officer,TenPercentOwner,Other"),
-        Column("RPTOWNER_TITLE", "text", "officerTitle"),
-        Column("RPTOWNER_TXT", "text", "otherText"),
-        Column("RPTOWNER_STREET1", "text", "rptOwnerStreet1"),
-        Column("RPTOWNER_STREET2", "text", "rptOwnerStreet2"),
-        Column("RPTOWNER_CITY", "text", "rptOwnerCity"),
-        Column("RPTOWNER_STATE", "text", "rptOwnerState"),
-        Column("RPTOWNER_ZIPCODE", "text", "rptOwnerZipCode"),
-        Column("RPTOWNER_STATE_DESC", "text", "rptOwnerStateDescription"),
+        _read("RPTOWNERCIK", "text", "reportingOwnerId/rptOwnerCik"),
+        _read("RPTOWNERNAME", "text", "reportingOwnerId/rptOwnerName"),
+        Column("RPTOWNER_RELATIONSHIP", "text", "Relationship flags set, comma-separated: Director,Officer,TenPercentOwner,Other",
+               xml="reportingOwnerRelationship"),
+        _read("RPTOWNER_TITLE", "text", "reportingOwnerRelationship/officerTitle"),
+        _read("RPTOWNER_TXT", "text", "reportingOwnerRelationship/otherText"),
+        _read("RPTOWNER_STREET1", "text", "reportingOwnerAddress/rptOwnerStreet1"),
+        _read("RPTOWNER_STREET2", "text", "reportingOwnerAddress/rptOwnerStreet2"),
+        _read("RPTOWNER_CITY", "text", "reportingOwnerAddress/rptOwnerCity"),
+        _read("RPTOWNER_STATE", "text", "reportingOwnerAddress/rptOwnerState"),
+        _read("RPTOWNER_ZIPCODE", "text", "reportingOwnerAddress/rptOwnerZipCode"),
+        _read("RPTOWNER_STATE_DESC", "text", "reportingOwnerAddress/rptOwnerStateDescription"),
         Column("FILE_NUMBER", "text", "SEC file number of this owner from the SEC header, when present"),
         FILING_DATE_EXTRA,
     ),
     key=("ACCESSION_NUMBER", "RPTOWNER_SK"),
     sec_file="REPORTINGOWNER.tsv",
     position="RPTOWNER_SK",
+    xml="ownershipDocument/reportingOwner",
 )
 
 _TRANS_HEAD: tuple[Column, ...] = (
@@ -258,23 +275,29 @@ _TRANS_HEAD: tuple[Column, ...] = (
 _COMMON_TRANS: tuple[Column, ...] = (
     *_valued("TRANS_DATE", "date", "transactionDate"),
     *_valued("DEEMED_EXECUTION_DATE", "date", "deemedExecutionDate"),
-    Column("TRANS_FORM_TYPE", "text", "transactionCoding/transactionFormType"),
-    Column("TRANS_CODE", "text", "transactionCoding/transactionCode (P, S, A, M, F, G, ...)"),
-    Column("EQUITY_SWAP_INVOLVED", "flag", "transactionCoding/equitySwapInvolved"),
-    Column("EQUITY_SWAP_TRANS_CD_FN", "fn", "Footnote ids bound to transactionCoding"),
-    *_valued("TRANS_TIMELINESS", "text", "transactionTimeliness (E early, L late)"),
+    _read("TRANS_FORM_TYPE", "text", "transactionCoding/transactionFormType"),
+    _read("TRANS_CODE", "text", "transactionCoding/transactionCode", " (P, S, A, M, F, G, ...)"),
+    _read("EQUITY_SWAP_INVOLVED", "flag", "transactionCoding/equitySwapInvolved"),
+    Column("EQUITY_SWAP_TRANS_CD_FN", "fn", "Footnote ids bound to transactionCoding", xml="transactionCoding"),
+    *_valued("TRANS_TIMELINESS", "text", "transactionTimeliness", " (E early, L late)"),
     *_valued("TRANS_SHARES", "decimal", "transactionAmounts/transactionShares"),
 )
 _POST_AND_NATURE: tuple[Column, ...] = (
     *_valued("SHRS_OWND_FOLWNG_TRANS", "decimal", "postTransactionAmounts/sharesOwnedFollowingTransaction"),
     *_valued("VALU_OWND_FOLWNG_TRANS", "decimal", "postTransactionAmounts/valueOwnedFollowingTransaction"),
-    *_valued("DIRECT_INDIRECT_OWNERSHIP", "text", "ownershipNature/directOrIndirectOwnership (D or I)"),
+    *_valued("DIRECT_INDIRECT_OWNERSHIP", "text", "ownershipNature/directOrIndirectOwnership", " (D or I)"),
     *_valued("NATURE_OF_OWNERSHIP", "text", "ownershipNature/natureOfOwnership"),
 )
 _UNDERLYING: tuple[Column, ...] = (
     *_valued("UNDLYNG_SEC_TITLE", "text", "underlyingSecurity/underlyingSecurityTitle"),
     *_valued("UNDLYNG_SEC_SHARES", "decimal", "underlyingSecurity/underlyingSecurityShares"),
     *_valued("UNDLYNG_SEC_VALUE", "decimal", "underlyingSecurity/underlyingSecurityValue"),
+)
+
+#: A holding's coding holds only the form type: its footnote ids are transactionCoding's.
+_HOLDING_FORM_TYPE: tuple[Column, ...] = (
+    _read("TRANS_FORM_TYPE", "text", "transactionCoding/transactionFormType", " of the holding, when given"),
+    Column("TRANS_FORM_TYPE_FN", "fn", "Footnote ids bound to TRANS_FORM_TYPE", xml="transactionCoding"),
 )
 
 NONDERIV_TRANS = Table(
@@ -286,13 +309,14 @@ NONDERIV_TRANS = Table(
         *_TRANS_HEAD,
         *_COMMON_TRANS,
         *_valued("TRANS_PRICEPERSHARE", "decimal", "transactionAmounts/transactionPricePerShare"),
-        *_valued("TRANS_ACQUIRED_DISP_CD", "text", "transactionAmounts/transactionAcquiredDisposedCode (A or D)"),
+        *_valued("TRANS_ACQUIRED_DISP_CD", "text", "transactionAmounts/transactionAcquiredDisposedCode", " (A or D)"),
         *_POST_AND_NATURE,
         FILING_DATE_EXTRA,
     ),
     key=("ACCESSION_NUMBER", "NONDERIV_TRANS_SK"),
     sec_file="NONDERIV_TRANS.tsv",
     position="NONDERIV_TRANS_SK",
+    xml="ownershipDocument/nonDerivativeTable/nonDerivativeTransaction",
 )
 
 DERIV_TRANS = Table(
@@ -306,8 +330,8 @@ DERIV_TRANS = Table(
         *_COMMON_TRANS,
         *_valued("TRANS_TOTAL_VALUE", "decimal", "transactionAmounts/transactionTotalValue"),
         *_valued("TRANS_PRICEPERSHARE", "decimal", "transactionAmounts/transactionPricePerShare"),
-        *_valued("TRANS_ACQUIRED_DISP_CD", "text", "transactionAmounts/transactionAcquiredDisposedCode (A or D)"),
-        *_valued("EXCERCISE_DATE", "date", "exerciseDate (the SEC's spelling)"),
+        *_valued("TRANS_ACQUIRED_DISP_CD", "text", "transactionAmounts/transactionAcquiredDisposedCode", " (A or D)"),
+        *_valued("EXCERCISE_DATE", "date", "exerciseDate", " (the SEC's spelling)"),
         *_valued("EXPIRATION_DATE", "date", "expirationDate"),
         *_UNDERLYING,
         *_POST_AND_NATURE,
@@ -316,6 +340,7 @@ DERIV_TRANS = Table(
     key=("ACCESSION_NUMBER", "DERIV_TRANS_SK"),
     sec_file="DERIV_TRANS.tsv",
     position="DERIV_TRANS_SK",
+    xml="ownershipDocument/derivativeTable/derivativeTransaction",
 )
 
 NONDERIV_HOLDING = Table(
@@ -325,13 +350,14 @@ NONDERIV_HOLDING = Table(
         ACCESSION,
         Column("NONDERIV_HOLDING_SK", "int", "1-based position of the row among the document's non-derivative holdings"),
         *_TRANS_HEAD,
-        *_valued("TRANS_FORM_TYPE", "text", "transactionCoding/transactionFormType of the holding, when given"),
+        *_HOLDING_FORM_TYPE,
         *_POST_AND_NATURE,
         FILING_DATE_EXTRA,
     ),
     key=("ACCESSION_NUMBER", "NONDERIV_HOLDING_SK"),
     sec_file="NONDERIV_HOLDING.tsv",
     position="NONDERIV_HOLDING_SK",
+    xml="ownershipDocument/nonDerivativeTable/nonDerivativeHolding",
 )
 
 DERIV_HOLDING = Table(
@@ -342,7 +368,7 @@ DERIV_HOLDING = Table(
         Column("DERIV_HOLDING_SK", "int", "1-based position of the row among the document's derivative holdings"),
         *_TRANS_HEAD,
         *_valued("CONV_EXERCISE_PRICE", "decimal", "conversionOrExercisePrice"),
-        *_valued("TRANS_FORM_TYPE", "text", "transactionCoding/transactionFormType of the holding, when given"),
+        *_HOLDING_FORM_TYPE,
         *_valued("EXERCISE_DATE", "date", "exerciseDate"),
         *_valued("EXPIRATION_DATE", "date", "expirationDate"),
         *_UNDERLYING,
@@ -352,6 +378,7 @@ DERIV_HOLDING = Table(
     key=("ACCESSION_NUMBER", "DERIV_HOLDING_SK"),
     sec_file="DERIV_HOLDING.tsv",
     position="DERIV_HOLDING_SK",
+    xml="ownershipDocument/derivativeTable/derivativeHolding",
 )
 
 FOOTNOTES = Table(
@@ -359,12 +386,13 @@ FOOTNOTES = Table(
     "Footnotes of an ownershipDocument (Form 345 data set: FOOTNOTES).",
     (
         ACCESSION,
-        Column("FOOTNOTE_ID", "text", "footnote id, e.g. F1"),
-        Column("FOOTNOTE_TXT", "text", "footnote text"),
+        Column("FOOTNOTE_ID", "text", "footnote id, e.g. F1", xml="@id"),
+        Column("FOOTNOTE_TXT", "text", "footnote text", xml="."),
         FILING_DATE_EXTRA,
     ),
     key=("ACCESSION_NUMBER", "FOOTNOTE_ID"),
     sec_file="FOOTNOTES.tsv",
+    xml="ownershipDocument/footnotes/footnote",
 )
 
 OWNER_SIGNATURE = Table(
@@ -373,13 +401,14 @@ OWNER_SIGNATURE = Table(
     (
         ACCESSION,
         Column("SIGNATURE_SK", "int", "1-based position of the signature", extra=True),
-        Column("OWNERSIGNATURENAME", "text", "signatureName"),
-        Column("OWNERSIGNATUREDATE", "date", "signatureDate"),
+        _read("OWNERSIGNATURENAME", "text", "signatureName"),
+        _read("OWNERSIGNATUREDATE", "date", "signatureDate"),
         FILING_DATE_EXTRA,
     ),
     key=("ACCESSION_NUMBER", "SIGNATURE_SK"),
     sec_file="OWNER_SIGNATURE.tsv",
     position="SIGNATURE_SK",
+    xml="ownershipDocument/ownerSignature",
 )
 
 QUARANTINE = Table(

@@ -8,16 +8,19 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from form4_assets.defs.metadata import ASSET_OF_TABLE, ASSET_TABLES, column_lineage, derived_lineage, table_schema
 from form4_assets.export import export_table
+from form4_assets.parsing import ParsedFiling, ownership, parse_filing
 from form4_assets.tables import (
     AGGREGATE_TABLES,
     ALL_TABLES,
     FORM345_TABLES,
     ISSUER_DAILY_ACTIVITY,
     NONDERIV_TRANS,
+    PARSED_TABLES,
     TABLES_BY_NAME,
     Column,
 )
@@ -25,11 +28,42 @@ from form4_assets.warehouse.schema import TABLES, build_table
 
 DAY = dt.date(2023, 11, 8)
 
+#: A small Form 4 whose transaction has an element the schema does not define (yet).
+VENUE_FILING = b"""<?xml version="1.0"?>
+<ownershipDocument>
+  <schemaVersion>X0508</schemaVersion>
+  <documentType>4</documentType>
+  <periodOfReport>2023-11-06</periodOfReport>
+  <issuer><issuerCik>0000320193</issuerCik><issuerName>Apple Inc.</issuerName></issuer>
+  <reportingOwner><reportingOwnerId><rptOwnerCik>0001214128</rptOwnerCik></reportingOwnerId></reportingOwner>
+  <nonDerivativeTable>
+    <nonDerivativeTransaction>
+      <securityTitle><value>Common Stock</value></securityTitle>
+      <transactionAmounts>
+        <transactionShares><value>100</value></transactionShares>
+        <transactionVenue>NYSE</transactionVenue>
+      </transactionAmounts>
+    </nonDerivativeTransaction>
+  </nonDerivativeTable>
+</ownershipDocument>
+"""
 
-def test_a_new_parsed_column_is_one_edit(tmp_path: Path) -> None:
+
+def test_a_new_parsed_column_is_one_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A variant of nonderiv_trans with one more column, as an edit of tables.py would make it."""
-    added = Column("TRANS_VENUE", "text", "Where the trade was executed (a column added by this test)")
+    added = Column("TRANS_VENUE", "text", "Where the trade was executed (a column added by this test)",
+                   xml="transactionAmounts/transactionVenue")
     variant = replace(NONDERIV_TRANS, columns=(*NONDERIV_TRANS.columns, added))
+
+    # Parser: without the column the element is passed over; with it, it is read into the row.
+    before = parse_filing(VENUE_FILING, source="venue.xml")
+    assert isinstance(before, ParsedFiling) and "TRANS_VENUE" not in before.nonderiv_trans[0]
+    monkeypatch.setattr(ownership, "_TOP_ACTIONS", ownership._dispatch((variant, *ownership._ROW_TABLES[1:])))
+    parsed = parse_filing(VENUE_FILING, source="venue.xml")
+    assert isinstance(parsed, ParsedFiling), parsed
+    (row,) = parsed.nonderiv_trans
+    assert (row["TRANS_VENUE"], row["TRANS_SHARES"], row["SECURITY_TITLE"]) == ("NYSE", Decimal("100"), "Common Stock")
+    assert list(row) == [c.name for c in variant.columns if c.name != "FILING_DATE"]
 
     # DDL: the column exists in the created table, with its type and its meaning as the comment.
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
@@ -61,6 +95,16 @@ def test_a_new_parsed_column_is_one_edit(tmp_path: Path) -> None:
     header, line = out.read_text(encoding="utf-8").splitlines()
     assert header.split("\t")[-1] == "TRANS_VENUE" and line.split("\t")[-1] == "NYSE"
     assert header.split("\t")[:-1] == [c.name for c in NONDERIV_TRANS.columns if not c.extra]
+
+
+def test_every_parsed_column_names_its_source() -> None:
+    """The parser's element map is built from the `xml` paths: a parsed column without one
+    is filled from elsewhere (the accession, the partition date, its row position, the header)."""
+    for table in PARSED_TABLES:
+        assert table.xml and table.xml.startswith("ownershipDocument"), table.name
+        for column in table.columns:
+            if column.xml is None:
+                assert column.name in ("ACCESSION_NUMBER", "FILING_DATE", table.position, "FILE_NUMBER"), (table.name, column.name)
 
 
 def test_a_new_derived_column_gets_its_lineage_from_derived_from() -> None:

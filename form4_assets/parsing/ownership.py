@@ -3,7 +3,8 @@
 Speed matters (a year is ~200,000 filings, re-parsed on every backfill), so the tree is
 walked once, flat (`root.iter()`), with a dispatch table keyed by tag: no XPath, no
 per-value lookups of column names (every column and its `_FN` twin is precomputed in
-the action tuples below), and each row starts as a copy of a template dict already
+the action tuples below, built at import from each catalogue column's `xml` path in
+`form4_assets.tables`), and each row starts as a copy of a template dict already
 holding every column as None. Parsing the bytes safely is `xmlsafe`'s job.
 
 Value elements look like `<transactionShares><value>50000</value><footnoteId
@@ -49,115 +50,102 @@ HOLDER, CODING, LEAF, ROW, SUB, OWNER, OWNER_LEAF, ROLE, FOOTNOTE, SIGNATURE, SI
 # HOLDER:  (HOLDER, column, fn_column, converter|None)  <x><value>..</value><footnoteId id=../></x>
 # CODING:  (CODING, None, fn_column, None)              <transactionCoding>: its footnote ids
 # LEAF:    (LEAF, column, converter|None)               plain-text child of transactionCoding
-# ROW:     (ROW, list index, SK column, template, actions inside that row kind)
+# ROW:     (ROW, list index, position column, template, actions inside that row kind)
 # SUB:     (SUB, column, converter|None)                plain-text field of SUBMISSION
 # OWNER / OWNER_LEAF (column) / ROLE (flag index)       reportingOwner and its fields
 # FOOTNOTE, SIGNATURE / SIGNATURE_LEAF (column, converter|None)
 # "value" and "footnoteId" are matched before the table is consulted.
 
 
-def _h(column: str, converter: Converter | None = None) -> tuple:
-    return (HOLDER, column, f"{column}_FN", converter)
+_CONVERTERS: dict[str, Converter] = {"decimal": to_decimal, "date": to_date, "flag": to_flag}  # text: as is
 
 
-def _row_actions(table: tables.Table, transaction: bool) -> dict[str, tuple]:
-    """Actions inside one row kind, restricted to the columns its table has (so an
+def _tag(path: str | None) -> str:
+    """The element name at the end of a catalogue `xml` path (the walk is flat: it matches names)."""
+    if not path:
+        raise ValueError("a parsed table or column without its xml path in form4_assets.tables")
+    return path.rsplit("/", 1)[-1]
+
+
+def _add(actions: dict[str, tuple], path: str | None, action: tuple, table: tables.Table) -> None:
+    tag = _tag(path)
+    if tag in actions:
+        raise ValueError(f"tables.{table.name}: two columns are read from <{tag}>")
+    actions[tag] = action
+
+
+def _row_actions(table: tables.Table) -> dict[str, tuple]:
+    """Actions inside one row kind, from the `xml` paths of its table's columns (so an
     element the schema does not allow in this row kind cannot invent a column).
     Group wrappers (transactionAmounts, ownershipNature, ...) need no action: the walk
     is flat and their children are met anyway."""
-    columns = set(table.column_names)
-    candidates: dict[str, tuple] = {
-        "securityTitle": _h("SECURITY_TITLE"),
-        "conversionOrExercisePrice": _h("CONV_EXERCISE_PRICE", to_decimal),
-        "transactionDate": _h("TRANS_DATE", to_date),
-        "deemedExecutionDate": _h("DEEMED_EXECUTION_DATE", to_date),
-        "transactionTimeliness": _h("TRANS_TIMELINESS"),
-        "transactionShares": _h("TRANS_SHARES", to_decimal),
-        "transactionTotalValue": _h("TRANS_TOTAL_VALUE", to_decimal),
-        "transactionPricePerShare": _h("TRANS_PRICEPERSHARE", to_decimal),
-        "transactionAcquiredDisposedCode": _h("TRANS_ACQUIRED_DISP_CD"),
-        # the SEC data set spells the transaction column EXCERCISE_DATE, the holding one EXERCISE_DATE
-        "exerciseDate": _h("EXCERCISE_DATE" if transaction else "EXERCISE_DATE", to_date),
-        "expirationDate": _h("EXPIRATION_DATE", to_date),
-        "underlyingSecurityTitle": _h("UNDLYNG_SEC_TITLE"),
-        "underlyingSecurityShares": _h("UNDLYNG_SEC_SHARES", to_decimal),
-        "underlyingSecurityValue": _h("UNDLYNG_SEC_VALUE", to_decimal),
-        "sharesOwnedFollowingTransaction": _h("SHRS_OWND_FOLWNG_TRANS", to_decimal),
-        "valueOwnedFollowingTransaction": _h("VALU_OWND_FOLWNG_TRANS", to_decimal),
-        "directOrIndirectOwnership": _h("DIRECT_INDIRECT_OWNERSHIP"),
-        "natureOfOwnership": _h("NATURE_OF_OWNERSHIP"),
-        # transactionCoding: its footnote ids are EQUITY_SWAP_TRANS_CD_FN in transactions
-        # and TRANS_FORM_TYPE_FN in holdings (where the coding holds only the form type)
-        "transactionCoding": (CODING, None, "EQUITY_SWAP_TRANS_CD_FN" if transaction else "TRANS_FORM_TYPE_FN", None),
-        "transactionFormType": (LEAF, "TRANS_FORM_TYPE", None),
-        "transactionCode": (LEAF, "TRANS_CODE", None),
-        "equitySwapInvolved": (LEAF, "EQUITY_SWAP_INVOLVED", to_flag),
-    }
-    return {tag: a for tag, a in candidates.items() if (a[2] if a[0] == CODING else a[1]) in columns}
+    paths = {c.name: c.xml for c in table.columns}
+    actions: dict[str, tuple] = {}
+    for c in table.columns:
+        if c.xml is None:
+            continue
+        if c.kind == "fn":
+            if paths.get(c.name.removesuffix("_FN")) != c.xml:  # ids of an element without a value
+                _add(actions, c.xml, (CODING, None, c.name, None), table)
+        elif paths.get(f"{c.name}_FN") == c.xml:
+            _add(actions, c.xml, (HOLDER, c.name, f"{c.name}_FN", _CONVERTERS.get(c.kind)), table)
+        else:
+            _add(actions, c.xml, (LEAF, c.name, _CONVERTERS.get(c.kind)), table)
+    return actions
 
 
-_TABLE_NAMES = ("nonderiv_trans", "deriv_trans", "nonderiv_holding", "deriv_holding")
-_ROW_TAGS = ("nonDerivativeTransaction", "derivativeTransaction", "nonDerivativeHolding", "derivativeHolding")
+_ROW_TABLES = (tables.NONDERIV_TRANS, tables.DERIV_TRANS, tables.NONDERIV_HOLDING, tables.DERIV_HOLDING)
+_TABLE_NAMES = tuple(t.name for t in _ROW_TABLES)
+_ROW_TAGS = tuple(_tag(t.xml) for t in _ROW_TABLES)
 _SUBMISSION_TEMPLATE = row_template(tables.SUBMISSION, keep_filing_date=True)
 _OWNER_TEMPLATE = row_template(tables.REPORTING_OWNER)
 _FOOTNOTE_TEMPLATE = row_template(tables.FOOTNOTES)
 _SIGNATURE_TEMPLATE = row_template(tables.OWNER_SIGNATURE)
 
-# Relationship flags in the order the SEC data set spells RPTOWNER_RELATIONSHIP.
+# Relationship flags in the order the SEC data set spells RPTOWNER_RELATIONSHIP, which
+# the walk composes from them (the one owner column not read from one element's text).
 _RELATIONSHIPS = (("isDirector", "Director"), ("isOfficer", "Officer"), ("isTenPercentOwner", "TenPercentOwner"), ("isOther", "Other"))
-
-_TOP_ACTIONS: dict[str, tuple] = {
-    "schemaVersion": (SUB, "SCHEMA_VERSION", None),
-    "documentType": (SUB, "DOCUMENT_TYPE", None),
-    "periodOfReport": (SUB, "PERIOD_OF_REPORT", to_date),
-    "dateOfOriginalSubmission": (SUB, "DATE_OF_ORIG_SUB", to_date),
-    "noSecuritiesOwned": (SUB, "NO_SECURITIES_OWNED", to_flag),
-    "notSubjectToSection16": (SUB, "NOT_SUBJECT_SEC16", to_flag),
-    "form3HoldingsReported": (SUB, "FORM3_HOLDINGS_REPORTED", to_flag),
-    "form4TransactionsReported": (SUB, "FORM4_TRANS_REPORTED", to_flag),
-    "aff10b5One": (SUB, "AFF10B5ONE", to_flag),
-    "remarks": (SUB, "REMARKS", None),
-    "issuerCik": (SUB, "ISSUERCIK", None),
-    "issuerName": (SUB, "ISSUERNAME", None),
-    "issuerTradingSymbol": (SUB, "ISSUERTRADINGSYMBOL", None),
-    "reportingOwner": (OWNER,),
-    "rptOwnerCik": (OWNER_LEAF, "RPTOWNERCIK"),
-    "rptOwnerName": (OWNER_LEAF, "RPTOWNERNAME"),
-    "rptOwnerStreet1": (OWNER_LEAF, "RPTOWNER_STREET1"),
-    "rptOwnerStreet2": (OWNER_LEAF, "RPTOWNER_STREET2"),
-    "rptOwnerCity": (OWNER_LEAF, "RPTOWNER_CITY"),
-    "rptOwnerState": (OWNER_LEAF, "RPTOWNER_STATE"),
-    "rptOwnerZipCode": (OWNER_LEAF, "RPTOWNER_ZIPCODE"),
-    "rptOwnerStateDescription": (OWNER_LEAF, "RPTOWNER_STATE_DESC"),
-    "officerTitle": (OWNER_LEAF, "RPTOWNER_TITLE"),
-    "otherText": (OWNER_LEAF, "RPTOWNER_TXT"),
-    **{tag: (ROLE, i) for i, (tag, _) in enumerate(_RELATIONSHIPS)},
-    "footnote": (FOOTNOTE,),
-    "ownerSignature": (SIGNATURE,),
-    "signatureName": (SIGNATURE_LEAF, "OWNERSIGNATURENAME", None),
-    "signatureDate": (SIGNATURE_LEAF, "OWNERSIGNATUREDATE", to_date),
-}
+_COMPOSED = "RPTOWNER_RELATIONSHIP"
 
 
-def _build_row_kinds() -> None:
-    """Each row kind gets the top-level actions merged with its own, so the walk needs
-    one dictionary lookup per element whatever part of the document it is in."""
-    kinds = (
-        ("nonDerivativeTransaction", tables.NONDERIV_TRANS, tables.NONDERIV_TRANS.position, True),
-        ("derivativeTransaction", tables.DERIV_TRANS, tables.DERIV_TRANS.position, True),
-        ("nonDerivativeHolding", tables.NONDERIV_HOLDING, tables.NONDERIV_HOLDING.position, False),
-        ("derivativeHolding", tables.DERIV_HOLDING, tables.DERIV_HOLDING.position, False),
-    )
-    merged = {tag: {**_TOP_ACTIONS, **_row_actions(table, transaction)} for tag, table, _, transaction in kinds}
+def _top_actions() -> dict[str, tuple]:
+    """Actions outside the row kinds: the document's own fields, the reporting owners,
+    footnotes and signatures, from the catalogue's `xml` paths."""
+    actions: dict[str, tuple] = {}
+    for c in tables.SUBMISSION.columns:
+        if c.xml is not None:
+            _add(actions, c.xml, (SUB, c.name, _CONVERTERS.get(c.kind)), tables.SUBMISSION)
+    for c in tables.REPORTING_OWNER.columns:
+        if c.xml is not None and c.name != _COMPOSED:
+            if c.kind != "text":
+                raise ValueError(f"tables.reporting_owner.{c.name}: the walk reads an owner's fields as text")
+            _add(actions, c.xml, (OWNER_LEAF, c.name), tables.REPORTING_OWNER)
+    for i, (tag, _) in enumerate(_RELATIONSHIPS):
+        actions[tag] = (ROLE, i)
+    for c in tables.OWNER_SIGNATURE.columns:
+        if c.xml is not None:
+            _add(actions, c.xml, (SIGNATURE_LEAF, c.name, _CONVERTERS.get(c.kind)), tables.OWNER_SIGNATURE)
+    for table, start in ((tables.REPORTING_OWNER, OWNER), (tables.FOOTNOTES, FOOTNOTE), (tables.OWNER_SIGNATURE, SIGNATURE)):
+        _add(actions, table.xml, (start,), table)
+    return actions
+
+
+def _dispatch(row_tables: tuple[tables.Table, ...]) -> dict[str, tuple]:
+    """The walk's dispatch table: each row kind gets the top-level actions merged with
+    its own, so the walk needs one dictionary lookup per element whatever part of the
+    document it is in."""
+    top = _top_actions()
+    merged = {_tag(table.xml): {**top, **_row_actions(table)} for table in row_tables}
     starts = {
-        tag: (ROW, index, sk_column, row_template(table), merged[tag])
-        for index, (tag, table, sk_column, _) in enumerate(kinds)
+        tag: (ROW, index, table.position, row_template(table), merged[tag])
+        for index, (tag, table) in enumerate(zip(merged, row_tables))
     }
-    for actions in (_TOP_ACTIONS, *merged.values()):
+    for actions in (top, *merged.values()):
         actions.update(starts)
+    return top
 
 
-_build_row_kinds()
+_TOP_ACTIONS = _dispatch(_ROW_TABLES)
 
 
 class _BadValue(Exception):
