@@ -139,13 +139,13 @@ def test_latin1_bytes_without_declaration_are_read_as_windows_1252(seed_bytes: b
     edited = edit_once(seed_bytes, b"<rptOwnerName>Finkelstein", b"<rptOwnerName>Fink\xe9lstein \x93Dave\x94")
     result = parse_filing(edited)
     assert isinstance(result, ParsedFiling), result
-    assert result.reporting_owners[0]["RPTOWNERNAME"] == "Fink\u00e9lstein \u201cDave\u201d David L"
+    assert result.reporting_owner[0]["RPTOWNERNAME"] == "Fink\u00e9lstein \u201cDave\u201d David L"
 
 
 def test_declared_encoding_is_honoured(seed_bytes: bytes) -> None:
     xml = edit_once(_xml_only(seed_bytes), b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="ISO-8859-1"?>')
     result = parse_filing(edit_once(xml, b"Finkelstein", b"Fink\xe9lstein"))
-    assert isinstance(result, ParsedFiling) and result.reporting_owners[0]["RPTOWNERNAME"] == "Fink\u00e9lstein David L"
+    assert isinstance(result, ParsedFiling) and result.reporting_owner[0]["RPTOWNERNAME"] == "Fink\u00e9lstein David L"
     q = quarantined_as(edit_once(xml, b"ISO-8859-1", b"x-no-such-charset"), errors.BAD_ENCODING)
     assert q.field == "ownershipDocument"
 

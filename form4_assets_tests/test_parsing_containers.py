@@ -29,9 +29,9 @@ def test_crlf_submission_gives_the_same_rows(seed_bytes: bytes) -> None:
     assert crlf.header == plain.header
     assert crlf.parties == plain.parties
     assert crlf.nonderiv_trans == plain.nonderiv_trans
-    assert crlf.reporting_owners == plain.reporting_owners
+    assert crlf.reporting_owner == plain.reporting_owner
     # the signature's line break is data and keeps its CRLF-normalised form (XML turns \r\n into \n)
-    assert crlf.signatures == plain.signatures
+    assert crlf.owner_signature == plain.owner_signature
 
 
 def test_submission_with_a_power_of_attorney_exhibit(seed_bytes: bytes) -> None:

@@ -56,7 +56,7 @@ def test_every_corpus_filing_parses_or_is_quarantined_with_manifest_counts(corpu
             continue
         assert isinstance(result, ParsedFiling), (name, result)
         counts = (
-            len(result.reporting_owners),
+            len(result.reporting_owner),
             len(result.nonderiv_trans),
             len(result.deriv_trans),
             len(result.nonderiv_holding) + len(result.deriv_holding),
@@ -68,7 +68,7 @@ def test_every_corpus_filing_parses_or_is_quarantined_with_manifest_counts(corpu
         assert result.submission["SCHEMA_VERSION"] == row["schema_version"], name
         if row["accession"]:
             assert result.accession == row["accession"]
-            assert {r["ACCESSION_NUMBER"] for r in result.nonderiv_trans + result.reporting_owners} <= {row["accession"]}
+            assert {r["ACCESSION_NUMBER"] for r in result.nonderiv_trans + result.reporting_owner} <= {row["accession"]}
         if row["format"] != "xml":
             assert result.header is not None and result.header["ACCESSION_NUMBER"] == row["accession"]
         for sk_table, sk in (
@@ -76,7 +76,7 @@ def test_every_corpus_filing_parses_or_is_quarantined_with_manifest_counts(corpu
             (result.deriv_trans, "DERIV_TRANS_SK"),
             (result.nonderiv_holding, "NONDERIV_HOLDING_SK"),
             (result.deriv_holding, "DERIV_HOLDING_SK"),
-            (result.reporting_owners, "RPTOWNER_SK"),
+            (result.reporting_owner, "RPTOWNER_SK"),
         ):
             assert [r[sk] for r in sk_table] == list(range(1, len(sk_table) + 1))
 
@@ -128,8 +128,8 @@ def test_bulk_documents_all_parse_and_agree_with_xpath(corpus_dir: Path) -> None
         assert isinstance(result, ParsedFiling), (path.name, result)
         assert result.container == "xml" and result.header is None and result.accession == path.stem
         doc = etree.fromstring(data)
-        assert len(result.reporting_owners) == len(doc.findall("reportingOwner"))
-        assert [o["RPTOWNERCIK"] for o in result.reporting_owners] == [c.strip() for c in doc.xpath("reportingOwner/reportingOwnerId/rptOwnerCik/text()")]
+        assert len(result.reporting_owner) == len(doc.findall("reportingOwner"))
+        assert [o["RPTOWNERCIK"] for o in result.reporting_owner] == [c.strip() for c in doc.xpath("reportingOwner/reportingOwnerId/rptOwnerCik/text()")]
         assert [f["FOOTNOTE_ID"] for f in result.footnotes] == doc.xpath("footnotes/footnote/@id")
         assert result.submission["ISSUERCIK"] == doc.findtext("issuer/issuerCik").strip()
         for kind, path_expr in _KINDS.items():
@@ -157,13 +157,13 @@ def test_bulk_documents_all_parse_and_agree_with_xpath(corpus_dir: Path) -> None
 def test_multi_owner_joint_filing(corpus_dir: Path) -> None:
     """0000950170-24-012830: six Mithril/Thiel entities file jointly; all are 10% owners."""
     r = _parse(corpus_dir, "0000950170-24-012830.xml")
-    assert [o["RPTOWNERNAME"] for o in r.reporting_owners] == [
+    assert [o["RPTOWNERNAME"] for o in r.reporting_owner] == [
         "Mithril LP", "Mithril II UGP LLC", "Mithril II GP LP", "MITHRIL II LP", "Mithril GP LP", "THIEL PETER",
     ]
-    assert r.reporting_owners[5]["RPTOWNERCIK"] == "0001211060"
-    assert {o["RPTOWNER_RELATIONSHIP"] for o in r.reporting_owners} == {"TenPercentOwner"}  # true/false spelling
-    assert r.reporting_owners[0]["RPTOWNER_STREET2"] == "111 CONGRESS AVENUE, SUITE 500"
-    assert r.reporting_owners[0]["FILE_NUMBER"] is None  # bare XML: no header to take it from
+    assert r.reporting_owner[5]["RPTOWNERCIK"] == "0001211060"
+    assert {o["RPTOWNER_RELATIONSHIP"] for o in r.reporting_owner} == {"TenPercentOwner"}  # true/false spelling
+    assert r.reporting_owner[0]["RPTOWNER_STREET2"] == "111 CONGRESS AVENUE, SUITE 500"
+    assert r.reporting_owner[0]["FILE_NUMBER"] is None  # bare XML: no header to take it from
     assert r.submission["AFF10B5ONE"] is False
     assert r.submission["ISSUERTRADINGSYMBOL"] == "GUTS"
 
@@ -212,8 +212,8 @@ def test_holdings_with_nature_of_ownership(corpus_dir: Path) -> None:
     assert (llc["SHRS_OWND_FOLWNG_TRANS"], llc["NATURE_OF_OWNERSHIP"], llc["SHRS_OWND_FOLWNG_TRANS_FN"]) == (
         Decimal("383262.5326"), "Held by LLC", "F1",
     )
-    assert r.reporting_owners[0]["RPTOWNER_RELATIONSHIP"] == "Director"
-    assert r.reporting_owners[0]["FILE_NUMBER"] is not None  # from the header
+    assert r.reporting_owner[0]["RPTOWNER_RELATIONSHIP"] == "Director"
+    assert r.reporting_owner[0]["FILE_NUMBER"] is not None  # from the header
     assert r.submission["FILING_DATE"] == r.header["FILED_AS_OF_DATE"]
 
 
@@ -222,7 +222,7 @@ def test_old_schema_x0203_form3_derivative_holding(corpus_dir: Path) -> None:
     r = _parse(corpus_dir, "0001181431-10-034759.xml")
     s = r.submission
     assert (s["SCHEMA_VERSION"], s["DOCUMENT_TYPE"], s["PERIOD_OF_REPORT"], s["NO_SECURITIES_OWNED"]) == ("X0203", "3", dt.date(2010, 6, 28), False)
-    (o,) = r.reporting_owners
+    (o,) = r.reporting_owner
     assert o["RPTOWNER_RELATIONSHIP"] == "Director,Officer,TenPercentOwner"
     assert o["RPTOWNER_TITLE"] == "Pres, Prod Architect & Chairmn"  # &amp; decoded
     (h,) = r.nonderiv_holding
@@ -255,8 +255,8 @@ def test_nc_dissemination_header_and_rows(corpus_dir: Path) -> None:
         "ISSUER", "2834", "863658454", "DE", "1231",
     )
     assert (issuer["BUSINESS_PHONE"], issuer["BUSINESS_STREET1"]) == ("339-499-9300", "60 BINNEY STREET")
-    assert r.reporting_owners[0]["FILE_NUMBER"] == "001-40791"
-    assert r.reporting_owners[0]["RPTOWNER_RELATIONSHIP"] == "Officer"  # isOfficer true
+    assert r.reporting_owner[0]["FILE_NUMBER"] == "001-40791"
+    assert r.reporting_owner[0]["RPTOWNER_RELATIONSHIP"] == "Officer"  # isOfficer true
     assert r.submission["FILING_DATE"] == dt.date(2025, 1, 8)
     assert r.submission["REMARKS"] == "Title: Senior Vice President of Quality and Enabling Functions"
     t = r.nonderiv_trans[0]

@@ -93,7 +93,7 @@ def test_utf7_is_refused_with_a_clear_reason(seed_bytes: bytes) -> None:
 @pytest.mark.parametrize("encoding", ["UTF-8", "us-ascii", "ISO-8859-1", "windows-1252", "latin1"])
 def test_accepted_declared_encodings_still_parse(seed_bytes: bytes, encoding: str) -> None:
     xml = edit_once(_xml_only(seed_bytes), b'<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>'.encode())
-    assert _parsed(xml).reporting_owners[0]["RPTOWNERNAME"] == "Finkelstein David L"
+    assert _parsed(xml).reporting_owner[0]["RPTOWNERNAME"] == "Finkelstein David L"
 
 
 def test_the_parser_itself_refuses_every_external_load(tmp_path: Path) -> None:

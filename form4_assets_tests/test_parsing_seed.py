@@ -87,7 +87,7 @@ def test_seed_submission_and_owner(seed: ParsedFiling) -> None:
     assert s["REMARKS"] is None and s["DATE_OF_ORIG_SUB"] is None
     assert set(s) == set(tables.SUBMISSION.column_names)
 
-    (owner,) = seed.reporting_owners
+    (owner,) = seed.reporting_owner
     assert owner["RPTOWNER_SK"] == 1
     assert owner["RPTOWNERCIK"] == "0001688537"
     assert owner["RPTOWNERNAME"] == "Finkelstein David L"
@@ -125,7 +125,7 @@ def test_seed_footnotes_and_signature(seed: ParsedFiling) -> None:
     f1, f2 = seed.footnotes
     assert f1["FOOTNOTE_ID"] == "F1" and "Rule 10b5-1 plan adopted August 2, 2023" in f1["FOOTNOTE_TXT"]
     assert f2["FOOTNOTE_ID"] == "F2" and "$16.91 to $17.20, inclusive" in f2["FOOTNOTE_TXT"]
-    (sig,) = seed.signatures
+    (sig,) = seed.owner_signature
     assert sig["SIGNATURE_SK"] == 1
     assert sig["OWNERSIGNATURENAME"] == "/s/ Anthony C. Green, as Attorney-in-Fact\nfor David L. Finkelstein"
     assert sig["OWNERSIGNATUREDATE"] == dt.date(2023, 11, 8)
@@ -162,9 +162,9 @@ def test_cli_prints_seed_as_json_lines(capsys: pytest.CaptureFixture[str]) -> No
     (t,) = obj["nonderiv_trans"]
     assert t["TRANS_DATE"] == "2023-11-06"
     assert t["EQUITY_SWAP_TRANS_CD_FN"] == "F1" and t["TRANS_PRICEPERSHARE_FN"] == "F2"
-    assert obj["reporting_owners"][0]["RPTOWNER_RELATIONSHIP"] == "Director,Officer"
+    assert obj["reporting_owner"][0]["RPTOWNER_RELATIONSHIP"] == "Director,Officer"
     assert [f["FOOTNOTE_ID"] for f in obj["footnotes"]] == ["F1", "F2"]
-    assert obj["signatures"][0]["OWNERSIGNATUREDATE"] == "2023-11-08"
+    assert obj["owner_signature"][0]["OWNERSIGNATUREDATE"] == "2023-11-08"
     for key in ("deriv_trans", "nonderiv_holding", "deriv_holding"):
         assert obj[key] == []
 

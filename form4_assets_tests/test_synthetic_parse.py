@@ -61,7 +61,7 @@ def test_parsed_values_match_the_manifest(parsed):
         assert sub["AFF10B5ONE"] == rec["aff10b5one"]
         if rec["form_type"].startswith("3"):
             assert bool(sub["NO_SECURITIES_OWNED"]) == rec["no_securities_owned"]
-        owners = [o["RPTOWNERCIK"].lstrip("0") for o in res.reporting_owners]
+        owners = [o["RPTOWNERCIK"].lstrip("0") for o in res.reporting_owner]
         assert owners == [o["cik"].lstrip("0") for o in rec["owners"]]
         rows = res.rows()
         for table, name in tables.items():
@@ -97,7 +97,7 @@ def test_the_seed_record_describes_the_seed_filing(seed_bytes):
     assert isinstance(res, ParsedFiling)
     assert res.submission["ISSUERCIK"] == SEED_RECORD["issuer"]["cik"]
     assert res.submission["AFF10B5ONE"] is SEED_RECORD["aff10b5one"]
-    assert [o["RPTOWNERCIK"] for o in res.reporting_owners] == [o["cik"] for o in SEED_RECORD["owners"]]
+    assert [o["RPTOWNERCIK"] for o in res.reporting_owner] == [o["cik"] for o in SEED_RECORD["owners"]]
     assert {f["FOOTNOTE_ID"]: f["FOOTNOTE_TXT"] for f in res.footnotes} == SEED_RECORD["footnotes"]
     (got,) = res.nonderiv_trans
     (want,) = SEED_RECORD["rows"]

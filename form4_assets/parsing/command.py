@@ -20,17 +20,7 @@ from typing import Any, TextIO
 
 from form4_assets.parsing.filing import parse_filing
 from form4_assets.parsing.model import ParsedFiling, Quarantined
-from form4_assets.tables import decimal_text
-
-_TABLE_KEYS = (
-    "reporting_owners",
-    "nonderiv_trans",
-    "deriv_trans",
-    "nonderiv_holding",
-    "deriv_holding",
-    "footnotes",
-    "signatures",
-)
+from form4_assets.tables import PARSED_TABLES, decimal_text
 
 
 def _encode(value: Any) -> str:
@@ -84,10 +74,9 @@ def result_object(result: ParsedFiling | Quarantined) -> dict[str, Any]:
         "accession": result.accession,
         "container": result.container,
         "header": _header_object(result.header, result.parties),
-        "submission": result.submission,
     }
-    for key in _TABLE_KEYS:
-        obj[key] = getattr(result, key)
+    for table in PARSED_TABLES:  # submission (one object), then the row lists
+        obj[table.name] = getattr(result, table.name)
     return obj
 
 

@@ -121,20 +121,7 @@ def parse_filing(data: bytes, source: str = "<bytes>", accession: str | None = N
         file_numbers = {
             cik_key(p["CIK"]): p["FILE_NUMBER"] for p in parties if p["ROLE"] == "REPORTING-OWNER"
         }
-        for owner in tables["reporting_owners"]:
+        for owner in tables["reporting_owner"]:
             owner["FILE_NUMBER"] = file_numbers.get(cik_key(owner["RPTOWNERCIK"]))
-    return ParsedFiling(
-        source=source,
-        accession=accession,
-        container=container,
-        header=header,
-        parties=parties,
-        submission=submission,
-        reporting_owners=tables["reporting_owners"],
-        nonderiv_trans=tables["nonderiv_trans"],
-        deriv_trans=tables["deriv_trans"],
-        nonderiv_holding=tables["nonderiv_holding"],
-        deriv_holding=tables["deriv_holding"],
-        footnotes=tables["footnotes"],
-        signatures=tables["signatures"],
-    )
+    # extract's rows are keyed by table name, as ParsedFiling's fields are
+    return ParsedFiling(source=source, accession=accession, container=container, header=header, parties=parties, **tables)

@@ -22,7 +22,8 @@ def row_template(table: tables.Table, keep_filing_date: bool = False) -> Row:
 
 @dataclass(slots=True)
 class ParsedFiling:
-    """Rows of one filing, keyed by the `form4_assets.tables` column names.
+    """Rows of one filing, keyed by the `form4_assets.tables` column names; each
+    table's rows are the field named as the table (`tables.PARSED_TABLES`).
 
     FILING_DATE is left out of every row except `submission` (filled from the header's
     FILED AS OF DATE when there is a header): the loader stamps the partition date on
@@ -35,28 +36,23 @@ class ParsedFiling:
     header: Row | None
     parties: list[Row]
     submission: Row
-    reporting_owners: list[Row] = field(default_factory=list)
+    reporting_owner: list[Row] = field(default_factory=list)
     nonderiv_trans: list[Row] = field(default_factory=list)
     deriv_trans: list[Row] = field(default_factory=list)
     nonderiv_holding: list[Row] = field(default_factory=list)
     deriv_holding: list[Row] = field(default_factory=list)
     footnotes: list[Row] = field(default_factory=list)
-    signatures: list[Row] = field(default_factory=list)
+    owner_signature: list[Row] = field(default_factory=list)
 
     def rows(self) -> dict[str, list[Row]]:
         """Rows per warehouse table name, ready for `replace_partitions`."""
-        return {
+        rows = {
             "filing_headers": [self.header] if self.header is not None else [],
             "header_parties": self.parties,
-            "submission": [self.submission],
-            "reporting_owner": self.reporting_owners,
-            "nonderiv_trans": self.nonderiv_trans,
-            "deriv_trans": self.deriv_trans,
-            "nonderiv_holding": self.nonderiv_holding,
-            "deriv_holding": self.deriv_holding,
-            "footnotes": self.footnotes,
-            "owner_signature": self.signatures,
         }
+        for table in tables.PARSED_TABLES:
+            rows[table.name] = [self.submission] if table is tables.SUBMISSION else getattr(self, table.name)
+        return rows
 
 
 @dataclass(slots=True)

@@ -363,10 +363,10 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
         if any(flags):
             owner["RPTOWNER_RELATIONSHIP"] = ",".join(name for (_, name), on in zip(_RELATIONSHIPS, flags) if on)
     result: dict[str, Any] = {
-        "submission": submission,
-        "reporting_owners": owners,
-        "footnotes": footnotes,
-        "signatures": signatures,
+        tables.SUBMISSION.name: submission,
+        tables.REPORTING_OWNER.name: owners,
+        tables.FOOTNOTES.name: footnotes,
+        tables.OWNER_SIGNATURE.name: signatures,
     }
     for name, table_rows in zip(_TABLE_NAMES, rows):
         result[name] = table_rows
