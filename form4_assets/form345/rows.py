@@ -12,16 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection, Iterator
-from typing import Any
 
 from form4_assets.bounds import escaped_text
 from form4_assets.form345.dataset import Dataset, Record, TableFile
 from form4_assets.form345.values import BadValue, parse_sec_date, spelling, to_warehouse
-from form4_assets.tables import SEC_COLUMN_ALIASES, SEC_REJECTED_ROWS, SEC_TABLES_BY_FILE, Column
+from form4_assets.tables import SEC_COLUMN_ALIASES, SEC_REJECTED_ROWS, SEC_TABLES_BY_FILE, Column, Row
 
 REJECTED = SEC_REJECTED_ROWS.name
-
-Row = dict[str, Any]
 
 
 def filing_dates(dataset: Dataset) -> dict[str, dt.date]:

@@ -124,7 +124,6 @@ class Owner:
 
     cik: int
     name: str
-    is_entity: bool
     address: Address
     signer: str
 
@@ -227,7 +226,7 @@ def build_population(rng: random.Random, n_issuers: int) -> Population:
 
         name = names.take(full)
         last, first = name.split(" ")[0], name.split(" ")[1]
-        owner = Owner(ciks.take(lambda: rng.randint(1200000, 2099999)), name, False,
+        owner = Owner(ciks.take(lambda: rng.randint(1200000, 2099999)), name,
                       address or _address(rng, company), f"{first} {last}")
         owners.append(owner)
         return owner
@@ -272,8 +271,8 @@ def build_population(rng: random.Random, n_issuers: int) -> Population:
         gp_name = f"{fname.split(',')[0]} GP {rng.choice(('LLC', 'L.L.C.', 'Ltd.'))}"
         names.used.add(gp_name)
         addr = _address(rng)
-        fund = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), fname, True, addr, "")
-        gp = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), gp_name, True, addr, "")
+        fund = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), fname, addr, "")
+        gp = Owner(ciks.take(lambda: rng.randint(1500000, 2099999)), gp_name, addr, "")
         owners += [fund, gp]
         group: list[Owner] = [fund, gp]
         if rng.random() < 0.4:

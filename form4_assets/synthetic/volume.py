@@ -1,6 +1,6 @@
 """How many ownership filings a synthetic day has and how many issuers file them.
 
-Volumes are calibrated on the SEC's 2024 Q3 Form 345 figures (STATS.md): at the default
+Volumes are calibrated on the SEC's 2024 Q3 Form 345 figures: at the default
 ``--per-day`` of 508 (``synthetic.DEFAULT_PER_DAY``) a quarter's days have median ~508, 90th
 percentile ~820 and maximum ~2,260 filings. A day is the median times the month's season
 times a lognormal spread, or (2% of days) a heavy day of 3.3-4.6 times the median. The season

@@ -43,10 +43,6 @@ class Fault:
         return cls("fair_access", 403)
 
     @classmethod
-    def access_denied(cls) -> Fault:
-        return cls("access_denied", 403)
-
-    @classmethod
     def drop_connection(cls) -> Fault:
         return cls("drop")
 

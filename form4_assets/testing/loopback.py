@@ -141,9 +141,6 @@ class LoopbackEdgar:
         with self._lock:
             return list(self._log)
 
-    def max_in_window(self, window: float = 1.0) -> int:
-        return max_requests_in_window((r.time for r in self.log), window)
-
     @property
     def base_url(self) -> str:
         if self._server is None:
@@ -317,8 +314,6 @@ class _Handler(BaseHTTPRequestHandler):
             return fault.status, f"<html><body>HTTP {fault.status}</body></html>\n".encode(), "text/html", headers
         if fault is not None and fault.kind == "fair_access":
             return 403, FAIR_ACCESS_PAGE, "text/html", {}
-        if fault is not None and fault.kind == "access_denied":
-            return 403, ACCESS_DENIED_XML, "application/xml", {}
         if fault is not None and fault.kind == "redirect":
             return fault.status, b"", "text/html", {"Location": fault.location}
         target = edgar._resolve(path)
