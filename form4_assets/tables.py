@@ -919,8 +919,7 @@ INSIDER_SIGNALS = Table(
                  ("ISSUERCIK", "text", "issuerCik"),
                  ("ISSUERNAME", "text", "issuerName (latest filing of the day)"),
                  ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol (latest filing of the day)")),
-        *_opportunistic_columns(30),
-        *_opportunistic_columns(90),
+        *(c for days in WINDOWS for c in _opportunistic_columns(days)),
         Column("OPP_ACCESSIONS", "text", "Accessions of the opportunistic trades of the 90 days",
                derived_from=_OPPORTUNISTIC + _e("ACCESSION_NUMBER")),
         Column("EXEC_BUY_ROWS", "int", "Open-market purchases filed on FILING_DATE by an officer whose officerTitle "

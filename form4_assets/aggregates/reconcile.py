@@ -333,7 +333,7 @@ def _compare_net_selling(
             finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": "(row)",
                          "written": row is not None, "expected": want is not None})
             continue
-        for window in (30, 90):
+        for window in WINDOWS:
             for unit in ("SHARES", "DOLLARS"):
                 net = f"NET_SELL_{unit}_{window}D"
                 for column in (f"SELL_{unit}_{window}D", f"BUY_{unit}_{window}D", net):

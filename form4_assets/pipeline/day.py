@@ -23,7 +23,7 @@ from form4_assets.edgar.source import FilingSource
 from form4_assets.bounds import escaped_text, first_problem, row_problem
 from form4_assets.parsing import MAX_FILING_BYTES, Quarantined, parse_filing
 from form4_assets.parsing.errors import FETCH_FAILED, INDEX_LINE_REJECTED, RAW_BYTES_CHANGED
-from form4_assets.tables import Row
+from form4_assets.tables import FILING_HEADERS, HEADER_PARTIES, PARSED_TABLES, QUARANTINE, Row
 
 #: How raw_filings.FETCH_ERROR starts for a refused index line (what the parse step keys on).
 REFUSED_LINE_PREFIX = "index line refused: "
@@ -33,17 +33,10 @@ UNSTORABLE_PREFIX = "value refused: "
 
 #: Every table the parse step writes for a filing date, including quarantine.
 PARSED_PARTITION_TABLES: tuple[str, ...] = (
-    "filing_headers",
-    "header_parties",
-    "submission",
-    "reporting_owner",
-    "nonderiv_trans",
-    "deriv_trans",
-    "nonderiv_holding",
-    "deriv_holding",
-    "footnotes",
-    "owner_signature",
-    "quarantine",
+    FILING_HEADERS.name,
+    HEADER_PARTIES.name,
+    *(t.name for t in PARSED_TABLES),
+    QUARANTINE.name,
 )
 
 

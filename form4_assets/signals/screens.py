@@ -30,13 +30,12 @@ import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import ZERO, chunks, effective_as_of, fetch, superseded_as_of, table
 from form4_assets.signals.patterns import OPPORTUNISTIC
-from form4_assets.tables import DECIMAL_PLACES
+from form4_assets.tables import DECIMAL_PLACES, WINDOWS
 
 #: Ratios and percentages are rounded once, half-even, to the warehouse's four decimal places
 #: (tables.DECIMAL_PLACES): they are quotients, not filed values.
 RATIO_PLACES = Decimal(1).scaleb(-DECIMAL_PLACES)
 
-WINDOWS = (30, 90)
 HUNDRED = Decimal(100)
 
 _EXEC_WORDS = (
