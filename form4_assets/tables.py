@@ -422,8 +422,7 @@ QUARANTINE = Table(
         ACCESSION,
         Column("SOURCE_PATH", "text", "Where the unmodified bytes are (cache or mirror path)"),
         Column("SHA256", "text", "SHA-256 of the bytes"),
-        Column("REASON_CODE", "text", "Machine-readable reason (see form4_assets.parsing.errors; out_of_range "
-               "and nul_in_text: form4_assets.bounds)"),
+        Column("REASON_CODE", "text", "Machine-readable reason, one of form4_assets.parsing.errors.ALL_REASONS"),
         Column("FIELD", "text", "The field or element at fault, when known"),
         Column("BYTE_OFFSET", "int", "Byte offset in the file where the problem was found, when known"),
         Column("MESSAGE", "text", "Human-readable explanation"),
