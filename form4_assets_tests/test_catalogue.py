@@ -1,5 +1,6 @@
-"""The catalogue (form4_assets.tables) is the one place a column is stated: the SQL schema,
-the Dagster TableSchema, the column lineage and the Form 345 export all follow from it."""
+"""The catalogue (form4_assets.tables) is the one place a column is stated: the parser's
+element map, the SQL schema, the Dagster TableSchema, the column lineage and the Form 345
+export all follow from it."""
 
 from __future__ import annotations
 
