@@ -68,6 +68,9 @@ def _tag(path: str | None) -> str:
 
 
 def _add(actions: dict[str, tuple], path: str | None, action: tuple, table: tables.Table) -> None:
+    """Map the element at `path` to `action`; a catalogue in which two columns of one part
+    of the document end in the same element name is refused at import (the flat walk
+    could fill only one of them)."""
     tag = _tag(path)
     if tag in actions:
         raise ValueError(f"tables.{table.name}: two columns are read from <{tag}>")
