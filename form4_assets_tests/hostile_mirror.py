@@ -3,7 +3,9 @@
 `plant` adds index lines to a day's master index whose files are symlinks out of the
 mirror (to /etc/passwd, to /dev/zero, to a real filing kept outside), a FIFO, a device
 node, a file over the size cap, a symlink loop, a folder that is a symlink out, and a
-symlink to another filing inside the mirror (the one that may be read). `OpenRecorder`
+symlink to another filing inside the mirror (the one that may be read); and, in
+regular files, a filing with a 25-digit share count, one with a NUL in its SEC header,
+and a filing of the day before listed again (findings 7 and 10). `OpenRecorder`
 proves what was read: it sees every open() of the process through an audit hook and
 keeps the real paths.
 """
@@ -30,38 +32,63 @@ class Planted:
 
     accession: str
     kind: str
-    refusal: str | None  # None: the name is safe and must be read
+    reason: str  # the quarantine row's REASON_CODE
+    says: str  # what its MESSAGE must name
+    read: bool = False  # a regular file in the mirror: read, hashed, then quarantined
 
 
 def _accession(n: int) -> str:
     return f"0009999998-23-{n:06d}"
 
 
-def plant(root: Path, day, outside: Path, seed_bytes: bytes, inside_target: Path) -> list[Planted]:
+#: What a plain regular file planted from the seed's bytes changes in them (findings 7).
+_SEED_EDITS: dict[str, tuple[bytes, bytes]] = {
+    "huge_amount": (b"<value>50000</value>", b"<value>1234567890123456789012345</value>"),
+    "nul_in_header": (b"COMPANY CONFORMED NAME:\t\t\tFinkelstein David L",
+                      b"COMPANY CONFORMED NAME:\t\t\tFinkel\x00stein David L"),
+}
+
+
+def plant(root: Path, day, outside: Path, seed_bytes: bytes, inside_target: Path,
+          relisted: tuple[str, str, object]) -> list[Planted]:
     """Plant the hostile names in `root` (a mirror with `day`'s master index) and list them.
 
     `outside` is a directory beside the mirror (it receives the seed filing and a folder
-    that a link points to); `inside_target` is a filing in the mirror that one name aliases.
+    that a link points to); `inside_target` is a filing in the mirror that one name aliases;
+    `relisted` is (CIK, accession, first date) of a filing of an earlier day, listed again.
     """
     outside.mkdir(parents=True, exist_ok=True)
     (outside / "seed.txt").write_bytes(seed_bytes)
-    planted: list[tuple[str, str, str, str | None]] = [  # (cik, accession, kind, refusal)
-        (SEED_CIK, SEED_ACCESSION, "link_to_filing_outside", "outside"),
-        ("1900001", _accession(1), "link_to_etc_passwd", "outside"),
-        ("1900002", _accession(2), "link_to_dev_zero", "outside"),
-        ("1900003", _accession(3), "fifo", "a FIFO"),
-        ("1900004", _accession(4), "oversize", f"over the {MAX_FILING_BYTES}-byte limit"),
-        ("1900005", _accession(5), "symlink_loop", "refused"),
-        ("1900006", _accession(6), "folder_link_out", "outside"),
-        ("1900007", _accession(7), "alias_inside", None),
+    refused = "fetch_failed"
+    relisted_cik, relisted_accession, first_day = relisted
+    planted: list[tuple[str, Planted]] = [
+        (SEED_CIK, Planted(SEED_ACCESSION, "link_to_filing_outside", refused, "outside")),
+        ("1900001", Planted(_accession(1), "link_to_etc_passwd", refused, "outside")),
+        ("1900002", Planted(_accession(2), "link_to_dev_zero", refused, "outside")),
+        ("1900003", Planted(_accession(3), "fifo", refused, "a FIFO")),
+        ("1900004", Planted(_accession(4), "oversize", refused, f"over the {MAX_FILING_BYTES}-byte limit")),
+        ("1900005", Planted(_accession(5), "symlink_loop", refused, "refused")),
+        ("1900006", Planted(_accession(6), "folder_link_out", refused, "outside")),
+        # Read through its in-mirror link: the bytes are another filing's.
+        ("1900007", Planted(_accession(7), "alias_inside", "accession_mismatch", "", read=True)),
+        ("1900009", Planted(_accession(9), "huge_amount", "out_of_range", "TRANS_SHARES", read=True)),
+        ("1900010", Planted(_accession(10), "nul_in_header", "nul_in_text", "COMPANY CONFORMED NAME", read=True)),
+        (relisted_cik, Planted(relisted_accession, "relisted", "duplicate_accession", str(first_day), read=True)),
     ]
     if os.geteuid() == 0:  # only root may create device nodes
-        planted.append(("1900008", _accession(8), "device", "a character device"))
+        planted.append(("1900008", Planted(_accession(8), "device", refused, "a character device")))
     lines = []
-    for cik, accession, kind, _refusal in planted:
+    for cik, item in planted:
+        accession, kind = item.accession, item.kind
         path = root / filing_path(cik, accession)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if kind == "link_to_filing_outside":
+        if kind == "relisted":
+            pass  # the earlier day's file, already in the mirror
+        elif kind in _SEED_EDITS:
+            old, new = _SEED_EDITS[kind]
+            assert old in seed_bytes, old
+            path.write_bytes(seed_bytes.replace(SEED_ACCESSION.encode(), accession.encode()).replace(old, new, 1))
+        elif kind == "link_to_filing_outside":
             path.symlink_to(outside / "seed.txt")
         elif kind == "link_to_etc_passwd":
             path.symlink_to("/etc/passwd")
@@ -87,7 +114,7 @@ def plant(root: Path, day, outside: Path, seed_bytes: bytes, inside_target: Path
         lines.append(f"{cik}|PLANTED {kind.upper()}|4|{day:%Y%m%d}|edgar/data/{cik}/{accession}.txt\n")
     with (root / daily_index_path(day)).open("a") as index:
         index.writelines(lines)
-    return [Planted(accession, kind, refusal) for _cik, accession, kind, refusal in planted]
+    return [item for _cik, item in planted]
 
 
 class OpenRecorder:

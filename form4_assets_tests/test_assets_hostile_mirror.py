@@ -1,8 +1,10 @@
-"""A whole run over a hostile mirror (issue 14, finding 9): symlinks out of the mirror, a
-FIFO, /dev/zero, a device node and an oversize file among good filings.
+"""A whole run over a hostile mirror (issue 14, findings 7, 9 and 10): symlinks out of the
+mirror, a FIFO, /dev/zero, a device node and an oversize file among good filings, plus a
+25-digit share count, a NUL in a header and a filing of the day before listed again.
 
-The run must complete, open nothing outside the mirror, land every good filing and
-quarantine each planted name with the reason it was refused, on both databases.
+The runs (the day before, then the hostile day) must complete, open nothing outside the
+mirror, land every good filing and quarantine each planted name with the reason it was
+refused, on both databases.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from form4_assets.warehouse.store import read_partition
 from form4_assets_tests.hostile_mirror import SEED_ACCESSION, OpenRecorder, plant, reads_of
 from form4_assets_tests.synthetic_helpers import filing_path, load_manifest
 
-DAY = dt.date(2023, 11, 8)
+BEFORE, DAY = dt.date(2023, 11, 7), dt.date(2023, 11, 8)
 
 
 @pytest.mark.timeout(120)  # the FIFO used to hang the run: fail, do not hang the suite
@@ -31,25 +33,32 @@ def test_hostile_mirror_run_completes_reads_nothing_outside_and_quarantines_with
     warehouse_url: str, tmp_path: Path, seed_bytes: bytes
 ) -> None:
     root = tmp_path / "mirror"
-    make_mirror(root, DAY, DAY, per_day=12, include_seed=False)
+    make_mirror(root, BEFORE, DAY, per_day=12, include_seed=False)
     manifest = load_manifest(root)
-    good = [r["accession"] for r in manifest if not r["broken"]]
-    planted = plant(root, DAY, tmp_path / "outside", seed_bytes, filing_path(root, manifest[0]))
+    on_day = [r for r in manifest if r["filing_date"] == DAY.isoformat()]
+    good = [r["accession"] for r in on_day if not r["broken"]]
+    earlier = next(r for r in manifest if r["filing_date"] == BEFORE.isoformat() and not r["broken"])
+    planted = plant(root, DAY, tmp_path / "outside", seed_bytes, filing_path(root, on_day[0]),
+                    relisted=(earlier["index_cik"], earlier["accession"], BEFORE))
 
     recorder = OpenRecorder.get()
     recorder.start()
     try:
-        result = dg.materialize(
-            [raw_filings, parse_filings],
-            partition_key=DAY.isoformat(),
-            instance=dg.DagsterInstance.ephemeral(),
-            resources={"warehouse": WarehouseResource(url=warehouse_url),
-                       "edgar": EdgarSourceResource(mirror_dir=str(root))},
-            raise_on_error=False,
-        )
+        results = [
+            dg.materialize(
+                [raw_filings, parse_filings],
+                partition_key=day.isoformat(),
+                instance=dg.DagsterInstance.ephemeral(),
+                resources={"warehouse": WarehouseResource(url=warehouse_url),
+                           "edgar": EdgarSourceResource(mirror_dir=str(root))},
+                raise_on_error=False,
+            )
+            for day in (BEFORE, DAY)
+        ]
     finally:
         opened = recorder.stop()
-    assert result.success
+    assert all(r.success for r in results)
+    result = results[-1]
     assert reads_of(opened, ["/etc/passwd", "/dev/zero", tmp_path / "outside"]) == set()
 
     engine = make_engine(warehouse_url)
@@ -57,18 +66,19 @@ def test_hostile_mirror_run_completes_reads_nothing_outside_and_quarantines_with
         submitted = {r["ACCESSION_NUMBER"] for r in read_partition(engine, "submission", DAY)}
         quarantine = {r["ACCESSION_NUMBER"]: r for r in read_partition(engine, "quarantine", DAY)}
         raw = {r["ACCESSION_NUMBER"]: r for r in read_partition(engine, "raw_filings", DAY)}
+        before = {r["ACCESSION_NUMBER"] for r in read_partition(engine, "submission", BEFORE)}
     finally:
         engine.dispose()
     assert submitted == set(good)  # every good filing landed; the seed linked in from outside did not
     assert SEED_ACCESSION not in submitted
-    assert {r["accession"] for r in manifest if r["broken"]} <= set(quarantine)
+    assert earlier["accession"] in before  # the first listing keeps the filing
+    assert {r["accession"] for r in on_day if r["broken"]} <= set(quarantine)
     for item in planted:
         row = quarantine[item.accession]
-        if item.refusal is None:  # read through its in-mirror link: the bytes are another filing's
-            assert row["REASON_CODE"] == "accession_mismatch", row
-            continue
-        assert row["REASON_CODE"] == "fetch_failed" and item.refusal in row["MESSAGE"], row
-        assert raw[item.accession]["SHA256"] is None and raw[item.accession]["LOCAL_PATH"] is None
+        assert row["REASON_CODE"] == item.reason and item.says in row["MESSAGE"], (item, row)
+        assert "\x00" not in row["MESSAGE"]
+        if not item.read:  # refused before a byte was read: nothing of it stored
+            assert raw[item.accession]["SHA256"] is None and raw[item.accession]["LOCAL_PATH"] is None
     passwd_digest = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
     assert passwd_digest not in {r["SHA256"] for r in raw.values()}
 
