@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from form4_assets.edgar.business_days import business_days, holidays, is_business_day
+from form4_assets.edgar.business_days import business_days, holidays, holidays_in, is_business_day
 from form4_assets.edgar.paths import daily_index_path
 from form4_assets.synthetic.mirror import make_mirror
 
@@ -38,6 +38,12 @@ def _federal_holidays(year: int) -> set[dt.date]:
 @pytest.mark.parametrize("year", range(2003, 2031))
 def test_holidays_match_the_federal_rules_year_by_year(year: int) -> None:
     assert set(holidays(year)) == _federal_holidays(year)
+
+
+def test_a_span_of_years_has_each_year_s_holidays() -> None:
+    # The signals' business-day calendar is built from one query over 1990-2100 (holidays_in).
+    assert holidays_in(2003, 2030) == sorted(d for year in range(2003, 2031) for d in holidays(year))
+    assert holidays_in(2022, 2022) == sorted(holidays(2022)) and dt.date(2021, 12, 31) in holidays_in(2021, 2022)
 
 
 def test_2024_holidays_are_the_published_ones() -> None:

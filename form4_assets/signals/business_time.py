@@ -1,7 +1,7 @@
 """EDGAR business-day arithmetic, vectorised with numpy's business-day functions.
 
 An EDGAR business day is a weekday that is not a US federal holiday (Good Friday is
-one). The holidays come from `form4_assets.edgar.business_days.holidays()`, so the
+one). The holidays come from `form4_assets.edgar.business_days.holidays_in()`, so the
 calendar is defined once.
 """
 
@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from form4_assets.edgar.business_days import holidays
+from form4_assets.edgar.business_days import holidays_in
 
 #: Years covered by the calendar: EDGAR ownership filings start in 2003; generous margins.
 FIRST_YEAR, LAST_YEAR = 1990, 2100
@@ -20,8 +20,7 @@ FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 @lru_cache(maxsize=1)
 def edgar_calendar() -> np.busdaycalendar:
-    days = [d for year in range(FIRST_YEAR, LAST_YEAR + 1) for d in holidays(year)]
-    return np.busdaycalendar(holidays=np.array(sorted(days), dtype="datetime64[D]"))
+    return np.busdaycalendar(holidays=np.array(holidays_in(FIRST_YEAR, LAST_YEAR), dtype="datetime64[D]"))
 
 
 def _in_range(day: dt.date) -> bool:
