@@ -23,12 +23,13 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sql import ZERO, chunks, effective_as_of, fetch, superseded_as_of, table
+from form4_assets.aggregates.sql import ZERO, superseded_as_of, table
 from form4_assets.signals.patterns import OPPORTUNISTIC
 from form4_assets.tables import DECIMAL_PLACES, WINDOWS
 
@@ -88,12 +89,6 @@ class ScreenConfig:
     cluster: ClusterDefinition = field(default_factory=ClusterDefinition)
 
 
-_WINDOW_COLUMNS = (
-    "ACCESSION_NUMBER", "FILING_DATE", "TRANS_SK", "ISSUERCIK", "RPTOWNERCIK", "RPTOWNERNAME", "TRANS_DATE",
-    "TRANS_CODE", "TRANS_SHARES", "TRANS_DOLLARS", "PLAN_10B5_1", "IS_OFFICER", "IS_DIRECTOR", "IS_TEN_PCT_OWNER",
-)
-
-
 def own_increase_pct(shares: Decimal | None, following: Decimal | None) -> Decimal | None:
     """ΔOwn in percent: shares / (owned following − shares) × 100; None for a new position or missing data."""
     if shares is None or following is None:
@@ -106,128 +101,185 @@ def _joined(values: list[str]) -> str | None:
     return ",".join(dict.fromkeys(values)) or None
 
 
-def day_purchases(conn: sa.Connection, day: dt.date, issuers: list[str]) -> list[dict[str, Any]]:
-    """The open-market purchases filed on `day` (effective), with the buyer's title and holding after."""
-    et, own, nd = table("effective_transactions"), table("reporting_owner"), table("nonderiv_trans")
-    out: list[dict[str, Any]] = []
-    for batch in chunks(issuers):
-        q = (
-            sa.select(et.c.ACCESSION_NUMBER, et.c.ISSUERCIK, et.c.RPTOWNERNAME, et.c.TRANS_SHARES, et.c.TRANS_DOLLARS,
-                      own.c.RPTOWNER_TITLE, nd.c.SHRS_OWND_FOLWNG_TRANS)
-            .select_from(
-                et.join(nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK))
-                .outerjoin(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (own.c.RPTOWNER_SK == 1))
-            )
-            .where(et.c.FILING_DATE == day, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE == "P",
-                   et.c.ISSUERCIK.in_(batch))
-            .order_by(et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
-        )
-        out += fetch(conn, q)
+# The statements are built once, with the dates as bound parameters (`_dates`): building
+# and caching a statement of this size per date costs more than the database spends on it.
+_DAY = sa.bindparam("day", type_=sa.Date())
+_SINCE = {days: sa.bindparam(f"since_{days}", type_=sa.Date()) for days in WINDOWS}
+_CLUSTER_SINCE = sa.bindparam("cluster_since", type_=sa.Date())
+_YEAR_FROM = sa.bindparam("year_from", type_=sa.Integer())
+
+
+def _dates(day: dt.date, definition: ClusterDefinition) -> dict[str, Any]:
+    """The bound dates of the statements for partition `day`: the first day of each window."""
+    return {"day": day, "cluster_since": day - dt.timedelta(days=definition.window_days - 1),
+            "year_from": day.year - 1, **{f"since_{n}": day - dt.timedelta(days=n - 1) for n in WINDOWS}}
+
+
+def _rows(conn: sa.Connection, statement: sa.Select, params: dict[str, Any]) -> list[dict[str, Any]]:
+    result = conn.execute(statement, params)
+    keys = list(result.keys())
+    return [dict(zip(keys, row)) for row in result]
+
+
+def _by_issuer(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        out[r["ISSUERCIK"]].append(r)
     return out
 
 
-def _opportunistic_years(conn: sa.Connection, day: dt.date, issuers: list[str]) -> set[tuple[str, str, int]]:
-    """(owner, issuer, year) classed opportunistic in insider_patterns, as known on `day` (the class of a year never changes)."""
-    ip = table("insider_patterns")
-    found: set[tuple[str, str, int]] = set()
-    for batch in chunks(issuers):
-        q = sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(
-            ip.c.ISSUERCIK.in_(batch), ip.c.FILING_DATE <= day, ip.c.YEAR >= day.year - 1, ip.c.CLASS == OPPORTUNISTIC,
-        ).distinct()
-        found.update((r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]) for r in fetch(conn, q))
-    return found
+def _day_issuers() -> sa.Select:
+    """The issuers with effective filings on the day (the issuers the partition writes), for IN."""
+    et = table("effective_transactions").alias("day_rows")
+    return sa.select(et.c.ISSUERCIK).where(et.c.FILING_DATE == _DAY, et.c.ISSUERCIK.is_not(None))
 
 
-def _sales(conn: sa.Connection, day: dt.date, issuers: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
-    """Per issuer: open-market shares sold and sold under a plan, transaction dates in the 90 days to `day`.
+def _window(since: sa.BindParameter[dt.date], *columns: str) -> sa.Select:
+    """The day's issuers' non-derivative rows counting as of the day (filed by then, not superseded
+    by then), transaction dates from `since` to the day."""
+    et = table("effective_transactions")
+    return sa.select(*(et.c[c] for c in columns)).where(
+        et.c.FILING_DATE <= _DAY, ~superseded_as_of(et.c.ACCESSION_NUMBER, _DAY),
+        et.c.ISSUERCIK.in_(_day_issuers()), et.c.TRANS_TABLE == "nonderiv", et.c.RPTOWNERCIK.is_not(None),
+        et.c.TRANS_DATE.between(since, _DAY),
+    )
+
+
+@cache
+def _names_statement() -> sa.Select:
+    et = table("effective_transactions")
+    return (sa.select(et.c.ISSUERCIK, et.c.ISSUERNAME, et.c.ISSUERTRADINGSYMBOL)
+            .where(et.c.FILING_DATE == _DAY, et.c.ISSUERCIK.is_not(None)).order_by(et.c.ACCESSION_NUMBER))
+
+
+@cache
+def _purchases_statement() -> sa.Select:
+    et, own, nd = table("effective_transactions"), table("reporting_owner"), table("nonderiv_trans")
+    return (
+        sa.select(et.c.ACCESSION_NUMBER, et.c.ISSUERCIK, et.c.RPTOWNERNAME, et.c.TRANS_SHARES, et.c.TRANS_DOLLARS,
+                  own.c.RPTOWNER_TITLE, nd.c.SHRS_OWND_FOLWNG_TRANS)
+        .select_from(
+            et.join(nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK))
+            .outerjoin(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (own.c.RPTOWNER_SK == 1))
+        )
+        .where(et.c.FILING_DATE == _DAY, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE == "P",
+               et.c.ISSUERCIK.is_not(None))
+        .order_by(et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
+    )
+
+
+@cache
+def _sales_statement() -> sa.Select:
+    """Per issuer: open-market shares sold and sold under a plan, transaction dates in the 90 days.
 
     Summed in SQL: the warehouse stores decimals exactly on both databases
     (warehouse.schema.ExactDecimal), so the sums are exact.
     """
     et = table("effective_transactions")
-    sale = et.c.TRANS_CODE == "S"
-    out: dict[str, tuple[Decimal, Decimal]] = {}
-    for batch in chunks(issuers):
-        q = effective_as_of(day, "ISSUERCIK").add_columns(
-            sa.func.sum(et.c.TRANS_SHARES).label("SOLD"),
-            sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLANNED"),
-        ).where(
-            et.c.ISSUERCIK.in_(batch), et.c.TRANS_TABLE == "nonderiv", sale, et.c.RPTOWNERCIK.is_not(None),
-            et.c.TRANS_DATE.between(day - dt.timedelta(days=max(WINDOWS) - 1), day),
-        ).group_by(et.c.ISSUERCIK)
-        out.update({r["ISSUERCIK"]: (r["SOLD"] or Decimal(0), r["PLANNED"] or Decimal(0)) for r in fetch(conn, q)})
-    return out
+    return _window(_SINCE[max(WINDOWS)], "ISSUERCIK").add_columns(
+        sa.func.sum(et.c.TRANS_SHARES).label("SOLD"),
+        sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLANNED"),
+    ).where(et.c.TRANS_CODE == "S").group_by(et.c.ISSUERCIK)
 
 
-def _late_rows(conn: sa.Connection, day: dt.date, issuers: list[str]) -> dict[str, list[str]]:
+@cache
+def _late_statement() -> sa.Select:
+    """Per issuer and accession (in filing order): late rows filed in the 90 days, not superseded by the day."""
     ft = table("filing_timeliness")
-    late: dict[str, list[str]] = defaultdict(list)
-    for batch in chunks(issuers):
-        q = (
-            sa.select(ft.c.ISSUERCIK, ft.c.ACCESSION_NUMBER)
-            .where(ft.c.ISSUERCIK.in_(batch), ft.c.FILING_DATE.between(day - dt.timedelta(days=89), day),
-                   ft.c.IS_LATE.is_(True), ~superseded_as_of(ft.c.ACCESSION_NUMBER, day))
-            .order_by(ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER, ft.c.TRANS_TABLE, ft.c.TRANS_SK)
-        )
-        for r in fetch(conn, q):
-            late[r["ISSUERCIK"]].append(r["ACCESSION_NUMBER"])
-    return late
+    return (
+        sa.select(ft.c.ISSUERCIK, ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER, sa.func.count().label("ROWS"))
+        .where(ft.c.ISSUERCIK.in_(_day_issuers()), ft.c.FILING_DATE.between(_SINCE[max(WINDOWS)], _DAY),
+               ft.c.IS_LATE.is_(True), ~superseded_as_of(ft.c.ACCESSION_NUMBER, _DAY))
+        .group_by(ft.c.ISSUERCIK, ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER)
+        .order_by(ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER)
+    )
+
+
+@cache
+def _opportunistic_statement() -> sa.Select:
+    """Per issuer and accession (in filing order), the sums per window of the accession's trades by
+    insiders whose insider_patterns CLASS for the trade's year, as known on the day, is opportunistic
+    (the class of a year never changes); the trades of the 90 days."""
+    et, ip = table("effective_transactions"), table("insider_patterns")
+    buy, sale = et.c.TRANS_CODE == "P", et.c.TRANS_CODE == "S"
+    sums = []
+    for days in WINDOWS:
+        recent = et.c.TRANS_DATE >= _SINCE[days]
+        sums += [
+            sa.func.sum(sa.case((buy & recent, et.c.TRANS_SHARES), else_=0)).label(f"OPP_BUY_SHARES_{days}D"),
+            sa.func.sum(sa.case((sale & recent, et.c.TRANS_SHARES), else_=0)).label(f"OPP_SELL_SHARES_{days}D"),
+            sa.func.sum(sa.case((buy & recent, et.c.TRANS_DOLLARS), (sale & recent, -et.c.TRANS_DOLLARS), else_=0))
+            .label(f"OPP_NET_BUY_DOLLARS_{days}D"),
+        ]
+    classed = (
+        sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
+        .where(ip.c.ISSUERCIK.in_(_day_issuers()), ip.c.FILING_DATE <= _DAY, ip.c.YEAR >= _YEAR_FROM,
+               ip.c.CLASS == OPPORTUNISTIC)
+        .distinct().subquery("opportunistic")
+    )
+    return (
+        _window(_SINCE[max(WINDOWS)], "ISSUERCIK", "FILING_DATE", "ACCESSION_NUMBER").add_columns(*sums)
+        .join_from(et, classed, (classed.c.RPTOWNERCIK == et.c.RPTOWNERCIK) & (classed.c.ISSUERCIK == et.c.ISSUERCIK)
+                   & (classed.c.YEAR == sa.cast(sa.extract("year", et.c.TRANS_DATE), sa.Integer)))
+        .where(buy | sale)
+        .group_by(et.c.ISSUERCIK, et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
+        .order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
+    )
+
+
+_BUYER = ("ISSUERCIK", "RPTOWNERCIK", "FILING_DATE", "ACCESSION_NUMBER", "RPTOWNERNAME", "IS_OFFICER", "IS_DIRECTOR",
+          "IS_TEN_PCT_OWNER")
+
+
+@cache
+def _cluster_statement() -> sa.Select:
+    """Per issuer, the purchases of the cluster window summed per buyer and accession (in filing order)."""
+    et = table("effective_transactions")
+    return (
+        _window(_CLUSTER_SINCE, *_BUYER).add_columns(sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"))
+        .where(et.c.TRANS_CODE == "P")
+        .group_by(*(et.c[c] for c in _BUYER))
+        .order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
+    )
 
 
 def compute_insider_signals(conn: sa.Connection, day: dt.date, config: ScreenConfig = ScreenConfig()) -> list[dict[str, Any]]:
-    """The insider_signals rows partition `day` writes: one per issuer with effective filings that day."""
-    et = table("effective_transactions")
-    names: dict[str, dict[str, Any]] = {}
-    q = (sa.select(et.c.ISSUERCIK, et.c.ISSUERNAME, et.c.ISSUERTRADINGSYMBOL)
-         .where(et.c.FILING_DATE == day, et.c.ISSUERCIK.is_not(None)).order_by(et.c.ACCESSION_NUMBER))
-    for r in fetch(conn, q):
-        names[r["ISSUERCIK"]] = r
-    issuers = sorted(names)
-    if not issuers:
+    """The insider_signals rows partition `day` writes: one per issuer with effective filings that day.
+
+    The window work is set-based SQL, GROUP BY per issuer and accession; Python adds up
+    those groups and applies the word rules (officer titles, fund names) to the day's
+    purchases and to the cluster window's buyers.
+    """
+    params = _dates(day, config.cluster)
+    names = {r["ISSUERCIK"]: r for r in _rows(conn, _names_statement(), params)}  # the day's latest filing
+    if not names:
         return []
-    opportunistic = _opportunistic_years(conn, day, issuers)
-    span = max(max(WINDOWS), config.cluster.window_days)
-    cluster_start = day - dt.timedelta(days=config.cluster.window_days - 1)
-    window: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for batch in chunks(issuers):
-        # Row by row only what needs the row: the opportunistic insiders' trades and the cluster window's purchases.
-        owners = sorted({o for o, i, _ in opportunistic if i in batch}) or [""]
-        q = effective_as_of(day, *_WINDOW_COLUMNS).where(
-            et.c.ISSUERCIK.in_(batch), et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE.in_(("P", "S")),
-            et.c.TRANS_DATE.between(day - dt.timedelta(days=span - 1), day), et.c.RPTOWNERCIK.is_not(None),
-            et.c.RPTOWNERCIK.in_(owners) | ((et.c.TRANS_CODE == "P") & (et.c.TRANS_DATE >= cluster_start)),
-        ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
-        for r in fetch(conn, q):
-            window[r["ISSUERCIK"]].append(r)
-    sales = _sales(conn, day, issuers)
-    purchases: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in day_purchases(conn, day, issuers):
-        purchases[r["ISSUERCIK"]].append(r)
-    late = _late_rows(conn, day, issuers)
+    opportunistic = _by_issuer(_rows(conn, _opportunistic_statement(), params))
+    buys = _by_issuer(_rows(conn, _cluster_statement(), params))
+    sales = {r["ISSUERCIK"]: (r["SOLD"] or ZERO, r["PLANNED"] or ZERO) for r in _rows(conn, _sales_statement(), params)}
+    purchases = _by_issuer(_rows(conn, _purchases_statement(), params))
+    late = _by_issuer(_rows(conn, _late_statement(), params))
     return [
-        _issuer_row(day, issuer, names[issuer], window[issuer], opportunistic, purchases[issuer], late[issuer],
+        _issuer_row(day, issuer, names[issuer], opportunistic[issuer], buys[issuer], purchases[issuer], late[issuer],
                     sales.get(issuer, (ZERO, ZERO)), config)
-        for issuer in issuers
+        for issuer in sorted(names)
     ]
 
 
 def _issuer_row(
-    day: dt.date, issuer: str, name: dict[str, Any], trades: list[dict[str, Any]], opportunistic_years: set[tuple[str, str, int]],
-    purchases: list[dict[str, Any]], late: list[str], sales: tuple[Decimal, Decimal], config: ScreenConfig,
+    day: dt.date, issuer: str, name: dict[str, Any], opportunistic: list[dict[str, Any]], buys: list[dict[str, Any]],
+    purchases: list[dict[str, Any]], late: list[dict[str, Any]], sales: tuple[Decimal, Decimal], config: ScreenConfig,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": name["ISSUERNAME"],
                            "ISSUERTRADINGSYMBOL": name["ISSUERTRADINGSYMBOL"]}
-    opportunistic = [r for r in trades if (r["RPTOWNERCIK"], issuer, r["TRANS_DATE"].year) in opportunistic_years]
     for days in WINDOWS:
-        start = day - dt.timedelta(days=days - 1)
-        rows = [r for r in opportunistic if r["TRANS_DATE"] >= start]
-        bought = sum((r["TRANS_SHARES"] or ZERO for r in rows if r["TRANS_CODE"] == "P"), ZERO)
-        sold = sum((r["TRANS_SHARES"] or ZERO for r in rows if r["TRANS_CODE"] == "S"), ZERO)
-        dollars = sum(((r["TRANS_DOLLARS"] or ZERO) * (1 if r["TRANS_CODE"] == "P" else -1) for r in rows), ZERO)
+        bought, sold, dollars = (
+            sum((g[f"{c}_{days}D"] or ZERO for g in opportunistic), ZERO)
+            for c in ("OPP_BUY_SHARES", "OPP_SELL_SHARES", "OPP_NET_BUY_DOLLARS")
+        )
         row.update({f"OPP_BUY_SHARES_{days}D": bought, f"OPP_SELL_SHARES_{days}D": sold,
                     f"OPP_NET_BUY_SHARES_{days}D": bought - sold, f"OPP_NET_BUY_DOLLARS_{days}D": dollars})
-    start90 = day - dt.timedelta(days=max(WINDOWS) - 1)
-    row["OPP_ACCESSIONS"] = _joined([r["ACCESSION_NUMBER"] for r in opportunistic if r["TRANS_DATE"] >= start90])
+    row["OPP_ACCESSIONS"] = _joined([g["ACCESSION_NUMBER"] for g in opportunistic])
 
     execs = [(p, exec_role(p["RPTOWNER_TITLE"])) for p in purchases]
     execs = [p for p, roles in execs if roles]
@@ -251,26 +303,27 @@ def _issuer_row(
         OWN_INCREASE_MIN_PCT=config.own_increase_min_pct,
         OWN_INCREASE_ACCESSIONS=_joined([p["ACCESSION_NUMBER"] for p, _ in increases]),
     )
-    row.update(_cluster(day, trades, config.cluster))
-    row.update(LATE_ROWS_90D=len(late), LATE_ACCESSIONS=_joined(late))
+    row.update(cluster(buys, config.cluster))
+    row.update(LATE_ROWS_90D=sum(g["ROWS"] for g in late), LATE_ACCESSIONS=_joined([g["ACCESSION_NUMBER"] for g in late]))
     sold, planned = sales
     row.update(SALE_SHARES_90D=sold, PLAN_SALE_SHARES_90D=planned,
                PLAN_SALE_SHARE_90D=(planned / sold).quantize(RATIO_PLACES) if sold else None)
     return row
 
 
-def _cluster(day: dt.date, trades: list[dict[str, Any]], definition: ClusterDefinition) -> dict[str, Any]:
-    start = day - dt.timedelta(days=definition.window_days - 1)
-    buys: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in trades:
-        if r["TRANS_CODE"] == "P" and r["TRANS_DATE"] >= start and definition.counts(r):
-            buys[r["RPTOWNERCIK"]].append(r)
-    spent = {owner: sum((r["TRANS_DOLLARS"] or ZERO for r in rows), ZERO) for owner, rows in buys.items()}
-    qualifying = sorted(o for o in buys if spent[o] >= definition.min_dollars)
+def cluster(buys: list[dict[str, Any]], definition: ClusterDefinition) -> dict[str, Any]:
+    """The cluster columns from an issuer's window purchases, summed per buyer and accession (filing order)."""
+    spent: dict[str, Decimal] = defaultdict(Decimal)
+    accessions: dict[str, list[str]] = defaultdict(list)
+    for g in buys:
+        if definition.counts(g):
+            spent[g["RPTOWNERCIK"]] += g["DOLLARS"] or ZERO
+            accessions[g["RPTOWNERCIK"]].append(g["ACCESSION_NUMBER"])
+    qualifying = sorted(o for o in spent if spent[o] >= definition.min_dollars)
     return {
         "CLUSTER_INSIDERS": len(qualifying),
         "CLUSTER_DOLLARS": sum((spent[o] for o in qualifying), ZERO),
         "IS_CLUSTER": len(qualifying) >= definition.min_insiders,
         "CLUSTER_DEFINITION": definition.describe(),
-        "CLUSTER_ACCESSIONS": _joined([r["ACCESSION_NUMBER"] for o in qualifying for r in buys[o]]),
+        "CLUSTER_ACCESSIONS": _joined([a for o in qualifying for a in accessions[o]]),
     }
