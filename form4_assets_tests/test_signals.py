@@ -101,7 +101,8 @@ def _buyers_filing(acc: str, cik: str, name: str, relationship: str, shares: str
     return Filing(acc, day, owners=(Owner(cik, name, relationship),), trades=(Trade("P", shares, "10", day),))
 
 
-def test_screens_cluster_definition_exec_buys_and_ownership_increase(engine: sa.Engine) -> None:
+def _three_buyers(engine: sa.Engine) -> dt.date:
+    """A director's, a President and CEO's and a 10%-owner fund's purchases on one day, with their holdings after."""
     day = dt.date(2023, 11, 8)
     filings = [
         _buyers_filing("0000000001-23-000001", "0000000101", "Ann Alpha", "Director", "100", day),
@@ -115,6 +116,11 @@ def test_screens_cluster_definition_exec_buys_and_ownership_increase(engine: sa.
         conn.execute(title.update().where(title.c.RPTOWNERCIK == "0000000102").values(RPTOWNER_TITLE="President and CEO"))
         for acc, following in (("0000000001-23-000001", 10100), ("0000000001-23-000002", 10000), ("0000000001-23-000003", 1000)):
             conn.execute(nd.update().where(nd.c.ACCESSION_NUMBER == acc).values(SHRS_OWND_FOLWNG_TRANS=following))
+    return day
+
+
+def test_screens_cluster_definition_exec_buys_and_ownership_increase(engine: sa.Engine) -> None:
+    day = _three_buyers(engine)
     _build(engine, [day])
     [row] = select_all(engine, "insider_signals")
     # Default: the 10% owner fund does not count, so two insiders are no cluster.
@@ -129,6 +135,33 @@ def test_screens_cluster_definition_exec_buys_and_ownership_increase(engine: sa.
     _build(engine, [day], ScreenConfig(cluster=ClusterDefinition(min_insiders=2, min_dollars=Decimal(5000))))
     [row] = select_all(engine, "insider_signals")
     assert (row["CLUSTER_INSIDERS"], row["IS_CLUSTER"]) == (1, False)
+
+
+def test_the_signals_check_recomputes_the_exec_ownership_and_cluster_columns(engine: sa.Engine) -> None:
+    day = _three_buyers(engine)
+    _build(engine, [day])
+    sig = TABLES["insider_signals"]
+    planted = (
+        ("EXEC_BUY_ROWS", 0), ("EXEC_BUY_SHARES", Decimal(4999)), ("EXEC_BUY_DOLLARS", Decimal("50000.0001")),
+        ("EXEC_BUY_ACCESSIONS", "0000000001-23-000001"), ("OWN_INCREASE_ROWS", 1), ("OWN_INCREASE_MAX_PCT", Decimal(50)),
+        ("OWN_INCREASE_ACCESSIONS", "0000000001-23-000002"), ("CLUSTER_INSIDERS", 3), ("CLUSTER_DOLLARS", Decimal(61000)),
+        ("IS_CLUSTER", True), ("CLUSTER_ACCESSIONS", "0000000001-23-000001,0000000001-23-000003"),
+        # The definition is read back from the row: two insiders make a cluster under min_insiders=2.
+        ("CLUSTER_DEFINITION", ClusterDefinition(min_insiders=2).describe()),
+        ("CLUSTER_DEFINITION", "three insiders or so"),
+    )
+    for column, wrong in planted:
+        with engine.begin() as conn:
+            right = conn.execute(sa.select(sig.c[column])).scalar_one()
+            conn.execute(sig.update().values({column: wrong}))
+        with engine.connect() as conn:
+            finding = reconcile.signals_reconcile(conn, [day])
+        with engine.begin() as conn:
+            conn.execute(sig.update().values({column: right}))
+        expected = "IS_CLUSTER" if wrong == ClusterDefinition(min_insiders=2).describe() else column
+        assert [p.get("column") for p in finding.examples] == [expected], (column, finding.examples)
+    with engine.connect() as conn:
+        assert reconcile.signals_reconcile(conn, [day]).passed
 
 
 def test_late_filings_and_amendments_as_of(engine: sa.Engine) -> None:

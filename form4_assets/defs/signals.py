@@ -60,7 +60,9 @@ PATTERNS_RECONCILE = CheckPolicy(
 SIGNALS_RECONCILE = CheckPolicy(
     "reconciles_with_effective_transactions", "insider_signals", ERROR,
     "One row per issuer with filings on the date; 90-day sales, plan sales and opportunistic net shares equal a SQL "
-    "GROUP BY over the effective transactions joined to insider_patterns; every listed accession counts as of the date.",
+    "GROUP BY over the effective transactions joined to insider_patterns; every listed accession counts as of the date; "
+    "the CEO/CFO purchase, ownership-increase and cluster columns equal a recomputation by other routes (per officer "
+    "title, cross-multiplied ΔOwn, per buyer under the row's own CLUSTER_DEFINITION).",
 )
 
 

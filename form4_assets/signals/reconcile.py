@@ -9,21 +9,22 @@
 - insider_patterns: every count by GROUP BY over the effective rows (year conditions in
   SQL: filed before the year began, not superseded by an amendment filed before it).
 - insider_signals: one row per issuer of the date; the 90 days' sales, plan sales and
-  opportunistic net shares from a GROUP BY per issuer, owner and year (the opportunistic
-  groups picked by insider_patterns), and every accession a screen lists counts as of D.
+  opportunistic net shares from a GROUP BY per issuer (outer-joined to the opportunistic
+  classes of insider_patterns), compared in SQL; every accession a screen lists counts as
+  of D; and the CEO/CFO, ownership-increase and cluster columns recomputed by other
+  routes than the build's (signals.recompute).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, fetch, superseded_as_of, table
+from form4_assets.signals.recompute import day_screen_problems
 from form4_assets.warehouse.checks_sql import CheckOutcome
 
 _LINEAGE_COLUMNS = ("OPP_ACCESSIONS", "EXEC_BUY_ACCESSIONS", "OWN_INCREASE_ACCESSIONS", "CLUSTER_ACCESSIONS", "LATE_ACCESSIONS")
@@ -31,11 +32,6 @@ _LINEAGE_COLUMNS = ("OPP_ACCESSIONS", "EXEC_BUY_ACCESSIONS", "OWN_INCREASE_ACCES
 
 def _year(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.cast(sa.extract("year", column), sa.Integer)
-
-
-def _shares(value: Any) -> Decimal:
-    """Decimals come back exact from the warehouse (warehouse.schema.ExactDecimal), so they compare as they are."""
-    return Decimal(str(value or 0))
 
 
 def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
@@ -141,59 +137,79 @@ def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOu
     return finding
 
 
-def _opportunistic(conn: sa.Connection, day: dt.date, issuers: list[str]) -> set[tuple[str, str, int]]:
-    ip = table("insider_patterns")
-    found: set[tuple[str, str, int]] = set()
-    for batch in chunks(issuers):
-        q = sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(
-            ip.c.ISSUERCIK.in_(batch), ip.c.FILING_DATE <= day, ip.c.CLASS == "opportunistic").distinct()
-        found.update((r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]) for r in fetch(conn, q))
-    return found
+_WINDOW_SUMS = ("SALE_SHARES_90D", "PLAN_SALE_SHARES_90D", "OPP_NET_BUY_SHARES_90D")
+
+
+def _window_sums(day: dt.date) -> sa.Subquery:
+    """Per issuer of the day: the 90 days' sales, plan sales and opportunistic net shares, one GROUP BY
+    over the effective rows outer-joined to the (owner, issuer, year) insider_patterns classes opportunistic."""
+    et, ip = table("effective_transactions"), table("insider_patterns")
+    day_rows = et.alias("day_rows")
+    keys = (sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
+            .where(ip.c.FILING_DATE <= day, ip.c.CLASS == "opportunistic").distinct().subquery("opportunistic"))
+    sale, buy, opportunistic = et.c.TRANS_CODE == "S", et.c.TRANS_CODE == "P", keys.c.YEAR.is_not(None)
+    return (
+        sa.select(
+            et.c.ISSUERCIK,
+            sa.func.sum(sa.case((sale, et.c.TRANS_SHARES), else_=0)).label("SALE_SHARES_90D"),
+            sa.func.sum(sa.case((sale & et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLAN_SALE_SHARES_90D"),
+            sa.func.sum(sa.case((opportunistic & buy, et.c.TRANS_SHARES), (opportunistic & sale, -et.c.TRANS_SHARES),
+                                else_=0)).label("OPP_NET_BUY_SHARES_90D"),
+        )
+        .select_from(et.outerjoin(keys, (keys.c.RPTOWNERCIK == et.c.RPTOWNERCIK) & (keys.c.ISSUERCIK == et.c.ISSUERCIK)
+                                  & (keys.c.YEAR == _year(et.c.TRANS_DATE))))
+        .where(
+            et.c.ISSUERCIK.in_(sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == day)),
+            et.c.TRANS_TABLE == "nonderiv", et.c.RPTOWNERCIK.is_not(None),
+            et.c.TRANS_DATE.between(day - dt.timedelta(days=89), day), et.c.FILING_DATE <= day,
+            ~superseded_as_of(et.c.ACCESSION_NUMBER, day),
+        )
+        .group_by(et.c.ISSUERCIK)
+        .subquery("expected")
+    )
+
+
+def _coverage(conn: sa.Connection, day: dt.date, finding: CheckOutcome) -> None:
+    """One row per issuer with effective filings on the day, and no other."""
+    et, sig = table("effective_transactions"), table("insider_signals")
+    issuers = set(conn.execute(sa.select(et.c.ISSUERCIK).where(et.c.FILING_DATE == day, et.c.ISSUERCIK.is_not(None))
+                               .distinct()).scalars())
+    written = set(conn.execute(sa.select(sig.c.ISSUERCIK).where(sig.c.FILING_DATE == day)).scalars())
+    finding.checked += len(issuers | written)
+    for issuer in sorted(issuers ^ written):
+        finding.add({"issuer": issuer, "filing_date": day, "found": "missing" if issuer in issuers else "no filing that day"})
+
+
+def _lineage(conn: sa.Connection, day: dt.date, finding: CheckOutcome) -> None:
+    """Every accession a screen lists counts as of the day (filed by then, not superseded by then)."""
+    et, sig = table("effective_transactions"), table("insider_signals")
+    rows = fetch(conn, sa.select(sig.c.ISSUERCIK, *(sig.c[c] for c in _LINEAGE_COLUMNS)).where(
+        sig.c.FILING_DATE == day, sa.or_(*(sig.c[c].is_not(None) for c in _LINEAGE_COLUMNS))))
+    listed = {r["ISSUERCIK"]: {a for c in _LINEAGE_COLUMNS for a in (r[c] or "").split(",") if a} for r in rows}
+    counted: set[str] = set()
+    for batch in chunks(set().union(*listed.values())):
+        counted.update(conn.execute(sa.select(et.c.ACCESSION_NUMBER).where(
+            et.c.ACCESSION_NUMBER.in_(batch), et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
+        ).distinct()).scalars())
+    for issuer, accessions in sorted(listed.items()):
+        if accessions - counted:
+            finding.add({"issuer": issuer, "filing_date": day, "column": "ACCESSIONS",
+                         "found": ",".join(sorted(accessions - counted))})
 
 
 def signals_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
-    et, sig = table("effective_transactions"), table("insider_signals")
+    sig = table("insider_signals")
     finding = CheckOutcome()
     for day in sorted(set(dates)):
-        issuers = set(conn.execute(sa.select(et.c.ISSUERCIK).where(et.c.FILING_DATE == day, et.c.ISSUERCIK.is_not(None))
-                                   .distinct()).scalars())
-        written = {r["ISSUERCIK"]: r for r in fetch(conn, sa.select(sig).where(sig.c.FILING_DATE == day))}
-        finding.checked += len(issuers | written.keys())
-        for issuer in sorted(issuers ^ written.keys()):
-            finding.add({"issuer": issuer, "filing_date": day, "found": "missing" if issuer in issuers else "no filing that day"})
-        opportunistic = _opportunistic(conn, day, sorted(written))
-        expected: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        sale, buy = et.c.TRANS_CODE == "S", et.c.TRANS_CODE == "P"
-        year = _year(et.c.TRANS_DATE)
-        for batch in chunks(written):
-            grouped = sa.select(
-                et.c.ISSUERCIK, et.c.RPTOWNERCIK, year.label("YEAR"),
-                sa.func.sum(sa.case((sale, et.c.TRANS_SHARES), else_=0)).label("SALE_SHARES_90D"),
-                sa.func.sum(sa.case((sale & et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLAN_SALE_SHARES_90D"),
-                sa.func.sum(sa.case((buy, et.c.TRANS_SHARES), (sale, -et.c.TRANS_SHARES), else_=0)).label("NET_BUY"),
-            ).where(
-                et.c.ISSUERCIK.in_(batch), et.c.TRANS_TABLE == "nonderiv", et.c.RPTOWNERCIK.is_not(None),
-                et.c.TRANS_DATE.between(day - dt.timedelta(days=89), day), et.c.FILING_DATE <= day,
-                ~superseded_as_of(et.c.ACCESSION_NUMBER, day),
-            ).group_by(et.c.ISSUERCIK, et.c.RPTOWNERCIK, year)
-            for r in fetch(conn, grouped):
-                e = expected[r["ISSUERCIK"]]
-                e["SALE_SHARES_90D"] += _shares(r["SALE_SHARES_90D"])
-                e["PLAN_SALE_SHARES_90D"] += _shares(r["PLAN_SALE_SHARES_90D"])
-                if (r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]) in opportunistic:
-                    e["OPP_NET_BUY_SHARES_90D"] += _shares(r["NET_BUY"])
-        listed = {a for w in written.values() for c in _LINEAGE_COLUMNS for a in (w[c] or "").split(",") if a}
-        counted: set[str] = set()
-        for batch in chunks(listed):
-            counted.update(conn.execute(sa.select(et.c.ACCESSION_NUMBER).where(
-                et.c.ACCESSION_NUMBER.in_(batch), et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
-            ).distinct()).scalars())
-        for issuer, w in sorted(written.items()):
-            e = expected[issuer]
-            wrong = [c for c in ("SALE_SHARES_90D", "PLAN_SALE_SHARES_90D", "OPP_NET_BUY_SHARES_90D")
-                     if e[c] != _shares(w[c])]
-            if {a for c in _LINEAGE_COLUMNS for a in (w[c] or "").split(",") if a} - counted:
-                wrong.append("ACCESSIONS")
-            if wrong:
-                finding.add({"issuer": issuer, "filing_date": day, "column": ",".join(wrong)})
+        _coverage(conn, day, finding)
+        expected = _window_sums(day)
+        differs = {c: sig.c[c].is_distinct_from(sa.func.coalesce(expected.c[c], 0)) for c in _WINDOW_SUMS}
+        for r in fetch(conn, sa.select(sig.c.ISSUERCIK, *(d.label(c) for c, d in differs.items())).select_from(
+            sig.outerjoin(expected, expected.c.ISSUERCIK == sig.c.ISSUERCIK)
+        ).where(sig.c.FILING_DATE == day, sa.or_(*differs.values())).order_by(sig.c.ISSUERCIK)):
+            wrong = [c for c in _WINDOW_SUMS if r[c]]
+            finding.add({"issuer": r["ISSUERCIK"], "filing_date": day, "column": ",".join(wrong)})
+        _lineage(conn, day, finding)
+        for problem in day_screen_problems(conn, day)[1]:
+            finding.add(problem)
     return finding

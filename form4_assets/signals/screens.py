@@ -74,6 +74,16 @@ class ClusterDefinition:
         return (f"min_insiders={self.min_insiders}; window_days={self.window_days}; min_dollars={self.min_dollars}; "
                 f"exclude_ten_pct_and_funds={str(self.exclude_ten_pct_and_funds).lower()}")
 
+    @classmethod
+    def parse(cls, text: str) -> ClusterDefinition:
+        """The definition a row's CLUSTER_DEFINITION describes (`describe`); ValueError when it is not one."""
+        fields = dict(part.strip().partition("=")[::2] for part in text.split(";"))
+        if set(fields) != {"min_insiders", "window_days", "min_dollars", "exclude_ten_pct_and_funds"} \
+                or fields["exclude_ten_pct_and_funds"] not in ("true", "false"):
+            raise ValueError(f"not a cluster definition: {text!r}")
+        return cls(int(fields["min_insiders"]), int(fields["window_days"]), Decimal(fields["min_dollars"]),
+                   fields["exclude_ten_pct_and_funds"] == "true")
+
     def counts(self, r: dict[str, Any]) -> bool:
         """Whether a buyer (an effective row's owner) may count toward a cluster."""
         if not self.exclude_ten_pct_and_funds:

@@ -1,0 +1,161 @@
+"""insider_signals' day screens recomputed another way, for its reconciliation check.
+
+The build (screens.py) takes the day's purchases row by row and the cluster window per
+buyer and accession. The check recomputes the same columns by other routes, so a slip
+in either one shows as a difference:
+
+- CEO/CFO purchases: a GROUP BY per issuer and officer title over the day's purchases,
+  each distinct title classed once by the rule itself (`screens.exec_role`);
+- ownership increases: shares and holding after the trade read from the transaction
+  table itself, ΔOwn ≥ X% tested cross-multiplied (shares × 100 ≥ X × (after − shares)),
+  X read back from the row's OWN_INCREASE_MIN_PCT;
+- cluster buys: a GROUP BY per issuer and buyer over the window, the definition read
+  back from the row's CLUSTER_DEFINITION (`ClusterDefinition.parse`), not the run's config.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from form4_assets.aggregates.sql import ZERO, fetch, superseded_as_of, table
+from form4_assets.signals.screens import (
+    HUNDRED,
+    RATIO_PLACES,
+    ClusterDefinition,
+    exec_role,
+)
+
+#: The columns recomputed here, in the order a finding names them.
+SCREEN_COLUMNS = (
+    "EXEC_BUY_ROWS", "EXEC_BUY_SHARES", "EXEC_BUY_DOLLARS", "EXEC_BUY_ACCESSIONS",
+    "OWN_INCREASE_ROWS", "OWN_INCREASE_MAX_PCT", "OWN_INCREASE_ACCESSIONS",
+    "CLUSTER_INSIDERS", "CLUSTER_DOLLARS", "IS_CLUSTER", "CLUSTER_ACCESSIONS",
+)
+
+
+def _accessions(value: str | None) -> set[str]:
+    return {a for a in (value or "").split(",") if a}
+
+
+def _day_purchases(day: dt.date) -> sa.Select:
+    et = table("effective_transactions")
+    return sa.select().select_from(et).where(
+        et.c.FILING_DATE == day, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE == "P", et.c.ISSUERCIK.is_not(None)
+    )
+
+
+def exec_buys(conn: sa.Connection, day: dt.date) -> dict[str, dict[str, Any]]:
+    """Per issuer: the rows, shares, dollars and accessions of the day's purchases by a CEO, CFO, president or chair."""
+    et, own = table("effective_transactions"), table("reporting_owner")
+    titled = _day_purchases(day).join(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (own.c.RPTOWNER_SK == 1))
+    groups = fetch(conn, titled.add_columns(
+        et.c.ISSUERCIK, own.c.RPTOWNER_TITLE, sa.func.count().label("ROWS"), sa.func.sum(et.c.TRANS_SHARES).label("SHARES"),
+        sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"), sa.func.aggregate_strings(et.c.ACCESSION_NUMBER, ",").label("ACCESSIONS"),
+    ).group_by(et.c.ISSUERCIK, own.c.RPTOWNER_TITLE))
+    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"EXEC_BUY_ROWS": 0, "EXEC_BUY_SHARES": ZERO,
+                                                          "EXEC_BUY_DOLLARS": ZERO, "EXEC_BUY_ACCESSIONS": set()})
+    for g in groups:
+        if exec_role(g["RPTOWNER_TITLE"]):
+            e = out[g["ISSUERCIK"]]
+            e["EXEC_BUY_ROWS"] += g["ROWS"]
+            e["EXEC_BUY_SHARES"] += g["SHARES"] or ZERO
+            e["EXEC_BUY_DOLLARS"] += g["DOLLARS"] or ZERO
+            e["EXEC_BUY_ACCESSIONS"] |= _accessions(g["ACCESSIONS"])
+    return out
+
+
+def own_increases(conn: sa.Connection, day: dt.date, min_pct: dict[str, Decimal]) -> dict[str, dict[str, Any]]:
+    """Per issuer: the day's purchases raising the holding by at least the issuer row's `min_pct` (or opening one)."""
+    et, nd = table("effective_transactions"), table("nonderiv_trans")
+    rows = fetch(conn, _day_purchases(day).join(
+        nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK)
+    ).add_columns(et.c.ISSUERCIK, et.c.ACCESSION_NUMBER, nd.c.TRANS_SHARES, nd.c.SHRS_OWND_FOLWNG_TRANS))
+    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"OWN_INCREASE_ROWS": 0, "OWN_INCREASE_MAX_PCT": None,
+                                                          "OWN_INCREASE_ACCESSIONS": set()})
+    for r in rows:
+        shares, after, floor = r["TRANS_SHARES"], r["SHRS_OWND_FOLWNG_TRANS"], min_pct.get(r["ISSUERCIK"])
+        if shares is None or after is None or floor is None:
+            continue
+        before = after - shares
+        if before > 0 and shares * HUNDRED >= floor * before:
+            pct = (shares * HUNDRED / before).quantize(RATIO_PLACES)
+        elif before <= 0 and shares != 0:
+            pct = None  # a new position: no percentage, but an increase
+        else:
+            continue
+        e = out[r["ISSUERCIK"]]
+        e["OWN_INCREASE_ROWS"] += 1
+        e["OWN_INCREASE_ACCESSIONS"].add(r["ACCESSION_NUMBER"])
+        if pct is not None and (e["OWN_INCREASE_MAX_PCT"] is None or pct > e["OWN_INCREASE_MAX_PCT"]):
+            e["OWN_INCREASE_MAX_PCT"] = pct
+    return out
+
+
+def cluster_figures(conn: sa.Connection, day: dt.date, definition: ClusterDefinition) -> dict[str, dict[str, Any]]:
+    """Per issuer with window purchases: the cluster columns under `definition`, from a GROUP BY per buyer."""
+    et, day_rows = table("effective_transactions"), table("effective_transactions").alias("day_rows")
+    buyer = (et.c.ISSUERCIK, et.c.RPTOWNERCIK, et.c.RPTOWNERNAME, et.c.IS_OFFICER, et.c.IS_DIRECTOR, et.c.IS_TEN_PCT_OWNER)
+    window = (
+        (et.c.FILING_DATE <= day) & ~superseded_as_of(et.c.ACCESSION_NUMBER, day) & (et.c.TRANS_TABLE == "nonderiv")
+        & (et.c.TRANS_CODE == "P") & et.c.RPTOWNERCIK.is_not(None)
+        & et.c.ISSUERCIK.in_(sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == day))
+        & et.c.TRANS_DATE.between(day - dt.timedelta(days=definition.window_days - 1), day)
+    )
+    groups = fetch(conn, sa.select(
+        *buyer, sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"),
+        sa.func.aggregate_strings(et.c.ACCESSION_NUMBER, ",").label("ACCESSIONS"),
+    ).where(window).group_by(*buyer))
+    spent: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    accessions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for g in groups:
+        if definition.counts(g):
+            spent[(g["ISSUERCIK"], g["RPTOWNERCIK"])] += g["DOLLARS"] or ZERO
+            accessions[(g["ISSUERCIK"], g["RPTOWNERCIK"])] |= _accessions(g["ACCESSIONS"])
+    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO,
+                                                          "CLUSTER_ACCESSIONS": set()})
+    for (issuer, owner), dollars in spent.items():
+        if dollars >= definition.min_dollars:
+            out[issuer]["CLUSTER_INSIDERS"] += 1
+            out[issuer]["CLUSTER_DOLLARS"] += dollars
+            out[issuer]["CLUSTER_ACCESSIONS"] |= accessions[(issuer, owner)]
+    for e in out.values():
+        e["IS_CLUSTER"] = e["CLUSTER_INSIDERS"] >= definition.min_insiders
+    return out
+
+
+def day_screen_problems(conn: sa.Connection, day: dt.date) -> tuple[int, list[dict[str, Any]]]:
+    """(rows checked, problems): each insider_signals row of `day` whose SCREEN_COLUMNS differ from the recomputation."""
+    sig = table("insider_signals")
+    written = fetch(conn, sa.select(sig.c.ISSUERCIK, sig.c.OWN_INCREASE_MIN_PCT, sig.c.CLUSTER_DEFINITION,
+                                    *(sig.c[c] for c in SCREEN_COLUMNS)).where(sig.c.FILING_DATE == day))
+    problems: list[dict[str, Any]] = []
+    definitions: dict[str, ClusterDefinition] = {}
+    for w in written:
+        text = w["CLUSTER_DEFINITION"] or ""
+        if text not in definitions:
+            try:
+                definitions[text] = ClusterDefinition.parse(text)
+            except (ValueError, ArithmeticError):
+                problems.append({"issuer": w["ISSUERCIK"], "filing_date": day, "column": "CLUSTER_DEFINITION"})
+    clusters = {text: cluster_figures(conn, day, d) for text, d in definitions.items()}
+    execs = exec_buys(conn, day)
+    increases = own_increases(conn, day, {w["ISSUERCIK"]: w["OWN_INCREASE_MIN_PCT"] for w in written})
+    for w in written:
+        issuer, text = w["ISSUERCIK"], w["CLUSTER_DEFINITION"] or ""
+        if text not in definitions:
+            continue
+        cluster = clusters[text][issuer] if issuer in clusters[text] else {
+            "CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO, "CLUSTER_ACCESSIONS": set(),
+            "IS_CLUSTER": definitions[text].min_insiders <= 0}
+        expected = {**execs[issuer], **increases[issuer], **cluster}
+        wrong = [c for c in SCREEN_COLUMNS
+                 if (_accessions(w[c]) if c.endswith("_ACCESSIONS") else w[c]) != expected[c]]
+        if wrong:
+            problems.append({"issuer": issuer, "filing_date": day, "column": ",".join(wrong),
+                             **{f"expected_{c}": expected[c] for c in wrong if not c.endswith("_ACCESSIONS")}})
+    return len(written), problems
