@@ -170,6 +170,15 @@ def test_late_filings_and_amendments_as_of(engine: sa.Engine) -> None:
     _build(engine, [filed])
     [timely] = select_all(engine, "filing_timeliness")
     assert (timely["BUSINESS_DAYS_TO_FILE"], timely["IS_LATE"]) == (5, True)  # Columbus Day 10-09 is a holiday
+    ft = TABLES["filing_timeliness"]
+    for planted, problem in (({"IS_LATE": False}, {"column": "IS_LATE"}), ({"TRANS_SK": 2}, {"found": "missing"})):
+        with engine.begin() as conn:
+            conn.execute(ft.update().values(planted))
+        with engine.connect() as conn:
+            finding = reconcile.timeliness_reconciles(conn, [filed])
+        with engine.begin() as conn:
+            conn.execute(ft.update().values(IS_LATE=True, TRANS_SK=1))
+        assert [{k: p[k] for k in problem} for p in finding.examples][:1] == [problem], finding.examples
     [plan] = select_all(engine, "trading_plans")
     assert plan["PLAN_STATUS"] == "not_plan" and plan["ADOPTION_DATE"] is None
     # An amendment filed later replaces the original as of its date: the late row no longer counts.

@@ -35,25 +35,32 @@ def _year(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
 
 
 def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+    """Set-based: the database returns only the offending keys (a missing or extra row, a differing column)."""
     et, ft = table("effective_transactions"), table("filing_timeliness")
+    keys = ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK")
     finding = CheckOutcome()
     for day in sorted(set(dates)):
-        source = {(r["ACCESSION_NUMBER"], r["TRANS_TABLE"], r["TRANS_SK"]): r for r in fetch(conn, sa.select(
-            et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE, et.c.TRANS_SK, et.c.RPTOWNERCIK, et.c.ISSUERCIK, et.c.TRANS_DATE
-        ).where(et.c.FILING_DATE == day))}
-        written = {(r["ACCESSION_NUMBER"], r["TRANS_TABLE"], r["TRANS_SK"]): r
-                   for r in fetch(conn, sa.select(ft).where(ft.c.FILING_DATE == day))}
-        finding.checked += len(source | written)
-        for key in sorted(set(source) ^ set(written)):
-            finding.add({"accession": key[0], "table": key[1], "sk": key[2], "filing_date": day,
-                         "found": "missing" if key in source else "not an effective row"})
-        for key in sorted(set(source) & set(written)):
-            s, w = source[key], written[key]
-            wrong = [c for c in ("RPTOWNERCIK", "ISSUERCIK", "TRANS_DATE") if s[c] != w[c]]
-            if w["DATE_ERROR"] is None and w["IS_LATE"] != (w["BUSINESS_DAYS_TO_FILE"] > w["DEADLINE_BUSINESS_DAYS"]):
-                wrong.append("IS_LATE")
-            if wrong:
-                finding.add({"accession": key[0], "table": key[1], "sk": key[2], "column": ",".join(wrong)})
+
+        def unmatched(a: sa.Table, b: sa.Table, day: dt.date = day) -> sa.Select:
+            """`a`'s rows of the day without a row of `b` of the day under the same key."""
+            return sa.select(*(a.c[k] for k in keys)).where(a.c.FILING_DATE == day, ~sa.exists().where(
+                b.c.FILING_DATE == day, *(b.c[k] == a.c[k] for k in keys))).order_by(*(a.c[k] for k in keys))
+
+        missing, extra = fetch(conn, unmatched(et, ft)), fetch(conn, unmatched(ft, et))
+        rows = conn.execute(sa.select(sa.func.count()).where(et.c.FILING_DATE == day)).scalar_one()
+        finding.checked += int(rows) + len(extra)
+        for r, found in [*((r, "missing") for r in missing), *((r, "not an effective row") for r in extra)]:
+            finding.add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
+                         "filing_date": day, "found": found})
+        differs = {c: et.c[c].is_distinct_from(ft.c[c]) for c in ("RPTOWNERCIK", "ISSUERCIK", "TRANS_DATE")}
+        differs["IS_LATE"] = ft.c.DATE_ERROR.is_(None) & ft.c.IS_LATE.is_distinct_from(
+            ft.c.BUSINESS_DAYS_TO_FILE > ft.c.DEADLINE_BUSINESS_DAYS)
+        wrong = sa.select(*(ft.c[k] for k in keys), *(d.label(c) for c, d in differs.items())).select_from(
+            ft.join(et, sa.and_(*(et.c[k] == ft.c[k] for k in keys)))
+        ).where(ft.c.FILING_DATE == day, et.c.FILING_DATE == day, sa.or_(*differs.values())).order_by(*(ft.c[k] for k in keys))
+        for r in fetch(conn, wrong):
+            finding.add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
+                         "column": ",".join(c for c in differs if r[c])})
     return finding
 
 
