@@ -76,6 +76,11 @@ def adoption_candidates(
     return out
 
 
+#: The effective_transactions columns a filing's plan row reads.
+_ROW_COLUMNS = ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK", "RPTOWNERCIK", "ISSUERCIK", "RPTOWNERNAME",
+                "ISSUERTRADINGSYMBOL", "IS_DIRECTOR", "IS_OFFICER", "PLAN_10B5_1", "PLAN_EVIDENCE", "TRANS_DATE")
+
+
 def _trans_footnote_ids(conn: sa.Connection, day: dt.date, accessions: list[str]) -> dict[tuple[str, str, int], set[str]]:
     ids: dict[tuple[str, str, int], set[str]] = {}
     for name in ("nonderiv", "deriv"):
@@ -93,7 +98,7 @@ def compute_trading_plans(conn: sa.Connection, day: dt.date) -> list[dict[str, A
     """The trading_plans rows partition `day` writes: one per effective filing of the day with P/S rows."""
     et, sub, fnt = table("effective_transactions"), table("submission"), table("footnotes")
     query = (
-        sa.select(et)
+        sa.select(*(et.c[c] for c in _ROW_COLUMNS))
         .where(et.c.FILING_DATE == day, et.c.TRANS_CODE.in_(OPEN_MARKET_CODES))
         .order_by(et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE.desc(), et.c.TRANS_SK)
     )
@@ -104,14 +109,19 @@ def compute_trading_plans(conn: sa.Connection, day: dt.date) -> list[dict[str, A
         return []
     accessions = sorted(by_filing)
     filings: dict[str, dict[str, Any]] = {}
-    notes: dict[str, dict[str, str]] = defaultdict(dict)
     for batch in chunks(accessions):
         q = sa.select(sub.c.ACCESSION_NUMBER, sub.c.AFF10B5ONE, sub.c.REMARKS).where(sub.c.ACCESSION_NUMBER.in_(batch))
         filings.update({r["ACCESSION_NUMBER"]: r for r in fetch(conn, q)})
+    statuses = {acc: plan_status(sum(1 for r in by_filing[acc] if r["PLAN_10B5_1"]), filings[acc]["AFF10B5ONE"], day)
+                for acc in accessions}
+    # Footnotes are read only for the filings under a plan: only their adoption dates are looked for.
+    planned_filings = [acc for acc in accessions if statuses[acc] == PLAN]
+    notes: dict[str, dict[str, str]] = defaultdict(dict)
+    for batch in chunks(planned_filings):
         q = sa.select(fnt.c.ACCESSION_NUMBER, fnt.c.FOOTNOTE_ID, fnt.c.FOOTNOTE_TXT).where(fnt.c.ACCESSION_NUMBER.in_(batch))
         for r in fetch(conn, q):
             notes[r["ACCESSION_NUMBER"]][r["FOOTNOTE_ID"]] = r["FOOTNOTE_TXT"] or ""
-    row_ids = _trans_footnote_ids(conn, day, accessions)
+    row_ids = _trans_footnote_ids(conn, day, planned_filings)
 
     out: list[dict[str, Any]] = []
     for acc in accessions:
@@ -119,7 +129,7 @@ def compute_trading_plans(conn: sa.Connection, day: dt.date) -> list[dict[str, A
         first = rows[0]
         filing = filings[acc]
         planned = [r for r in rows if r["PLAN_10B5_1"]]
-        status = plan_status(len(planned), filing["AFF10B5ONE"], day)
+        status = statuses[acc]
         trade_dates = [r["TRANS_DATE"] for r in (planned or rows) if r["TRANS_DATE"]]
         first_trade = min(trade_dates) if trade_dates else None
         found, source = None, None
