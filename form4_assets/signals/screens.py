@@ -269,56 +269,69 @@ def compute_insider_signals(conn: sa.Connection, day: dt.date, config: ScreenCon
     sales = {r["ISSUERCIK"]: (r["SOLD"] or ZERO, r["PLANNED"] or ZERO) for r in _rows(conn, _sales_statement(), params)}
     purchases = _by_issuer(_rows(conn, _purchases_statement(), params))
     late = _by_issuer(_rows(conn, _late_statement(), params))
-    return [
-        _issuer_row(day, issuer, names[issuer], opportunistic[issuer], buys[issuer], purchases[issuer], late[issuer],
-                    sales.get(issuer, (ZERO, ZERO)), config)
-        for issuer in sorted(names)
-    ]
+    # Most issuers have no opportunistic trade, purchase or late row: their columns are those of
+    # empty inputs, computed once.
+    empty = {**_opportunistic_columns([]), **_purchase_columns([], config.own_increase_min_pct),
+             **cluster([], config.cluster), **_late_columns([])}
+    out = []
+    for issuer in sorted(names):
+        row = {"FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": names[issuer]["ISSUERNAME"],
+               "ISSUERTRADINGSYMBOL": names[issuer]["ISSUERTRADINGSYMBOL"], **empty}
+        if issuer in opportunistic:
+            row.update(_opportunistic_columns(opportunistic[issuer]))
+        if issuer in purchases:
+            row.update(_purchase_columns(purchases[issuer], config.own_increase_min_pct))
+        if issuer in buys:
+            row.update(cluster(buys[issuer], config.cluster))
+        if issuer in late:
+            row.update(_late_columns(late[issuer]))
+        sold, planned = sales.get(issuer, (ZERO, ZERO))
+        row.update(SALE_SHARES_90D=sold, PLAN_SALE_SHARES_90D=planned,
+                   PLAN_SALE_SHARE_90D=(planned / sold).quantize(RATIO_PLACES) if sold else None)
+        out.append(row)
+    return out
 
 
-def _issuer_row(
-    day: dt.date, issuer: str, name: dict[str, Any], opportunistic: list[dict[str, Any]], buys: list[dict[str, Any]],
-    purchases: list[dict[str, Any]], late: list[dict[str, Any]], sales: tuple[Decimal, Decimal], config: ScreenConfig,
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": name["ISSUERNAME"],
-                           "ISSUERTRADINGSYMBOL": name["ISSUERTRADINGSYMBOL"]}
+def _opportunistic_columns(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The OPP_ columns from an issuer's opportunistic groups (per accession, in filing order)."""
+    row: dict[str, Any] = {}
     for days in WINDOWS:
         bought, sold, dollars = (
-            sum((g[f"{c}_{days}D"] or ZERO for g in opportunistic), ZERO)
+            sum((g[f"{c}_{days}D"] or ZERO for g in groups), ZERO)
             for c in ("OPP_BUY_SHARES", "OPP_SELL_SHARES", "OPP_NET_BUY_DOLLARS")
         )
         row.update({f"OPP_BUY_SHARES_{days}D": bought, f"OPP_SELL_SHARES_{days}D": sold,
                     f"OPP_NET_BUY_SHARES_{days}D": bought - sold, f"OPP_NET_BUY_DOLLARS_{days}D": dollars})
-    row["OPP_ACCESSIONS"] = _joined([g["ACCESSION_NUMBER"] for g in opportunistic])
+    row["OPP_ACCESSIONS"] = _joined([g["ACCESSION_NUMBER"] for g in groups])
+    return row
 
-    execs = [(p, exec_role(p["RPTOWNER_TITLE"])) for p in purchases]
-    execs = [p for p, roles in execs if roles]
-    row.update(
-        EXEC_BUY_ROWS=len(execs),
-        EXEC_BUY_SHARES=sum((p["TRANS_SHARES"] or ZERO for p in execs), ZERO),
-        EXEC_BUY_DOLLARS=sum((p["TRANS_DOLLARS"] or ZERO for p in execs), ZERO),
-        EXEC_BUYERS=_joined([f"{p['RPTOWNERNAME']} ({p['RPTOWNER_TITLE']})" for p in execs]),
-        EXEC_BUY_ACCESSIONS=_joined([p["ACCESSION_NUMBER"] for p in execs]),
-    )
+
+def _purchase_columns(purchases: list[dict[str, Any]], min_pct: Decimal) -> dict[str, Any]:
+    """The EXEC_ and OWN_INCREASE_ columns from an issuer's purchases filed on the day."""
+    execs = [p for p in purchases if exec_role(p["RPTOWNER_TITLE"])]
     increases = []
     for p in purchases:
         pct = own_increase_pct(p["TRANS_SHARES"], p["SHRS_OWND_FOLWNG_TRANS"])
         new_position = pct is None and p["TRANS_SHARES"] and p["SHRS_OWND_FOLWNG_TRANS"] is not None
-        if new_position or (pct is not None and pct >= config.own_increase_min_pct):
+        if new_position or (pct is not None and pct >= min_pct):
             increases.append((p, pct))
     pcts = [pct for _, pct in increases if pct is not None]
-    row.update(
-        OWN_INCREASE_ROWS=len(increases),
-        OWN_INCREASE_MAX_PCT=max(pcts).quantize(RATIO_PLACES) if pcts else None,
-        OWN_INCREASE_MIN_PCT=config.own_increase_min_pct,
-        OWN_INCREASE_ACCESSIONS=_joined([p["ACCESSION_NUMBER"] for p, _ in increases]),
-    )
-    row.update(cluster(buys, config.cluster))
-    row.update(LATE_ROWS_90D=sum(g["ROWS"] for g in late), LATE_ACCESSIONS=_joined([g["ACCESSION_NUMBER"] for g in late]))
-    sold, planned = sales
-    row.update(SALE_SHARES_90D=sold, PLAN_SALE_SHARES_90D=planned,
-               PLAN_SALE_SHARE_90D=(planned / sold).quantize(RATIO_PLACES) if sold else None)
-    return row
+    return {
+        "EXEC_BUY_ROWS": len(execs),
+        "EXEC_BUY_SHARES": sum((p["TRANS_SHARES"] or ZERO for p in execs), ZERO),
+        "EXEC_BUY_DOLLARS": sum((p["TRANS_DOLLARS"] or ZERO for p in execs), ZERO),
+        "EXEC_BUYERS": _joined([f"{p['RPTOWNERNAME']} ({p['RPTOWNER_TITLE']})" for p in execs]),
+        "EXEC_BUY_ACCESSIONS": _joined([p["ACCESSION_NUMBER"] for p in execs]),
+        "OWN_INCREASE_ROWS": len(increases),
+        "OWN_INCREASE_MAX_PCT": max(pcts).quantize(RATIO_PLACES) if pcts else None,
+        "OWN_INCREASE_MIN_PCT": min_pct,
+        "OWN_INCREASE_ACCESSIONS": _joined([p["ACCESSION_NUMBER"] for p, _ in increases]),
+    }
+
+
+def _late_columns(late: list[dict[str, Any]]) -> dict[str, Any]:
+    """The LATE_ columns from an issuer's late rows per accession (in filing order)."""
+    return {"LATE_ROWS_90D": sum(g["ROWS"] for g in late), "LATE_ACCESSIONS": _joined([g["ACCESSION_NUMBER"] for g in late])}
 
 
 def cluster(buys: list[dict[str, Any]], definition: ClusterDefinition) -> dict[str, Any]:
