@@ -63,16 +63,20 @@ def _make_mirror(args: argparse.Namespace) -> int:
     """Write a deterministic synthetic EDGAR mirror.
 
     Write daily indexes and Forms 3/4/5 for every EDGAR business day START..END, laid out like
-    EDGAR's archive, plus synthetic-manifest.jsonl (what every filing contains). The same
+    EDGAR's archive, plus synthetic-manifest.jsonl (what every filing contains), each quarter's
+    SEC Form 345 data set (YYYYqN_form345.zip, where the SEC publishes it) and, with --feed,
+    each day's Feed archive (Archives/edgar/Feed/YYYY/QTRn/YYYYMMDD.nc.tar.gz). The same
     arguments give the same bytes. A previous synthetic mirror in DIR is replaced; any other
     EDGAR tree there is refused (exit code 2).
     """
-    from form4_assets.synthetic.mirror import SUMMARY_NAME, make_mirror
+    from form4_assets.synthetic.mirror import SUMMARY_NAME, BulkOptions, make_mirror
 
     began = time.perf_counter()
+    bulk = BulkOptions(feed=args.feed, data_sets=not args.no_data_sets, feed_share=args.feed_share,
+                       feed_min_bytes=args.feed_mb * 1024 * 1024)
     try:
         manifest = make_mirror(Path(args.dir), args.start, args.end, per_day=args.per_day, seed=args.seed,
-                               include_seed=not args.no_seed_filing)
+                               include_seed=not args.no_seed_filing, bulk=bulk)
     except (ValueError, FileExistsError) as exc:
         print(f"make-mirror: {exc}", file=sys.stderr)
         return 2
@@ -219,6 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
     p.add_argument("--no-seed-filing", action="store_true",
                    help="do not place the real seed filing on 2023-11-08 (default: placed when in range)")
+    p.add_argument("--no-data-sets", action="store_true", help="do not write the quarters' Form 345 data sets (default: written)")
+    p.add_argument("--feed", action="store_true",
+                   help="write each business day's Feed archive, about 30 times the day's ownership filings' size "
+                   "(default: none)")
+    p.add_argument("--feed-share", type=float, default=0.03,
+                   help="the ownership filings' share of a Feed archive's bytes (default: %(default)s, as on EDGAR)")
+    p.add_argument("--feed-mb", type=int, default=0,
+                   help="pad each Feed archive to at least this many MB, for a heavy benchmark day (default: no padding)")
     p.add_argument("dir", metavar="DIR", help="the mirror's root directory (created)")
 
     warehouse_help = settings.WAREHOUSE_URL.describe()

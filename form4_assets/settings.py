@@ -56,6 +56,9 @@ USER_AGENT = Setting("FORM4_USER_AGENT", "none",
 BASE_URL = Setting("FORM4_EDGAR_BASE_URL", DEFAULT_BASE_URL, "EDGAR's address (live mode).")
 MAX_RPS = Setting("FORM4_MAX_RPS", f"{EDGAR_MAX_REQUESTS_PER_SECOND:g}",
                   "Requests per second towards EDGAR, at most EDGAR's limit (live mode).")
+FEED_FROM = Setting("FORM4_FEED_FROM", "mirror",
+                    "Where feed mode reads the daily Feed archives: mirror (FORM4_MIRROR_DIR) or live (EDGAR, "
+                    "with the live mode's User-Agent, rate and cache).")
 CACHE_DIR = Setting("FORM4_CACHE_DIR", "<data dir>/cache", "On-disk cache of fetched filings (live mode).")
 FORM345_PATHS = Setting("FORM4_FORM345_PATHS", "none",
                         f"The SEC's Form 345 data sets: .zip files or directories, separated by '{os.pathsep}'.")
@@ -63,8 +66,8 @@ FORM345_PATHS = Setting("FORM4_FORM345_PATHS", "none",
 DAGSTER_HOME = Setting("DAGSTER_HOME", "<data dir>/dagster_home",
                        "Dagster's own instance directory (runs, event log), used by the demo and init-instance.")
 
-SETTINGS: tuple[Setting, ...] = (DATA_DIR, WAREHOUSE_URL, EDGAR_MODE, MIRROR_DIR, USER_AGENT, BASE_URL, MAX_RPS,
-                                 CACHE_DIR, FORM345_PATHS, DAGSTER_HOME)
+SETTINGS: tuple[Setting, ...] = (DATA_DIR, WAREHOUSE_URL, EDGAR_MODE, FEED_FROM, MIRROR_DIR, USER_AGENT, BASE_URL,
+                                 MAX_RPS, CACHE_DIR, FORM345_PATHS, DAGSTER_HOME)
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -128,7 +131,8 @@ class EdgarSettings:
     mode: Mode
     mirror_dir: Path
     cache_dir: Path
-    feed_dir: Path  # where feed mode stores the filings it takes from the archives
+    feed_dir: Path  # where feed mode stores the filings it takes from the mirror's archives
+    feed_from: str  # "mirror" or "live"
     user_agent: str
     base_url: str
     max_requests_per_second: float
@@ -143,6 +147,7 @@ def edgar_settings(
     base_url: str | None = None,
     max_requests_per_second: float | None = None,
     data_dir_given: str | None = None,
+    feed_from: str | None = None,
 ) -> EdgarSettings:
     """Resolve the EDGAR source's settings (given values first, then the environment, then defaults)."""
     base = data_dir(data_dir_given)
@@ -151,11 +156,15 @@ def edgar_settings(
         max_rps = float(rps)
     except ValueError:
         raise ValueError(f"requests per second must be a number, not {rps!r} ({MAX_RPS.env})") from None
+    feed = (given_or_env(feed_from, FEED_FROM) or FEED_FROM.default).lower()
+    if feed not in ("mirror", "live"):
+        raise ValueError(f"feed mode reads from 'mirror' or 'live', not {feed!r} ({FEED_FROM.env})")
     return EdgarSettings(
         mode=edgar_mode(mode),
         mirror_dir=absolute(given_or_env(mirror_dir, MIRROR_DIR) or base / "mirror"),
         cache_dir=absolute(given_or_env(cache_dir, CACHE_DIR) or base / "cache"),
         feed_dir=base / "feed",
+        feed_from=feed,
         user_agent=given_or_env(user_agent, USER_AGENT) or "",
         base_url=given_or_env(base_url, BASE_URL) or DEFAULT_BASE_URL,
         max_requests_per_second=max_rps,

@@ -1004,6 +1004,8 @@ _SEC_SOURCE = (
     Column("SEC_SPELLING", "text", "JSON {column: text} of fields whose SEC text the stored value does not "
            "print back to (a flag filed as 'true'), so the SEC's line is reproducible", extra=True),
     Column("EXTRA_COLUMNS", "text", "JSON {column: text} of data-set columns this catalogue does not know", extra=True),
+    Column("ABSENT_COLUMNS", "text", "JSON list of this table's data-set columns that the row's file lacks "
+           "(AFF10B5ONE in 2024 Q3): not compared by the reconciliation", extra=True),
 )
 
 

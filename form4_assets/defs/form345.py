@@ -168,6 +168,7 @@ def reconciliation_result(engine: sa.Engine, dates: Sequence[dt.date]) -> dg.Ass
         "agreement_by_column": dg.MetadataValue.json({
             t.table: {c: f"{t.agreed[c]}/{n}" for c, n in t.compared.items() if t.agreed[c] != n} for t in tables
         }),
+        "columns_not_in_sec": dg.MetadataValue.json({t.table: t.not_in_sec for t in tables if t.not_in_sec}),
         "only_ours": dg.MetadataValue.json({t.table: t.only_ours[:20] for t in tables if t.only_ours}),
         "only_sec": dg.MetadataValue.json({t.table: t.only_sec[:20] for t in tables if t.only_sec}),
         "first_mismatches": dg.MetadataValue.json(

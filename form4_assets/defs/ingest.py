@@ -28,7 +28,7 @@ EDGAR_POOL = "edgar"
 def refuse_uncovered(source: FilingSource, dates: list[dt.date]) -> None:
     """Raise NotCovered for a run date outside the mirror (mirror and feed modes), or a live
     date whose index is not published yet."""
-    mirror = source.mirror if isinstance(source, FeedSource) else source
+    mirror = source.base if isinstance(source, FeedSource) else source
     if isinstance(mirror, MirrorSource):
         check_mirror_covers(mirror.root, dates)
         return

@@ -62,6 +62,7 @@ class EdgarSourceResource(dg.ConfigurableResource):
     # An Enum: the launchpad offers the modes and Dagster refuses any other value.
     mode: Mode | None = Field(default=None, description=settings.EDGAR_MODE.describe())
     mirror_dir: str | None = Field(default=None, description=settings.MIRROR_DIR.describe())
+    feed_from: str | None = Field(default=None, description=settings.FEED_FROM.describe())
     user_agent: str | None = Field(default=None, description=settings.USER_AGENT.describe())
     base_url: str | None = Field(default=None, description=settings.BASE_URL.describe())
     max_requests_per_second: float | None = Field(default=None, description=settings.MAX_RPS.describe())
@@ -73,6 +74,7 @@ class EdgarSourceResource(dg.ConfigurableResource):
         return settings.edgar_settings(
             mode=self.mode, mirror_dir=self.mirror_dir, cache_dir=self.cache_dir, user_agent=self.user_agent,
             base_url=self.base_url, max_requests_per_second=self.max_requests_per_second, data_dir_given=self.data_dir,
+            feed_from=self.feed_from,
         )
 
     def source(self) -> FilingSource:
@@ -84,14 +86,15 @@ class EdgarSourceResource(dg.ConfigurableResource):
         config = self.resolved()
         if config.mode is Mode.mirror:
             return MirrorSource(config.mirror_dir)
-        if config.mode is Mode.feed:
+        if config.mode is Mode.feed and config.feed_from == "mirror":
             return FeedSource(MirrorSource(config.mirror_dir), config.feed_dir)
-        return LiveSource(
+        live = LiveSource(
             user_agent=config.user_agent,
             cache_dir=config.cache_dir,
             base_url=config.base_url,
             max_requests_per_second=config.max_requests_per_second,
         )
+        return FeedSource(live, config.feed_dir) if config.mode is Mode.feed else live
 
     @contextmanager
     def opened(self) -> Iterator[FilingSource]:
@@ -110,7 +113,7 @@ class EdgarSourceResource(dg.ConfigurableResource):
         try:
             yield source
         finally:
-            if isinstance(source, LiveSource):
+            if isinstance(source, (LiveSource, FeedSource)):
                 source.close()
 
 
@@ -140,8 +143,10 @@ def describe_source(source: FilingSource) -> str:
         return f"live EDGAR {source.client.base_url} (cache {source.cache.root})"
     if isinstance(source, MirrorSource):
         return f"offline mirror {source.root}"
+    if isinstance(source, FeedSource) and isinstance(source.base, LiveSource):
+        return f"Feed archives of live EDGAR {source.base.client.base_url} (filings cached in {source.base.cache.root})"
     if isinstance(source, FeedSource):
-        return f"Feed archives of the offline mirror {source.mirror.root} (filings stored in {source.store_dir})"
+        return f"Feed archives of the offline mirror {source.base.root} (filings stored in {source.store_dir})"
     return type(source).__name__
 
 

@@ -25,17 +25,31 @@ from __future__ import annotations
 import io
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPSConnectionPool, PoolManager
-from urllib3.exceptions import HTTPError, InvalidHeader, MaxRetryError, ProtocolError, ReadTimeoutError
+from urllib3 import (
+    BaseHTTPResponse,
+    HTTPConnectionPool,
+    HTTPSConnectionPool,
+    PoolManager,
+)
+from urllib3.exceptions import (
+    HTTPError,
+    InvalidHeader,
+    MaxRetryError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util import Retry, Timeout
 
 from form4_assets.edgar import fairaccess
 from form4_assets.edgar.deadline import Deadline
 from form4_assets.edgar.errors import EdgarError, FairAccessBlocked, MissingUserAgent
 from form4_assets.edgar.index import is_missing_index_body
+from form4_assets.edgar.stream import BodyStream
 from form4_assets.parsing import MAX_FILING_BYTES
 
 DEFAULT_BASE_URL = "https://www.sec.gov"
@@ -250,13 +264,39 @@ class EdgarClient:
         that outlast the retries, and answers refused outright (over the size cap, a
         redirect to another origin), raise EdgarError.
         """
+        return self._exchange(path, None)[0]
+
+    @contextmanager
+    def stream(self, path: str, max_bytes: int, deadline: float) -> Iterator[tuple[Response, BodyStream | None]]:
+        """GET a large file (a day's Feed archive) and read its body as a stream, never whole.
+
+        Everything before the body is as `get` (rate gate, retries, same-origin redirects,
+        the fair-access block raised); a 200 comes with a BodyStream that enforces
+        `max_bytes`, the declared length and a `deadline` in seconds for the whole
+        download (each read also bounded by the client's timeout), and raises StreamCut
+        (an OSError) when any of them fails. Other statuses come with None and their body.
+        """
+        response, answer, armed = self._exchange(path, (max_bytes, deadline))
+        if answer is None:
+            yield response, None
+            return
+        body = BodyStream(answer, armed, max_bytes, response.url)
+        try:
+            yield response, body
+        finally:
+            body.close()
+
+    def _exchange(self, path: str, stream: tuple[int, float] | None
+                  ) -> tuple[Response, BaseHTTPResponse | None, Deadline | None]:
+        """The retry loop of `get` and `stream`: the final response, and for a streamed 200
+        its still-unread answer and the download's armed deadline."""
         url = self.url(path)
         with self._lock:
             self.requests += 1
         retry: Retry = self.retry
         while True:
             try:
-                answer, data = self._attempt(url)
+                answer, data, armed = self._attempt(url, stream)
             except _Refused as exc:
                 raise EdgarError(self._failure(url, retry, exc)) from exc
             except HTTPError as exc:  # FairAccessBlocked from the gate is not one: it propagates
@@ -292,7 +332,7 @@ class EdgarClient:
             message = fair_access_message(url, response.data, self.user_agent)
             fairaccess.record_block(self.host, message)
             raise FairAccessBlocked(message)
-        return response
+        return response, (answer if armed is not None else None), armed
 
     @staticmethod
     def _failure(url: str, retry: Retry, exc: Exception) -> str:
@@ -300,18 +340,35 @@ class EdgarClient:
         after = f" after {used} {'retry' if used == 1 else 'retries'}" if used else ""
         return f"GET {url} failed{after}: {exc}"
 
-    def _attempt(self, url: str) -> tuple[BaseHTTPResponse, bytes]:
+    def _attempt(self, url: str, stream: tuple[int, float] | None = None
+                 ) -> tuple[BaseHTTPResponse, bytes, Deadline | None]:
         """One request, its body read under the attempt's deadline and the size caps.
 
         An attempt the deadline cut (its socket shut down mid-read) is a ReadTimeoutError,
-        whatever error the cut surfaced as, so Retry counts it as the timeout it is.
+        whatever error the cut surfaced as, so Retry counts it as the timeout it is. With
+        `stream` (max bytes, deadline), a framed 200 within the cap is returned unread, its
+        connection still watched by the (then returned) deadline.
         """
-        deadline = Deadline(self.deadline)
+        deadline = Deadline(stream[1] if stream else self.deadline)
         _current_attempt.deadline = deadline
+        timeout = Timeout(connect=self.timeout.connect_timeout, read=self.timeout.read_timeout) if stream else self.timeout
+        handed_over = False
         try:
             answer = self._pool.request(
-                "GET", url, retries=False, redirect=False, timeout=self.timeout, preload_content=False
+                "GET", url, retries=False, redirect=False, timeout=timeout, preload_content=False
             )
+            if stream and answer.status == 200:
+                declared = answer.length_remaining
+                if declared is None and not answer.chunked:
+                    answer.close()
+                    answer.release_conn()
+                    raise ProtocolError("HTTP 200 without Content-Length or chunked framing")
+                if declared is not None and declared > stream[0]:
+                    answer.close()
+                    answer.release_conn()
+                    raise _Refused(f"Content-Length {declared} is over the {stream[0]}-byte cap; not read")
+                handed_over = True  # the BodyStream stops the deadline when it is closed
+                return answer, b"", deadline
             try:
                 data = self._read_body(answer)
             finally:
@@ -324,11 +381,12 @@ class EdgarClient:
                 raise self._timed_out(url) from exc
             raise
         finally:
-            deadline.stop()
+            if not handed_over:
+                deadline.stop()
             _current_attempt.deadline = None
         if deadline.expired:
             raise self._timed_out(url)
-        return answer, data
+        return answer, data, None
 
     def _timed_out(self, url: str) -> ReadTimeoutError:
         return ReadTimeoutError(None, url, f"no complete answer within the {self.deadline:g} s deadline")  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ ACCESSION_RE = re.compile(r"[0-9]{10}-[0-9]{2}-[0-9]{6}")
 INDEX_FILENAME_RE = re.compile(r"edgar/data/([0-9]{1,10})/([0-9]{10}-[0-9]{2}-[0-9]{6})\.txt")
 
 __all__ = ["InvalidIdentifier", "validate_cik", "validate_accession", "split_index_filename", "quarter",
-           "daily_index_path", "filing_path", "legacy_filing_path"]
+           "daily_index_path", "filing_path", "legacy_filing_path", "form345_dataset_path"]
 
 
 def validate_cik(cik: str) -> str:
@@ -73,3 +73,11 @@ def legacy_filing_path(cik: str, accession: str) -> str:
     """`Archives/edgar/data/<cik>/<accession>.txt`: the daily index's own path, older filings."""
     cik, accession = validate_cik(cik), validate_accession(accession)
     return f"Archives/edgar/data/{cik}/{accession}.txt"
+
+
+def form345_dataset_path(year: int, quarter_number: int) -> str:
+    """Where the SEC publishes a quarter's Form 345 data set, below www.sec.gov:
+    `files/structureddata/data/insider-transactions-data-sets/YYYYqN_form345.zip`."""
+    if not (1993 <= year <= 9999 and 1 <= quarter_number <= 4):
+        raise ValueError(f"no Form 345 data set for {year} quarter {quarter_number}")
+    return f"files/structureddata/data/insider-transactions-data-sets/{year}q{quarter_number}_form345.zip"

@@ -42,3 +42,16 @@ def sec_line(spec: Table, header: Sequence[str], row: Mapping[str, Any]) -> str:
         sec_fields(spec, header, row)
     )
     return out.getvalue()
+
+
+#: Columns of the catalogue that the SEC's 2024 Q3 files do not have (its column metadata
+#: lists the CONTACT_* ones; AFF10B5ONE is ours, from the schema X0508 element).
+NOT_IN_2024Q3 = frozenset({"CONTACT_NAME", "CONTACT_PHONE_NUMBER", "CONTACT_EMAIL_ADDRESS",
+                           "NOTIFICATION_EMAIL_ADDRESS", "AFF10B5ONE"})
+
+
+def sec_header(spec: Table) -> tuple[str, ...]:
+    """The header line of a data-set file as the SEC's 2024 Q3 files print it: the
+    catalogue's data-set columns in order, less NOT_IN_2024Q3 (the files name the swap
+    flag's footnotes EQUITY_SWAP_TRANS_CD_FN, as the catalogue does)."""
+    return tuple(c.name for c in spec.columns if not c.extra and c.name not in NOT_IN_2024Q3)

@@ -7,12 +7,15 @@ which it assigns in document order, or its file order where it has none), then e
 column the data set has is compared after normalising the two conventions of a
 one-record-per-line file that lose information: every number is NUMBER(16,2), rounded to
 two decimals (half away from zero, as Oracle rounds), and text holds no line breaks, so
-runs of whitespace compare as one space. What differs is reported, never corrected.
+runs of whitespace compare as one space. A column the SEC row's file does not have
+(ABSENT_COLUMNS: AFF10B5ONE, which the 2024 Q3 files lack) is not compared for that row
+and is listed as not in the data set, instead of counting as a mismatch on every row. What differs is reported, never corrected.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ class TableAgreement:
     agreed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     mismatch_count: int = 0
+    not_in_sec: list[str] = field(default_factory=list)
 
     @property
     def fields_compared(self) -> int:
@@ -106,6 +110,7 @@ def reconcile_table(conn: sa.Connection, parsed: Table, dates: Sequence[dt.date]
     ours = _rows_by_accession(conn, TABLES[parsed.name], dates, ours_position)
     theirs = _rows_by_accession(conn, TABLES[sec.name], dates, sec_order)
     result = TableAgreement(parsed.name)
+    absent: set[str] = set()
     result.only_ours = sorted(set(ours) - set(theirs))
     result.only_sec = sorted(set(theirs) - set(ours))
     for accession in sorted(set(ours) & set(theirs)):
@@ -114,7 +119,11 @@ def reconcile_table(conn: sa.Connection, parsed: Table, dates: Sequence[dt.date]
         result.rows_only_ours += extra_ours
         result.rows_only_sec += extra_sec
         for position, (mine, sec_row) in enumerate(pairs, 1):
+            lacks = set(json.loads(sec_row["ABSENT_COLUMNS"])) if sec_row["ABSENT_COLUMNS"] else set()
+            absent |= lacks
             for column in columns:
+                if column.name in lacks:
+                    continue
                 a = _normalised(column.kind, mine[column.name])
                 b = _normalised(column.kind, sec_row[column.name])
                 result.compared[column.name] += 1
@@ -128,6 +137,7 @@ def reconcile_table(conn: sa.Connection, parsed: Table, dates: Sequence[dt.date]
                         "ours": mine[column.name], "sec": sec_row[column.name],
                         "sec_source": f"{sec_row['SOURCE_FILE']}:{sec_row['SOURCE_LINE']}",
                     })
+    result.not_in_sec = [c.name for c in columns if c.name in absent]
     return result
 
 

@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator
 from form4_assets.bounds import escaped_text
 from form4_assets.form345.dataset import Dataset, Record, TableFile
 from form4_assets.form345.values import BadValue, parse_sec_date, spelling, to_warehouse
-from form4_assets.tables import SEC_COLUMN_ALIASES, SEC_REJECTED_ROWS, SEC_TABLES_BY_FILE, Column, Row
+from form4_assets.tables import SEC_COLUMN_ALIASES, SEC_REJECTED_ROWS, SEC_TABLES_BY_FILE, Column, Row, Table
 
 REJECTED = SEC_REJECTED_ROWS.name
 
@@ -47,9 +47,12 @@ def dataset_rows(dataset: Dataset, wanted: Collection[dt.date] | None = None) ->
         spec = SEC_TABLES_BY_FILE[name]
         for table_file, records in dataset.records(name):
             columns = _columns_of(table_file, {c.name: c for c in spec.columns})
+            absent = _absent(spec, columns)
             accession_at = table_file.header.index("ACCESSION_NUMBER") if "ACCESSION_NUMBER" in table_file.header else None
             for record in records:
                 table, row = _row(table_file, spec.name, columns, accession_at, record, dates, fallback)
+                if table == spec.name:
+                    row["ABSENT_COLUMNS"] = absent
                 if row["FILING_DATE"] is not None and (wanted is None or row["FILING_DATE"] in wanted):
                     yield table, row
 
@@ -57,6 +60,13 @@ def dataset_rows(dataset: Dataset, wanted: Collection[dt.date] | None = None) ->
 def _columns_of(table_file: TableFile, known: dict[str, Column]) -> list[tuple[str, Column | None]]:
     """Each header name with the catalogue column it fills (None: kept in EXTRA_COLUMNS)."""
     return [(name, known.get(SEC_COLUMN_ALIASES.get(name, name))) for name in table_file.header]
+
+
+def _absent(spec: Table, columns: list[tuple[str, Column | None]]) -> str | None:
+    """JSON list of the table's data-set columns that this file's header lacks, or None."""
+    present = {column.name for _, column in columns if column is not None}
+    missing = [c.name for c in spec.columns if not c.extra and c.name not in present]
+    return json.dumps(missing) if missing else None
 
 
 def _rejected(table_file: TableFile, sec_table: str, line: int, day: dt.date | None, accession: str | None,

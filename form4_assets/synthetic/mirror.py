@@ -13,7 +13,8 @@ order, lists rather than sets), and nothing reads the clock, so the same argumen
 the same bytes.
 
 The manifest's format is described in ``synthetic.manifest``; the files are written by
-``synthetic.writer``; a day's volume and the population's size come from ``synthetic.volume``.
+``synthetic.writer`` (and the Feed archives and Form 345 data sets, when asked, by
+``synthetic.bulk``); a day's volume and the population's size come from ``synthetic.volume``.
 Each ownership filing is listed once per CIK (the issuer and every reporting owner) and
 served under each of those folders, as on EDGAR.
 """
@@ -33,7 +34,18 @@ from typing import TextIO
 from form4_assets.edgar.business_days import business_days
 from form4_assets.synthetic import DEFAULT_PER_DAY, DEFAULT_SEED
 from form4_assets.synthetic import scenarios as sc
-from form4_assets.synthetic.draft import AD_BY_CODE, COMMON, Draft, Ledger, business_days_before
+from form4_assets.synthetic.amend import chains as _chains
+from form4_assets.synthetic.amend import copy_rows as _copy_rows
+from form4_assets.synthetic.amend import misreport as _misreport
+from form4_assets.synthetic.bulk import BulkOptions, BulkWriter
+from form4_assets.synthetic.draft import (
+    AD_BY_CODE,
+    COMMON,
+    Draft,
+    Ledger,
+    business_days_before,
+)
+from form4_assets.synthetic.indexes import IndexLine, listing_lines
 from form4_assets.synthetic.manifest import (
     MANIFEST_NAME,
     SEED_ACCESSION,
@@ -47,13 +59,12 @@ from form4_assets.synthetic.manifest import (
     ManifestWriter,
     filing_record,
 )
-from form4_assets.synthetic.indexes import IndexLine, listing_lines
-from form4_assets.synthetic.ownership_xml import Document, Envelope, Row
+from form4_assets.synthetic.ownership_xml import Document, Envelope
 from form4_assets.synthetic.population import FilerUnit, Population, build_population
 from form4_assets.synthetic.volume import day_volume, population_size
 from form4_assets.synthetic.writer import MirrorWriter, filing_text, prepare_root
 
-__all__ = ["MANIFEST_NAME", "SEED_ACCESSION", "SEED_RECORD", "SUMMARY_NAME", "make_mirror"]
+__all__ = ["MANIFEST_NAME", "SEED_ACCESSION", "SEED_RECORD", "SUMMARY_NAME", "BulkOptions", "make_mirror"]
 
 #: Filer agents whose CIKs prefix most accession numbers (weights), as on EDGAR.
 _AGENTS = ((899243, 25), (1209191, 20), (1127602, 10), (1225208, 5), (1181431, 5), (1562180, 8),
@@ -71,55 +82,6 @@ _AMEND_RATE = {"4": 0.016, "3": 0.03, "5": 0.15}
 _RATE_BROKEN, _RATE_CHAIN, _RATE_AD = 0.005, 0.003, 0.0005
 _RATE_NC = 0.12
 _MAX_AMEND_LAG = 6  # business days between an original and its amendment, at most
-
-
-def _copy_rows(rows: list[Row]) -> list[Row]:
-    return [replace(r, fns={k: list(v) for k, v in r.fns.items()}) for r in rows]
-
-
-def _chains(rows: list[Row]) -> dict[tuple, list[Row]]:
-    chains: dict[tuple, list[Row]] = {}
-    for row in rows:
-        if row.is_transaction:
-            chains.setdefault(row.chain_key, []).append(row)
-    return chains
-
-
-def _rechain(rows: list[Row]) -> None:
-    """Recompute post-transaction amounts from each chain's starting holding."""
-    for chain in _chains(rows).values():
-        running = chain[0].pre
-        for row in chain:
-            running = running + row.shares if row.ad == "A" else running - row.shares
-            row.post = running
-
-
-def _misreport(rng: random.Random, rows: list[Row]) -> list[Row] | None:
-    """A copy of ``rows`` with the kind of error an amendment corrects (shares or price),
-    its own share chain still consistent; None when no row can carry a plausible error."""
-    copies = _copy_rows(rows)
-    trans = [r for r in copies if r.is_transaction]
-    if not trans:
-        if not copies:
-            return None
-        target = copies[0]
-        target.post = target.post + Decimal(rng.randint(1, 9) * 1000)
-        return copies
-    target = rng.choice([r for r in trans if r.code in ("S", "P")] or trans)
-    if target.price and rng.random() < 0.4:
-        target.price = target.price + Decimal("1.00")
-        return copies
-    old = target.shares
-    if target.ad == "D":
-        if old < 2:
-            return None
-        target.shares = old // 10 if old >= 20 else old - 1
-    else:
-        target.shares = old * 10
-    if target.underlying_shares is not None and old:
-        target.underlying_shares = target.underlying_shares * target.shares / old
-    _rechain(copies)
-    return copies
 
 
 def _stochastic_round(rng: random.Random, x: float) -> int:
@@ -147,7 +109,8 @@ class _DayOutput:
 
 
 class _Generator:
-    def __init__(self, root: Path, start: dt.date, end: dt.date, per_day: int, seed: int, include_seed: bool):
+    def __init__(self, root: Path, start: dt.date, end: dt.date, per_day: int, seed: int, include_seed: bool,
+                 bulk: BulkOptions):
         self.root, self.start, self.end, self.per_day = root, start, end, per_day
         self.include_seed = include_seed
         self.rng = random.Random(seed)
@@ -160,6 +123,7 @@ class _Generator:
         self.counters: dict[tuple[int, int], int] = {}
         self.used_accessions = {SEED_ACCESSION}
         self.writer = MirrorWriter(root)
+        self.bulk = BulkWriter(root, seed, bulk)
         self.manifest = ManifestWriter(root, start, end, per_day, len(self.days))
 
     # -- identifiers ---------------------------------------------------------------
@@ -381,6 +345,7 @@ class _Generator:
         text = filing_text(r, env, doc, broken, container)
         data = text.encode("utf-8")
         path = self.writer.write_filing([x.cik for x in lines], acc, data)
+        self.bulk.filing(acc, data, env, doc, broken is not None)
         record = filing_record(acc, day, accepted, lines, path, container, doc, unit, broken,
                                inconsistent, amends, data)
         self.day_out.lines += lines
@@ -403,6 +368,7 @@ class _Generator:
         data = resources.files("form4_assets.synthetic").joinpath("seed_filing.txt").read_bytes()
         lines = listing_lines(SEED_ACCESSION, "4", [(SEED_CIK, SEED_COMPANY), (SEED_OWNER_CIK, SEED_OWNER)])
         path = self.writer.write_filing([x.cik for x in lines], SEED_ACCESSION, data)
+        self.bulk.filing(SEED_ACCESSION, data)
         record = dict(SEED_RECORD, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                       index_ciks=[str(x.cik) for x in lines])
         self.day_out.lines += lines
@@ -413,6 +379,7 @@ class _Generator:
         with manifest.open("w", encoding="utf-8") as out:
             self.generate_days(out)
             self.manifest.flush(out, keep=0)
+        self.bulk.close()
         self.manifest.write_summary()
         return manifest
 
@@ -429,18 +396,20 @@ class _Generator:
                     self.new_filing(job, day, taken)
             if self.include_seed and day == SEED_DATE:
                 self.place_seed()
-            n_ownership = len(self.day_out.records)
-            self.writer.write_indexes(day, self.day_out.lines + self.other_lines(day, n_ownership))
+            others = self.other_lines(day, len(self.day_out.records))
+            self.writer.write_indexes(day, self.day_out.lines + others)
+            self.bulk.day_done(day, others)
             self.manifest.add_day(day, self.day_out.records)
             self.manifest.flush(out, keep=_MAX_AMEND_LAG)
 
 def make_mirror(root: Path, start: dt.date, end: dt.date, per_day: int = DEFAULT_PER_DAY, seed: int = DEFAULT_SEED,
-                include_seed: bool = True) -> Path:
-    """Write a synthetic EDGAR mirror for business days ``start``..``end``; return the manifest path."""
+                include_seed: bool = True, bulk: BulkOptions | None = None) -> Path:
+    """Write a synthetic EDGAR mirror for business days ``start``..``end``; return the manifest path.
+    ``bulk`` adds daily Feed archives and quarterly Form 345 data sets (none by default)."""
     if end < start:
         raise ValueError(f"make_mirror: end {end} is before start {start}")
     if per_day < 0:
         raise ValueError(f"make_mirror: per_day must be >= 0, got {per_day}")
     root = Path(root)
     prepare_root(root)
-    return _Generator(root, start, end, per_day, seed, include_seed).run()
+    return _Generator(root, start, end, per_day, seed, include_seed, bulk or BulkOptions()).run()

@@ -27,7 +27,8 @@ from form4_assets.synthetic.ownership_xml import Row
 _NATURES = (("By Trust", "The shares are held by a revocable trust of which the reporting person is trustee."),
             ("By Spouse", "The shares are held by the reporting person's spouse. The reporting person disclaims "
                           "beneficial ownership except to the extent of his or her pecuniary interest therein."),
-            ("By LLC", "The shares are held by a limited liability company controlled by the reporting person."),
+            ("By LLC", 'The shares are held by a limited liability company (the "LLC") controlled by the '
+                       "reporting person."),
             ("By 401(k) Plan", "Shares held in the Issuer's 401(k) plan as of the most recent plan statement."),
             ("By IRA", None))
 
