@@ -153,10 +153,19 @@ def _import_form345(args: argparse.Namespace) -> int:
     Materialize the form345 assets (sec_submission ... sec_owner_signature, sec_rejected_rows)
     for every filing date in the given data sets, as one run of form345_import_job. Re-running
     changes nothing. The run is recorded in the Dagster instance of DAGSTER_HOME when set.
+    With --download each PATH is a quarter (YYYYqN) fetched from EDGAR into the live cache.
     """
-    from form4_assets.form345.command import run_import
+    from form4_assets.edgar.errors import EdgarError
+    from form4_assets.form345.command import download, run_import
 
-    return run_import(args.paths, args.warehouse_url, sys.stdout)
+    paths = args.paths
+    if args.download:
+        try:
+            paths = download(paths)
+        except (ValueError, OSError, EdgarError) as exc:
+            print(f"form4-assets import-form345: {exc}", file=sys.stderr)
+            return 2
+    return run_import(paths, args.warehouse_url, sys.stdout)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -246,7 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "import-form345", _import_form345)
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="a YYYYqN_form345.zip as the SEC publishes it, or its unpacked directory")
+                   help="a YYYYqN_form345.zip as the SEC publishes it, or its unpacked directory (with "
+                   "--download: a quarter, YYYYqN)")
+    p.add_argument("--download", action="store_true",
+                   help="download each quarter's data set from EDGAR, with the live settings FORM4_USER_AGENT, "
+                   "FORM4_EDGAR_BASE_URL, FORM4_MAX_RPS and FORM4_CACHE_DIR (default: read local files)")
     p.add_argument("--warehouse-url", default=None, help=warehouse_help)
 
     p = _command(sub, "demo", _demo)

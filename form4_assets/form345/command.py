@@ -1,4 +1,5 @@
-"""`form4-assets import-form345`: the data sets through the same job a UI backfill runs."""
+"""`form4-assets import-form345`: the data sets through the same job a UI backfill runs,
+from local files or, with --download, from EDGAR."""
 
 from __future__ import annotations
 
@@ -11,6 +12,23 @@ import sqlalchemy as sa
 
 from form4_assets.form345.dataset import Dataset, DatasetError
 from form4_assets.tables import FORM345_TABLES
+
+
+def download(quarters: Sequence[str]) -> list[str]:
+    """The cached data set of each quarter (YYYYqN), downloaded from live EDGAR as needed,
+    with the live mode's settings (User-Agent, base URL, rate, cache directory)."""
+    from form4_assets import settings
+    from form4_assets.edgar.datasets import download_dataset, parse_quarter
+    from form4_assets.edgar.source import LiveSource
+
+    wanted = [parse_quarter(q) for q in quarters]
+    config = settings.edgar_settings()
+    source = LiveSource(config.user_agent, config.cache_dir, base_url=config.base_url,
+                        max_requests_per_second=config.max_requests_per_second)
+    try:
+        return [str(download_dataset(source, year, quarter)) for year, quarter in wanted]
+    finally:
+        source.close()
 
 
 def run_import(paths: Sequence[str], warehouse_url: str | None, out: TextIO) -> int:
