@@ -200,12 +200,18 @@ def test_a_surrogate_key_that_is_not_an_integer_is_rejected(text: str) -> None:
     assert caught.value.reason == "bad_number" and "DERIV_TRANS_SK" in str(caught.value)
 
 
-def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
-    (evaluation,) = [
-        e.event_specific_data for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    return evaluation  # type: ignore[return-value]
+def checks_by_date(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    """The reconciliation's evaluation of each filing date of the run (one per date)."""
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    by_date = {e.partition: e for e in evaluations}
+    assert len(by_date) == len(evaluations) and all(e.check_name == "agrees_with_parsed_filings" for e in evaluations)
+    return by_date  # type: ignore[return-value]
+
+
+def _sec_date(text: str) -> str:
+    from form4_assets.form345.values import parse_sec_date
+
+    return parse_sec_date(text).isoformat()
 
 
 def test_reconciliation_agrees_with_our_own_export_and_reports_planted_differences(tmp_path: Path, warehouse_url: str) -> None:
@@ -225,12 +231,15 @@ def test_reconciliation_agrees_with_our_own_export_and_reports_planted_differenc
         dataset = tmp_path / "2023q4_form345"
         export(engine, dt.date(2023, 11, 7), dt.date(2023, 11, 8), dataset)
         result, _ = import_form345([dataset], warehouse=warehouse, instance=instance)
-        agreed = _check(result)
-        assert agreed.passed, agreed.metadata["first_mismatches"].value
-        by_table = agreed.metadata["agreement_by_table"].value
-        assert by_table["nonderiv_trans"]["fields_compared"] > 0
-        assert all(t["fields_agreed"] == t["fields_compared"] for t in by_table.values())
-        assert agreed.metadata["filing_dates_compared"].value == ["2023-11-07", "2023-11-08"]
+        agreed = checks_by_date(result)
+        assert sorted(agreed) == ["2023-11-07", "2023-11-08"]
+        for evaluation in agreed.values():
+            assert evaluation.passed, evaluation.metadata["offending_rows_json"].value
+            details = evaluation.metadata["details"].value
+            assert details["compared"] and details["agreement_by_table"]["nonderiv_trans"]["fields_compared"] > 0
+            assert all(t["fields_agreed"] == t["fields_compared"] for t in details["agreement_by_table"].values())
+            assert evaluation.metadata["checked"].value == sum(
+                t["fields_compared"] for t in details["agreement_by_table"].values())
 
         # Plant: a price off by a dollar, one submission missing, one accession only the SEC has.
         sub_lines = (dataset / "SUBMISSION.tsv").read_text().splitlines()
@@ -248,11 +257,16 @@ def test_reconciliation_agrees_with_our_own_export_and_reports_planted_differenc
         (dataset / "NONDERIV_TRANS.tsv").write_text("\n".join([header, *rows]) + "\n")
 
         result, _ = import_form345([dataset], warehouse=warehouse, instance=instance)
-        found = _check(result)
-        assert not found.passed and found.severity == dg.AssetCheckSeverity.WARN
-        assert dropped in found.metadata["only_ours"].value["submission"]
-        assert "0009999999-23-999999" in found.metadata["only_sec"].value["submission"]
-        (mismatch,) = [m for m in found.metadata["first_mismatches"].value if m["column"] == "TRANS_PRICEPERSHARE"]
+        found = checks_by_date(result)
+        assert all(e.severity == dg.AssetCheckSeverity.WARN for e in found.values())
+        details = {day: e.metadata["details"].value for day, e in found.items()}
+        dropped_on = _sec_date(sub_lines[1].split("\t")[1])
+        invented_on = _sec_date(sub_lines[2].split("\t")[1])
+        assert dropped in details[dropped_on]["only_ours"]["submission"]
+        assert "0009999999-23-999999" in details[invented_on]["only_sec"]["submission"]
+        assert not found[dropped_on].passed and not found[invented_on].passed
+        examples = [m for e in found.values() for m in e.metadata["offending_rows_json"].value]
+        (mismatch,) = [m for m in examples if m["column"] == "TRANS_PRICEPERSHARE"]
         assert mismatch["accession"] == changed_accession
         assert Decimal(mismatch["sec"]) - Decimal(mismatch["ours"]) == 1
     finally:

@@ -34,6 +34,7 @@ from form4_assets.synthetic.mirror import BulkOptions, make_mirror
 from form4_assets.tables import SEC_TABLES_BY_FILE
 from form4_assets.testing.loopback import Fault, LoopbackEdgar
 from form4_assets.warehouse.engine import make_engine
+from form4_assets_tests.test_form345 import checks_by_date
 
 # Across a quarter's end, clear of the seed filing's day (it has no data-set rows).
 START, END = dt.date(2023, 9, 28), dt.date(2023, 10, 3)
@@ -54,11 +55,6 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _zips(mirror: Path) -> list[Path]:
     return [mirror / form345_dataset_path(2023, q) for q in (3, 4)]
-
-
-def _check(result: dg.ExecuteInJobResult):
-    (evaluation,) = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    return evaluation
 
 
 def test_each_quarter_gets_a_data_set_in_the_sec_layout_with_its_quirks(mirror: Path) -> None:
@@ -99,15 +95,19 @@ def test_reconciliation_with_the_synthetic_data_sets_agrees_fully_and_sees_a_pla
     assert run_daily_job(START.isoformat(), END.isoformat(), warehouse=warehouse,
                          edgar=EdgarSourceResource(mode="mirror", mirror_dir=str(mirror)), instance=instance).success
     result, dates = import_form345(_zips(mirror), warehouse=warehouse, instance=instance)
-    agreed = _check(result)
-    assert agreed.passed, agreed.metadata["first_mismatches"].value
-    by_table = agreed.metadata["agreement_by_table"].value
-    assert set(by_table) == set(PARSED)
-    for name, counts in by_table.items():
-        assert counts["fields_compared"] > 0 and counts["fields_agreed"] == counts["fields_compared"], name
-        assert counts["accessions_only_ours"] == counts["accessions_only_sec"] == 0, name
-    assert agreed.metadata["columns_not_in_sec"].value == {"submission": ["AFF10B5ONE"]}
-    assert len(agreed.metadata["filing_dates_compared"].value) == len(dates) == 4
+    agreed = checks_by_date(result)
+    assert sorted(agreed) == [d.isoformat() for d in dates] and len(dates) == 4
+    compared: dict[str, int] = {}
+    for evaluation in agreed.values():
+        assert evaluation.passed, evaluation.metadata["offending_rows_json"].value
+        details = evaluation.metadata["details"].value
+        assert details["compared"] and set(details["agreement_by_table"]) == set(PARSED)
+        for name, counts in details["agreement_by_table"].items():
+            assert counts["fields_agreed"] == counts["fields_compared"], name
+            assert counts["accessions_only_ours"] == counts["accessions_only_sec"] == 0, name
+            compared[name] = compared.get(name, 0) + counts["fields_compared"]
+        assert details["columns_not_in_sec"] == {"submission": ["AFF10B5ONE"]}
+    assert all(compared.values())  # every table compared somewhere, and agreed in full
 
     # Plant one difference: a reporting owner's city, in the Q4 zip's REPORTINGOWNER.tsv.
     planted = tmp_path / "2023q4_form345.zip"
@@ -122,9 +122,11 @@ def test_reconciliation_with_the_synthetic_data_sets_agrees_fully_and_sees_a_pla
                 data = "\n".join([head, "\t".join(fields), rest])
             target.writestr(name, data)
     result, _ = import_form345([_zips(mirror)[0], planted], warehouse=warehouse, instance=instance)
-    found = _check(result)
-    assert not found.passed and found.severity == dg.AssetCheckSeverity.WARN
-    (mismatch,) = found.metadata["first_mismatches"].value
+    found = checks_by_date(result)
+    failed = [e for e in found.values() if not e.passed]
+    assert len(failed) == 1 and failed[0].severity == dg.AssetCheckSeverity.WARN
+    assert failed[0].metadata["failures"].value == 1
+    (mismatch,) = failed[0].metadata["offending_rows_json"].value
     assert (mismatch["accession"], mismatch["column"], mismatch["sec"]) == (accession, "RPTOWNER_CITY", "ATLANTIS")
     assert mismatch["sec_source"] == "2023q4_form345/REPORTINGOWNER.tsv:2"
 
@@ -179,7 +181,9 @@ def test_live_feed_mode_through_the_loopback_equals_per_filing_mode(mirror: Path
         assert all(r.status == 200 and r.user_agent == USER_AGENT for r in archives) and filings == []
         assert _tables(feed) == _tables(offline)
         before = len(server.log)
-        run(feed, edgar)  # every filing is cached now: no archive is fetched again
+        with edgar.opened() as source:  # every filing is cached now: no archive is fetched again
+            listed = [e for day in (first, last) for e in source.list_filings(day)]
+            assert all(f.ok for f in source.fetch_all(listed))
         assert not [r for r in server.log[before:] if "/Feed/" in r.path or "/edgar/data/" in r.path]
 
         # A download that breaks off halfway keeps what it read and fetches the rest per filing.

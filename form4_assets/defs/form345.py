@@ -20,14 +20,15 @@ import dagster as dg
 import sqlalchemy as sa
 from dagster import AssetExecutionContext
 
+from form4_assets.defs.checks import CheckPolicy, report_per_date
 from form4_assets.defs.metadata import KINDS, OWNERS, table_schema
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import Form345Resource, WarehouseResource
 from form4_assets.form345.dataset import Dataset
-from form4_assets.form345.reconcile import reconcile
+from form4_assets.form345.reconcile import MAX_MISMATCHES, TableAgreement, reconcile
 from form4_assets.form345.rows import dataset_rows
 from form4_assets.tables import FORM345_TABLES, SEC_REJECTED_ROWS, SEC_TABLES
-from form4_assets.warehouse.checks_sql import plain_value
+from form4_assets.warehouse.checks_sql import CheckOutcome, plain_value
 from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import replace_dataset_rows
 
@@ -74,31 +75,38 @@ def _per_date_counts(engine: sa.Engine, name: str, dates: Sequence[dt.date]) -> 
         return {day: int(n) for day, n in conn.execute(query)}
 
 
-RECONCILIATION = dg.AssetCheckSpec(
+RECONCILIATION = CheckPolicy(
     "agrees_with_parsed_filings",
+    ASSET,
+    dg.AssetCheckSeverity.WARN,
+    "On each filing date of the run where both exist, our parse of the filings against the SEC's rows, "
+    "accession by accession and field by field (numbers compared at the SEC's two decimals): agreement per "
+    "table and column, accessions on one side only, the first mismatches with both values. A warning: the "
+    "SEC's set has known differences (a filing accepted after 17:30 on a quarter's last day is in the next "
+    "quarter's file). A date without parsed filings is not compared (checked 0).",
+)
+#: The policy's partitioned spec, which also waits for the parsed tables it compares with.
+RECONCILIATION_SPEC = dg.AssetCheckSpec(
+    RECONCILIATION.name,
     asset=ASSET,
+    description=RECONCILIATION.description,
+    blocking=False,
+    partitions_def=filing_date_partitions,
     additional_deps=["ownership_documents", "transactions", "holdings"],
-    description=(
-        "For every filing date of the run where both exist, our parse of the filings against the SEC's rows, "
-        "accession by accession and field by field (numbers compared at the SEC's two decimals): agreement per "
-        "table and column, accessions on one side only, the first mismatches with both values. A warning: the "
-        "SEC's set has known differences (a filing accepted after 17:30 on a quarter's last day is in the next "
-        "quarter's file)."
-    ),
 )
 
 
 @dg.multi_asset(
     name="import_form345",
     specs=[_spec()],
-    check_specs=[RECONCILIATION],
+    check_specs=[RECONCILIATION_SPEC],
     partitions_def=filing_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description=__doc__,
 )
 def import_form345(
     context: AssetExecutionContext, warehouse: WarehouseResource, form345: Form345Resource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]:
     engine = warehouse.engine()
     dates = partition_dates(context)
     paths = form345.resolved_paths()
@@ -129,7 +137,7 @@ def import_form345(
             "rejected_reasons": dg.MetadataValue.json(_reasons(engine, dates)),
         },
     )
-    yield reconciliation_result(engine, dates)
+    yield from report_per_date(context, RECONCILIATION, lambda days: reconciliation_by_date(engine, days), dates)
 
 
 def _reasons(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
@@ -148,12 +156,23 @@ form345_import_job = dg.define_asset_job(
 )
 
 
-def reconciliation_result(engine: sa.Engine, dates: Sequence[dt.date]) -> dg.AssetCheckResult:
-    """The reconciliation as a WARN check result with the metadata a reviewer reads first."""
-    both, tables = reconcile(engine, dates)
-    metadata: dict[str, object] = {
-        "filing_dates_compared": dg.MetadataValue.json([d.isoformat() for d in both]),
-        "agreement_by_table": dg.MetadataValue.json({
+def reconciliation_by_date(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
+    """The reconciliation of each date alone, as a check outcome: the fields compared, what
+    disagrees (mismatched fields, accessions and rows on one side only), the first mismatches,
+    and in `details` the agreement per table and column."""
+    return {day: reconciliation_outcome(*reconcile(engine, [day])) for day in dates}
+
+
+def reconciliation_outcome(both: Sequence[dt.date], tables: Sequence[TableAgreement]) -> CheckOutcome:
+    failures = sum(t.mismatch_count + len(t.only_ours) + len(t.only_sec) + t.rows_only_ours + t.rows_only_sec
+                   for t in tables)
+    examples = [
+        {**m, "table": t.table, "ours": plain_value(m["ours"]), "sec": plain_value(m["sec"])}
+        for t in tables for m in t.mismatches
+    ][:MAX_MISMATCHES]
+    details: dict[str, object] = {
+        "compared": bool(both),
+        "agreement_by_table": {
             t.table: {
                 "accessions_both": t.accessions_both,
                 "accessions_only_ours": len(t.only_ours),
@@ -164,21 +183,12 @@ def reconciliation_result(engine: sa.Engine, dates: Sequence[dt.date]) -> dg.Ass
                 "fields_agreed": t.fields_agreed,
             }
             for t in tables
-        }),
-        "agreement_by_column": dg.MetadataValue.json({
+        },
+        "agreement_by_column": {
             t.table: {c: f"{t.agreed[c]}/{n}" for c, n in t.compared.items() if t.agreed[c] != n} for t in tables
-        }),
-        "columns_not_in_sec": dg.MetadataValue.json({t.table: t.not_in_sec for t in tables if t.not_in_sec}),
-        "only_ours": dg.MetadataValue.json({t.table: t.only_ours[:20] for t in tables if t.only_ours}),
-        "only_sec": dg.MetadataValue.json({t.table: t.only_sec[:20] for t in tables if t.only_sec}),
-        "first_mismatches": dg.MetadataValue.json(
-            [{**m, "table": t.table, "ours": plain_value(m["ours"]), "sec": plain_value(m["sec"])} for t in tables for m in t.mismatches][:20]
-        ),
+        },
+        "columns_not_in_sec": {t.table: t.not_in_sec for t in tables if t.not_in_sec},
+        "only_ours": {t.table: t.only_ours[:MAX_MISMATCHES] for t in tables if t.only_ours},
+        "only_sec": {t.table: t.only_sec[:MAX_MISMATCHES] for t in tables if t.only_sec},
     }
-    return dg.AssetCheckResult(
-        asset_key=ASSET,
-        check_name=RECONCILIATION.name,
-        passed=all(t.agrees for t in tables),
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata=metadata,
-    )
+    return CheckOutcome(RECONCILIATION.name, sum(t.fields_compared for t in tables), failures, examples, details)
