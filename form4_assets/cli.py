@@ -92,8 +92,9 @@ def _export(args: argparse.Namespace) -> int:
     """Write the warehouse in the SEC Form 345 data-set layout.
 
     Write SUBMISSION.tsv, REPORTINGOWNER.tsv and the other files of the SEC's Form 345 data set
-    for the rows filed START..END, in the data set's columns and formats. Exit code 2 when the
-    range or the warehouse is wrong.
+    for the rows filed START..END, byte for byte in the SEC's layout (its columns, two-decimal
+    numbers, F1, F2, quoting, ASCII; dates known only from a data set come from its rows), or
+    with --lossless the parse as stored. Exit code 2 when the range or the warehouse is wrong.
     """
     import sqlalchemy as sa
 
@@ -102,7 +103,7 @@ def _export(args: argparse.Namespace) -> int:
 
     engine = make_engine(settings.warehouse_url(args.warehouse_url))
     try:
-        counts = export(engine, args.start, args.end, Path(args.dir))
+        counts = export(engine, args.start, args.end, Path(args.dir), lossless=args.lossless)
     except (ValueError, sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         print(f"form4-assets export: {exc}", file=sys.stderr)
         return 2
@@ -245,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     warehouse_help = settings.WAREHOUSE_URL.describe()
     p = _command(sub, "export", _export)
     _filing_dates(p)
+    p.add_argument("--lossless", action="store_true",
+                   help="write the parse as stored (exact decimals, AFF10B5ONE, F1,F3, UTF-8) instead of the SEC's "
+                   "own layout (default: the SEC's, byte for byte)")
     p.add_argument("--warehouse-url", default=None, help=warehouse_help)
     p.add_argument("dir", metavar="DIR", help="where the files go (created)")
 

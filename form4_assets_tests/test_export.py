@@ -54,17 +54,14 @@ def test_export_headers_match_the_sec_sample_files(engine: sa.Engine, seed_bytes
         sample = corpus_dir / "form345-sample" / spec.sec_file
         if not sample.exists():
             continue
-        sec_header = sample.read_text(encoding="utf-8").splitlines()[0].split("\t")
-        # The 2024 Q3 sample predates the AFF10B5ONE column, which the SEC appends last.
-        expected = [*sec_header, "AFF10B5ONE"] if spec.name == "submission" else sec_header
-        assert header == expected, spec.sec_file
+        assert header == sample.read_text(encoding="utf-8").splitlines()[0].split("\t"), spec.sec_file
         compared += 1
     assert compared >= 5  # SUBMISSION, DERIV_TRANS, NONDERIV_HOLDING, DERIV_HOLDING, OWNER_SIGNATURE
 
 
 def test_seed_row_round_trips_exactly(engine: sa.Engine, seed_bytes: bytes, tmp_path: Path) -> None:
     accession = load_filing(engine, seed_bytes, SEED_DAY, "seed")
-    assert main(["export", "--start", "2023-11-08", "--end", "2023-11-08", "--warehouse-url", engine.url.render_as_string(hide_password=False), str(tmp_path)]) == 0
+    assert main(["export", "--lossless", "--start", "2023-11-08", "--end", "2023-11-08", "--warehouse-url", engine.url.render_as_string(hide_password=False), str(tmp_path)]) == 0
     header, rows = read_tsv(tmp_path / "NONDERIV_TRANS.tsv")
     assert len(rows) == 1
     line = dict(zip(header, rows[0]))
@@ -92,12 +89,18 @@ def test_export_takes_only_the_date_range_and_keeps_decimals_exact(engine: sa.En
         Filing("0000000001-24-000901", inside, trades=[Trade("P", "0.125", "1234.5678", inside), Trade("S", "1000000", "0.0001", inside)]),
         Filing("0000000001-24-000902", outside, trades=[Trade("P", "1", "1", outside)]),
     )
-    assert main(["export", "--start", "2024-07-01", "--end", "2024-07-01", "--warehouse-url", engine.url.render_as_string(hide_password=False), str(tmp_path)]) == 0
-    header, rows = read_tsv(tmp_path / "NONDERIV_TRANS.tsv")
-    got = [(r[header.index("TRANS_SHARES")], r[header.index("TRANS_PRICEPERSHARE")]) for r in rows]
-    assert got == [("0.125", "1234.5678"), ("1000000.0", "0.0001")]
-    _, subs = read_tsv(tmp_path / "SUBMISSION.tsv")
-    assert [s[0] for s in subs] == ["0000000001-24-000901"]
+    url = engine.url.render_as_string(hide_password=False)
+    for options, want in (
+        (["--lossless"], [("0.125", "1234.5678"), ("1000000.0", "0.0001")]),
+        ([], [("0.13", "1234.57"), ("1000000.0", "0.0")]),  # the SEC's two decimals, half away from zero
+    ):
+        out = tmp_path / ("lossless" if options else "sec")
+        assert main(["export", *options, "--start", "2024-07-01", "--end", "2024-07-01", "--warehouse-url", url, str(out)]) == 0
+        header, rows = read_tsv(out / "NONDERIV_TRANS.tsv")
+        got = [(r[header.index("TRANS_SHARES")], r[header.index("TRANS_PRICEPERSHARE")]) for r in rows]
+        assert got == want
+        _, subs = read_tsv(out / "SUBMISSION.tsv")
+        assert [s[0] for s in subs] == ["0000000001-24-000901"]
 
 
 def test_export_defaults_to_the_data_dir_warehouse_and_rejects_a_reversed_range(
@@ -131,7 +134,7 @@ def test_real_documents_round_trip_through_every_file(engine: sa.Engine, corpus_
 
     dates = load_bulk_corpus(engine, corpus_dir / "bulk")
     url = engine.url.render_as_string(hide_password=False)
-    assert main(["export", "--start", dates[0].isoformat(), "--end", dates[-1].isoformat(), "--warehouse-url", url, str(tmp_path)]) == 0
+    assert main(["export", "--lossless", "--start", dates[0].isoformat(), "--end", dates[-1].isoformat(), "--warehouse-url", url, str(tmp_path)]) == 0
     checked = 0
     for spec in EXPORTED:
         header, lines = read_tsv(tmp_path / spec.sec_file)
@@ -149,3 +152,44 @@ def test_real_documents_round_trip_through_every_file(engine: sa.Engine, corpus_
                 assert parse_back(column, text) == want, (spec.sec_file, row["ACCESSION_NUMBER"], column.name, text)
                 checked += 1
     assert checked > 50_000
+
+
+def test_the_default_export_is_the_sec_layout_with_its_quirks(engine: sa.Engine, seed_bytes: bytes, tmp_path: Path) -> None:
+    accession = load_filing(engine, seed_bytes, SEED_DAY, "seed")
+    with engine.begin() as conn:  # quirks the seed filing lacks: a quote, non-ASCII text, two footnote ids
+        conn.execute(sa.text('UPDATE submission SET "REMARKS" = :r'), {"r": 'Held by "Trust A" \u2013 Jos\u00e9'})
+        conn.execute(sa.text('UPDATE nonderiv_trans SET "TRANS_PRICEPERSHARE_FN" = :f'), {"f": "F1,F2"})
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["export", "--start", "2023-11-08", "--end", "2023-11-08", "--warehouse-url", url, str(tmp_path)]) == 0
+    raw = (tmp_path / "SUBMISSION.tsv").read_bytes()
+    raw.decode("ascii")
+    header, line = raw.decode("ascii").splitlines()
+    assert "AFF10B5ONE" not in header and header.split("\t")[-1] == "REMARKS"
+    assert line.split("\t")[0] == accession
+    assert line.endswith('\t"Held by ""Trust A"" ? Jose"')  # quoted, inner quotes doubled, ASCII
+    header, line = (tmp_path / "NONDERIV_TRANS.tsv").read_text(encoding="ascii").splitlines()
+    fields = dict(zip(header.split("\t"), line.split("\t")))
+    assert fields["TRANS_PRICEPERSHARE_FN"] == "F1, F2" and fields["TRANS_PRICEPERSHARE"] == "17.04"
+    assert fields["TRANS_SHARES"] == "50000.0" and fields["EQUITY_SWAP_INVOLVED"] == "0"
+
+
+def test_a_data_set_imported_then_exported_gives_its_own_lines_back(corpus_dir: Path, tmp_path: Path) -> None:
+    import dagster as dg
+
+    from form4_assets.defs.resources import WarehouseResource
+    from form4_assets.runs import import_form345
+
+    sample = corpus_dir / "form345-sample"
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    result, dates = import_form345([sample], warehouse=WarehouseResource(url=url), instance=dg.DagsterInstance.ephemeral())
+    assert result is not None and result.success
+    assert main(["export", "--start", dates[0].isoformat(), "--end", dates[-1].isoformat(), "--warehouse-url", url,
+                 str(tmp_path / "out")]) == 0
+    compared = 0
+    for name in ("SUBMISSION.tsv", "NONDERIV_HOLDING.tsv", "DERIV_TRANS.tsv", "DERIV_HOLDING.tsv", "OWNER_SIGNATURE.tsv"):
+        theirs = (sample / name).read_bytes().split(b"\n")
+        ours = (tmp_path / "out" / name).read_bytes().split(b"\n")
+        assert ours[0] == theirs[0], name  # the same header
+        assert sorted(ours[1:]) == sorted(theirs[1:]), name  # the same lines, byte for byte (order aside)
+        compared += len(theirs) - 2
+    assert compared >= 1400
