@@ -16,9 +16,19 @@ from collections.abc import Collection, Iterator
 from form4_assets.bounds import escaped_text
 from form4_assets.form345.dataset import Dataset, Record, TableFile
 from form4_assets.form345.values import BadValue, parse_sec_date, spelling, to_warehouse
-from form4_assets.tables import SEC_COLUMN_ALIASES, SEC_REJECTED_ROWS, SEC_TABLES_BY_FILE, Column, Row, Table
+from form4_assets.tables import (
+    FORBIDDEN_TEXT_CHAR,
+    SEC_COLUMN_ALIASES,
+    SEC_REJECTED_ROWS,
+    SEC_TABLES_BY_FILE,
+    Column,
+    Row,
+    Table,
+)
 
 REJECTED = SEC_REJECTED_ROWS.name
+#: The kinds whose SEC text can differ from how the stored value prints (see values.spelling).
+_SPELLED = frozenset({"flag", "decimal"})
 
 
 def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
@@ -119,12 +129,18 @@ def _row(table_file: TableFile, sec_table: str, columns: list[tuple[str, Column 
             if text != "":
                 extra[name] = text
             continue
+        # Fast paths (a year is ~20M fields): an empty field is NULL, and text without a
+        # NUL is stored as read; anything else is converted and bounds-checked.
+        kind = column.kind
+        if text == "" or (kind == "text" and FORBIDDEN_TEXT_CHAR not in text):
+            row[column.name] = text or None
+            continue
         try:
             value = to_warehouse(column, text)
         except BadValue as exc:
             return _rejected(table_file, sec_table, record.line, day, accession, name, exc.reason, str(exc), record.text)
         row[column.name] = value
-        if value is not None and (as_filed := spelling(column, text, value)) is not None:
+        if kind in _SPELLED and (as_filed := spelling(column, text, value)) is not None:
             spelled[column.name] = as_filed
     row["FILING_DATE"] = day
     row["SEC_SPELLING"] = json.dumps(spelled, sort_keys=True) if spelled else None
