@@ -24,10 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates.sources import SEC_DATA_SET
 from form4_assets.tables import DERIV_TRANS, NONDERIV_TRANS, Row, cik_key, decimal_text
 from form4_assets.warehouse.checks_sql import cik_without_zeros
 from form4_assets.warehouse.schema import TABLES
-
 
 #: The transaction tables and the column holding each row's position in its document.
 TRANSACTION_TABLES: tuple[tuple[str, str], ...] = tuple(
@@ -94,21 +94,35 @@ class Explanation:
     documents: list[DocumentLineage]
     patterns: list[Row] = field(default_factory=list)  # insider_patterns of the day's owners, latest per year
     signals: list[Row] = field(default_factory=list)  # insider_signals of the issuer on the documents' filing dates
+    data_set_rows: list[Row] = field(default_factory=list)  # effective rows read from the SEC's data set
 
     @property
     def found(self) -> bool:
-        return bool(self.documents or self.aggregate_rows)
+        return bool(self.documents or self.aggregate_rows or self.data_set_rows)
 
 
 def resolve_issuer(conn: sa.Connection, issuer: str) -> list[str]:
-    """Issuer CIKs (as stored) for a CIK or a trading symbol, from the submission table."""
-    submission = TABLES["submission"]
-    if issuer.strip().isdigit():
-        condition = cik_without_zeros(submission.c.ISSUERCIK) == cik_key(issuer)
-    else:
-        condition = sa.func.upper(submission.c.ISSUERTRADINGSYMBOL) == issuer.strip().upper()
-    query = sa.select(submission.c.ISSUERCIK).where(condition).distinct().order_by(submission.c.ISSUERCIK)
-    return [cik for (cik,) in conn.execute(query)]
+    """Issuer CIKs (as stored) for a CIK or a trading symbol, from the parsed submissions and
+    the SEC data sets' (a date known only from a data set has no parsed submission)."""
+    found: set[str] = set()
+    for name in ("submission", "sec_submission"):
+        submission = TABLES[name]
+        if issuer.strip().isdigit():
+            condition = cik_without_zeros(submission.c.ISSUERCIK) == cik_key(issuer)
+        else:
+            condition = sa.func.upper(submission.c.ISSUERTRADINGSYMBOL) == issuer.strip().upper()
+        found.update(cik for (cik,) in conn.execute(sa.select(submission.c.ISSUERCIK).where(condition).distinct()))
+    return sorted(found)
+
+
+def _data_set_rows(conn: sa.Connection, ciks: Sequence[str], day: dt.date) -> list[Row]:
+    """The effective rows of the day built from the SEC's data set, each naming its file and line."""
+    et = TABLES[EFFECTIVE_TABLE]
+    query = sa.select(et).where(
+        et.c.SOURCE == SEC_DATA_SET.name, et.c.TRANS_DATE == day,
+        cik_without_zeros(et.c.ISSUERCIK).in_([cik_key(c) for c in ciks]),
+    ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE, et.c.TRANS_SK)
+    return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def sha256_of(path: Path) -> str | None:
@@ -240,6 +254,7 @@ def explain(engine: sa.Engine, issuer: str, day: dt.date) -> Explanation:
         first_owners = sorted({rows[0]["RPTOWNERCIK"] for rows in owners.values() if rows and rows[0]["RPTOWNERCIK"]})
         filed = sorted({t["FILING_DATE"] for t in transactions})
         patterns, signals = _signal_rows(conn, ciks, day, first_owners, filed)
+        data_set_rows = _data_set_rows(conn, ciks, day)
 
     documents: dict[str, DocumentLineage] = {a: DocumentLineage(a) for a in accessions}
     for t in transactions:
@@ -259,7 +274,7 @@ def explain(engine: sa.Engine, issuer: str, day: dt.date) -> Explanation:
                 size_bytes=raw.get("SIZE_BYTES"),
                 actual_sha256=sha256_of(Path(path)) if path else None,
             )
-    return Explanation(issuer, day, ciks, aggregate_rows, list(documents.values()), patterns, signals)
+    return Explanation(issuer, day, ciks, aggregate_rows, list(documents.values()), patterns, signals, data_set_rows)
 
 
 def _fmt(value: Any) -> str:
@@ -291,7 +306,16 @@ def format_explanation(expl: Explanation) -> str:
             counted.update((row.get("ACCESSIONS") or "").split(","))
     else:
         lines.append("  (no aggregate row: table not materialized, or no activity counted that day)")
-    if not expl.documents:
+    if expl.data_set_rows:
+        lines.append("effective_transactions from the SEC's data set (filing dates whose filings were never fetched):")
+        for t in expl.data_set_rows:
+            lines.append(
+                f"  {t['SEC_SOURCE']}  accession {t['ACCESSION_NUMBER']} filed {_fmt(t['FILING_DATE'])} "
+                f"code={_fmt(t.get('TRANS_CODE'))} {_fmt(t.get('TRANS_ACQUIRED_DISP_CD'))} "
+                f"shares={_fmt(t.get('TRANS_SHARES'))} price={_fmt(t.get('TRANS_PRICEPERSHARE'))} "
+                f"owner={_fmt(t.get('RPTOWNERNAME'))}"
+            )
+    if not expl.documents and not expl.data_set_rows:
         lines.append("transactions: none on that date")
     for doc in expl.documents:
         note = " (listed in the aggregate row's ACCESSIONS)" if doc.accession in counted else ""

@@ -92,6 +92,12 @@ def _parsed_query(spec: Table, columns: Sequence[Column], start: dt.date, end: d
     )
 
 
+def export_table(conn: sa.Connection, spec: Table, start: dt.date, end: dt.date, path: Path) -> int:
+    """One lossless data-set file of `spec` for the filing dates start … end; the row count."""
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        return _write_lossless(conn, spec, start, end, out)
+
+
 def _write_lossless(conn: sa.Connection, spec: Table, start: dt.date, end: dt.date, out: TextIO) -> int:
     columns = exported_columns(spec)
     out.write("\t".join(c.name for c in columns) + "\n")
@@ -139,10 +145,9 @@ def export(engine: sa.Engine, start: dt.date, end: dt.date, directory: Path, los
         parsed = _parsed_dates(conn, start, end)
         for spec in EXPORTED:
             name: str = spec.sec_file  # type: ignore[assignment]
-            encoding, errors = ("utf-8", "strict") if lossless else ("ascii", "replace")
-            with (directory / name).open("w", encoding=encoding, errors=errors, newline="\n") as out:
-                if lossless:
-                    counts[name] = _write_lossless(conn, spec, start, end, out)
-                else:
-                    counts[name] = _write_sec_layout(conn, spec, start, end, parsed, out)
+            if lossless:
+                counts[name] = export_table(conn, spec, start, end, directory / name)
+                continue
+            with (directory / name).open("w", encoding="ascii", errors="replace", newline="\n") as out:
+                counts[name] = _write_sec_layout(conn, spec, start, end, parsed, out)
     return counts

@@ -506,6 +506,10 @@ _RELATIONSHIP = _from("reporting_owner", "RPTOWNER_RELATIONSHIP")
 _PLAN_SOURCES = (*_from("submission", "AFF10B5ONE", "REMARKS"), *_from("footnotes", "FOOTNOTE_TXT"),
                  *_tx("EQUITY_SWAP_TRANS_CD_FN"))
 
+#: Where an effective row was read: the parsed filings, or a data-set file and line.
+_ROW_SOURCES = (*_from("raw_filings", "ACCESSION_NUMBER"),
+                *_from("sec_nonderiv_trans", "SOURCE_FILE", "SOURCE_LINE"), *_from("sec_deriv_trans", "SOURCE_FILE", "SOURCE_LINE"))
+
 #: Shares and dollars of effective transactions, counted by ACTIVITY (purchase, sale, ...).
 _SHARES, _DOLLARS = _e("TRANS_SHARES", "ACTIVITY"), _e("TRANS_DOLLARS", "ACTIVITY")
 
@@ -626,6 +630,10 @@ EFFECTIVE_TRANSACTIONS = Table(
             "flag (AFF10B5ONE decides when present), row_footnote, filing_footnote or remarks "
             "(text mentioning Rule 10b5-1, for filings without the flag); empty when discretionary", derived_from=_PLAN_SOURCES,
         ),
+        Column("SOURCE", "text", "filings (our parse of the fetched filings) or sec_form345 (the SEC's data set, for "
+               "a filing date whose filings were never fetched)", derived_from=_ROW_SOURCES),
+        Column("SEC_SOURCE", "text", "For a sec_form345 row: its data-set file and line, e.g. "
+               "2024q3_form345/NONDERIV_TRANS.tsv:17", derived_from=_ROW_SOURCES),
     ),
     key=("FILING_DATE", "ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK"),
 )

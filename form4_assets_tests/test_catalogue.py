@@ -137,8 +137,9 @@ def test_every_column_of_an_aggregate_asset_has_lineage() -> None:
 
 def test_one_registry_of_every_table() -> None:
     assert set(TABLES_BY_NAME) == {t.name for t in (*ALL_TABLES, *AGGREGATE_TABLES, *FORM345_TABLES)} == set(TABLES)
-    # Every table but the SEC's own data sets (one sec_form345 asset) has the asset that writes it.
-    assert set(ASSET_OF_TABLE) == set(TABLES_BY_NAME) - {t.name for t in FORM345_TABLES}
+    # Every table has the asset that writes it; the SEC's data sets all come from the one sec_form345.
+    assert set(ASSET_OF_TABLE) == set(TABLES_BY_NAME)
+    assert {ASSET_OF_TABLE[t.name] for t in FORM345_TABLES} == {"sec_form345"}
     for table in TABLES_BY_NAME.values():
         if table.position is not None:
             assert table.position in table.key, table.name

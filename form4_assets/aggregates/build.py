@@ -26,16 +26,20 @@ from form4_assets.aggregates.activity import compute_issuer_daily_activity
 from form4_assets.aggregates.cluster_buys import compute_cluster_buys
 from form4_assets.aggregates.effective import build_effective_rows, compute_supersessions
 from form4_assets.aggregates.net_selling import compute_net_insider_selling
+from form4_assets.aggregates.sources import source_of
 from form4_assets.warehouse.store import replace_partitions_in, write_transaction
 
 
 def build_effective_transactions(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    """supersessions and effective_transactions for each date; rows written per table."""
+    """supersessions and effective_transactions for each date, from its parsed filings or,
+    for a date whose filings were never fetched, the SEC's data set (aggregates.sources);
+    rows written per table."""
     written: Counter[str] = Counter()
     for day in sorted(set(dates)):
         with write_transaction(engine) as conn:
-            links = compute_supersessions(conn, [day])
-            rows = build_effective_rows(conn, [day], links)
+            source = source_of(conn, day)
+            links = compute_supersessions(conn, [day], source)
+            rows = build_effective_rows(conn, [day], links, source)
             written.update(replace_partitions_in(conn, [day], {"supersessions": links, "effective_transactions": rows}))
     return dict(written)
 

@@ -33,13 +33,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates.sources import FILINGS, SEC_DATA_SET, Source
 from form4_assets.aggregates.sql import chunks, fetch, table
 from form4_assets.codes import activity
 from form4_assets.tables import DECIMAL_PLACES, DERIV_TRANS, NONDERIV_TRANS
@@ -150,16 +151,20 @@ class _Filing:
         return (self.filing_date, accepted, self.accession)
 
 
-def _filings(conn: sa.Connection, where: sa.ColumnElement[bool]) -> dict[str, _Filing]:
-    sub, hdr, own = table("submission"), table("filing_headers"), table("reporting_owner")
-    query = (
-        sa.select(
-            sub.c.ACCESSION_NUMBER, sub.c.FILING_DATE, sub.c.DOCUMENT_TYPE, sub.c.ISSUERCIK,
-            sub.c.PERIOD_OF_REPORT, sub.c.DATE_OF_ORIG_SUB, hdr.c.ACCEPTANCE_DATETIME,
-        )
-        .select_from(sub.outerjoin(hdr, hdr.c.ACCESSION_NUMBER == sub.c.ACCESSION_NUMBER))
-        .where(where)
-    )
+def _filings(conn: sa.Connection, where: Callable[[sa.Table], sa.ColumnElement[bool]],
+             source: Source = FILINGS) -> dict[str, _Filing]:
+    """The filings of `source` whose submission row meets `where` (a condition on that table);
+    the SEC's set has no acceptance time."""
+    sub, own = table(source.submission), table(source.owner)
+    columns = [sub.c.ACCESSION_NUMBER, sub.c.FILING_DATE, sub.c.DOCUMENT_TYPE, sub.c.ISSUERCIK,
+               sub.c.PERIOD_OF_REPORT, sub.c.DATE_OF_ORIG_SUB]
+    if source is FILINGS:
+        hdr = table("filing_headers")
+        query = sa.select(*columns, hdr.c.ACCEPTANCE_DATETIME).select_from(
+            sub.outerjoin(hdr, hdr.c.ACCESSION_NUMBER == sub.c.ACCESSION_NUMBER))
+    else:
+        query = sa.select(*columns, sa.null().label("ACCEPTANCE_DATETIME"))
+    query = query.where(where(sub))
     found = {
         r["ACCESSION_NUMBER"]: _Filing(
             r["ACCESSION_NUMBER"], r["FILING_DATE"], r["DOCUMENT_TYPE"] or "", r["ISSUERCIK"],
@@ -171,7 +176,7 @@ def _filings(conn: sa.Connection, where: sa.ColumnElement[bool]) -> dict[str, _F
         q = (
             sa.select(own.c.ACCESSION_NUMBER, own.c.RPTOWNERCIK)
             .where(own.c.ACCESSION_NUMBER.in_(batch))
-            .order_by(own.c.ACCESSION_NUMBER, own.c.RPTOWNER_SK)
+            .order_by(own.c.ACCESSION_NUMBER, own.c[source.owner_order])
         )
         for r in fetch(conn, q):
             if r["RPTOWNERCIK"]:
@@ -200,18 +205,19 @@ def _match(amendment: _Filing, candidates: list[_Filing]) -> tuple[_Filing | Non
     return None, "unmatched"
 
 
-def compute_supersessions(conn: sa.Connection, dates: Sequence[dt.date]) -> list[dict[str, Any]]:
-    """supersessions rows for the amendments filed on `dates`.
+def compute_supersessions(conn: sa.Connection, dates: Sequence[dt.date], source: Source = FILINGS) -> list[dict[str, Any]]:
+    """supersessions rows for the amendments filed on `dates` (read from `source`).
 
     Only filings that precede each amendment are considered, so the result for a date
     does not depend on partitions loaded after it. Links of earlier amendments already
-    in the warehouse are read back to chain a later amendment onto them.
+    in the warehouse are read back to chain a later amendment onto them. Candidates come
+    from both sources (our parse where both have a filing), so an amendment known only
+    from the SEC's data set finds an original we parsed, and the other way round.
     """
-    sub = table("submission")
     wanted = sorted(set(dates))
     if not wanted:
         return []
-    amendments = _filings(conn, sub.c.FILING_DATE.in_(wanted) & sub.c.DOCUMENT_TYPE.like("%/A"))
+    amendments = _filings(conn, lambda sub: sub.c.FILING_DATE.in_(wanted) & sub.c.DOCUMENT_TYPE.like("%/A"), source)
     if not amendments:
         return []
     issuers = {a.issuer for a in amendments.values() if a.issuer}
@@ -219,12 +225,9 @@ def compute_supersessions(conn: sa.Connection, dates: Sequence[dt.date]) -> list
     earliest = min(bounds) if bounds else dt.date.min
     pool: dict[str, _Filing] = {}
     for batch in chunks(issuers):
-        pool.update(
-            _filings(
-                conn,
-                sub.c.ISSUERCIK.in_(batch) & (sub.c.FILING_DATE <= wanted[-1]) & (sub.c.FILING_DATE >= earliest),
-            )
-        )
+        for candidates in (SEC_DATA_SET, FILINGS):  # the parse's row of a filing replaces the SEC's
+            pool.update(_filings(conn, lambda sub, batch=batch: sub.c.ISSUERCIK.in_(batch)
+                                 & (sub.c.FILING_DATE <= wanted[-1]) & (sub.c.FILING_DATE >= earliest), candidates))
     by_issuer: dict[str | None, list[_Filing]] = defaultdict(list)
     for f in pool.values():
         by_issuer[f.issuer].append(f)
@@ -311,9 +314,10 @@ def plan_evidence(
 
 
 def build_effective_rows(
-    conn: sa.Connection, dates: Sequence[dt.date], supersessions: Sequence[Mapping[str, Any]]
+    conn: sa.Connection, dates: Sequence[dt.date], supersessions: Sequence[Mapping[str, Any]],
+    origin: Source = FILINGS,
 ) -> list[dict[str, Any]]:
-    """effective_transactions rows for the filings of `dates`.
+    """effective_transactions rows for the filings of `dates`, read from `origin`.
 
     `supersessions` are the links being written for the same dates. Only an amendment
     filed on a filing's own date can supersede it as of that date (an amendment always
@@ -323,8 +327,8 @@ def build_effective_rows(
     wanted = sorted(set(dates))
     if not wanted:
         return []
-    sub, own = table("submission"), table("reporting_owner")
-    nd, de, fnt = table("nonderiv_trans"), table("deriv_trans"), table("footnotes")
+    sub, own = table(origin.submission), table(origin.owner)
+    nd, de, fnt = table(origin.nonderiv), table(origin.deriv), table(origin.footnotes)
 
     superseded_on: dict[str, dt.date] = {}
     for link in supersessions:
@@ -334,7 +338,8 @@ def build_effective_rows(
 
     filings = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(sub).where(sub.c.FILING_DATE.in_(wanted)))}
     owners: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in fetch(conn, sa.select(own).where(own.c.FILING_DATE.in_(wanted)).order_by(own.c.ACCESSION_NUMBER, own.c.RPTOWNER_SK)):
+    owner_order = own.c[origin.owner_order]
+    for r in fetch(conn, sa.select(own).where(own.c.FILING_DATE.in_(wanted)).order_by(own.c.ACCESSION_NUMBER, owner_order)):
         owners[r["ACCESSION_NUMBER"]].append(r)
     notes: dict[str, dict[str, str]] = defaultdict(dict)
     for r in fetch(conn, sa.select(fnt).where(fnt.c.FILING_DATE.in_(wanted))):
@@ -387,6 +392,8 @@ def build_effective_rows(
                 "ACTIVITY": activity(r["TRANS_CODE"]),
                 "PLAN_10B5_1": evidence is not None,
                 "PLAN_EVIDENCE": evidence,
+                "SOURCE": origin.name,
+                "SEC_SOURCE": f"{r['SOURCE_FILE']}:{r['SOURCE_LINE']}" if origin is SEC_DATA_SET else None,
             }
         )
     return rows

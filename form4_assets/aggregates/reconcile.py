@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.cluster_buys import MIN_INSIDERS, WINDOW_DAYS
+from form4_assets.aggregates.sources import SOURCES
 from form4_assets.aggregates.sql import ZERO, chunks, fetch, superseded_as_of, table
 from form4_assets.tables import DECIMAL_PLACES, WINDOWS
 from form4_assets.warehouse.checks_sql import CheckOutcome
@@ -209,7 +210,7 @@ def unmatched_amendments(conn: sa.Connection, dates: Sequence[dt.date]) -> Check
 
 def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     """Each filing's transactions appear once among its effective rows, under its first owner."""
-    et, own = table("effective_transactions"), table("reporting_owner")
+    et = table("effective_transactions")
     wanted = sorted(set(dates))
     finding = CheckOutcome()
     effective: dict[str, dict[str, Any]] = {}
@@ -223,18 +224,21 @@ def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Chec
         effective[r["ACCESSION_NUMBER"]] = r
     finding.checked = len(effective)
     source: dict[str, int] = {}
-    for name in ("nonderiv_trans", "deriv_trans"):
-        t = table(name)
-        q = sa.select(t.c.ACCESSION_NUMBER, sa.func.count().label("n")).where(
-            t.c.ACCESSION_NUMBER.in_(sa.select(et.c.ACCESSION_NUMBER).where(et.c.FILING_DATE.in_(wanted)))
-        ).group_by(t.c.ACCESSION_NUMBER)
+    first: dict[str, str] = {}
+    for origin in SOURCES:  # each row is recounted in the tables it was built from (its SOURCE)
+        built = sa.select(et.c.ACCESSION_NUMBER).where(et.c.FILING_DATE.in_(wanted), et.c.SOURCE == origin.name)
+        for name in (origin.nonderiv, origin.deriv):
+            t = table(name)
+            q = sa.select(t.c.ACCESSION_NUMBER, sa.func.count().label("n")).where(
+                t.c.ACCESSION_NUMBER.in_(built)).group_by(t.c.ACCESSION_NUMBER)
+            for r in fetch(conn, q):
+                source[r["ACCESSION_NUMBER"]] = source.get(r["ACCESSION_NUMBER"], 0) + int(r["n"])
+        own = table(origin.owner)
+        q = sa.select(own.c.ACCESSION_NUMBER, own.c.RPTOWNERCIK).where(
+            own.c.FILING_DATE.in_(wanted), own.c.ACCESSION_NUMBER.in_(built)
+        ).order_by(own.c.ACCESSION_NUMBER, own.c[origin.owner_order])
         for r in fetch(conn, q):
-            source[r["ACCESSION_NUMBER"]] = source.get(r["ACCESSION_NUMBER"], 0) + int(r["n"])
-    first = {
-        r["ACCESSION_NUMBER"]: r["RPTOWNERCIK"]
-        for r in fetch(conn, sa.select(own.c.ACCESSION_NUMBER, own.c.RPTOWNERCIK).where(
-            own.c.FILING_DATE.in_(wanted), own.c.RPTOWNER_SK == 1))
-    }
+            first.setdefault(r["ACCESSION_NUMBER"], r["RPTOWNERCIK"])
     for acc, r in sorted(effective.items()):
         if int(r["rows"]) != source.get(acc, 0):
             finding.add({"ACCESSION_NUMBER": acc, "effective_rows": int(r["rows"]), "transaction_rows": source.get(acc, 0)})

@@ -108,7 +108,7 @@ _COMMON = asset_options(GROUP)
 
 @dg.asset(
     name="effective_transactions",
-    deps=["transactions", "ownership_documents"],
+    deps=["transactions", "ownership_documents", "sec_form345"],
     description=EFFECTIVE_TRANSACTIONS.description + " Writes supersessions (the amendment links) too.",
     metadata=definition_metadata("effective_transactions", derived_lineage(EFFECTIVE_TRANSACTIONS)),
     check_specs=[p.spec() for p in (SUPERSEDED_EXCLUDED, COFILERS_ONCE, AMENDMENTS_MATCHED, CURRENT["effective_transactions"])],

@@ -18,7 +18,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from form4_assets.defs.partitions import filing_date_partitions
-from form4_assets.tables import TABLES_BY_NAME, Table
+from form4_assets.tables import FORM345_TABLES, TABLES_BY_NAME, Table
 from form4_assets.warehouse.checks_sql import plain_value
 from form4_assets.warehouse.store import count_rows_by_date, preview_rows
 
@@ -34,6 +34,7 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "holdings": ("nonderiv_holding", "deriv_holding"),
     "quarantine": ("quarantine",),
     "effective_transactions": ("effective_transactions", "supersessions"),
+    "sec_form345": tuple(t.name for t in FORM345_TABLES),
     "issuer_daily_activity": ("issuer_daily_activity",),
     "net_insider_selling": ("net_insider_selling",),
     "cluster_buys": ("cluster_buys",),
