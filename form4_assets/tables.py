@@ -507,7 +507,7 @@ _PLAN_SOURCES = (*_from("submission", "AFF10B5ONE", "REMARKS"), *_from("footnote
                  *_tx("EQUITY_SWAP_TRANS_CD_FN"))
 
 #: Where an effective row was read: the parsed filings, or a data-set file and line.
-_ROW_SOURCES = (*_from("raw_filings", "ACCESSION_NUMBER"),
+_ROW_SOURCES = (*_tx("ACCESSION_NUMBER"),
                 *_from("sec_nonderiv_trans", "SOURCE_FILE", "SOURCE_LINE"), *_from("sec_deriv_trans", "SOURCE_FILE", "SOURCE_LINE"))
 
 #: Shares and dollars of effective transactions, counted by ACTIVITY (purchase, sale, ...).

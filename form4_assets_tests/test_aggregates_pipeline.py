@@ -332,7 +332,7 @@ def test_aggregate_assets_declare_schema_lineage_and_single_run_backfills() -> N
     from form4_assets.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    for name, upstream in [("effective_transactions", {"transactions", "ownership_documents"}),
+    for name, upstream in [("effective_transactions", {"transactions", "ownership_documents", "sec_form345"}),
                            ("issuer_daily_activity", {"effective_transactions"}),
                            ("net_insider_selling", {"issuer_daily_activity"}), ("cluster_buys", {"effective_transactions"})]:
         node = graph.get(dg.AssetKey(name))
