@@ -23,7 +23,7 @@ from lxml import etree
 from form4_assets.cli import main as cli_main
 from form4_assets.edgar.business_days import is_business_day
 from form4_assets.edgar.source import MirrorSource
-from form4_assets.synthetic.mirror import SEED_ACCESSION, make_mirror
+from form4_assets.synthetic.mirror import SEED_ACCESSION, BulkOptions, make_mirror
 from form4_assets_tests.synthetic_helpers import (
     END,
     START,
@@ -69,10 +69,11 @@ def _form_rows(root: Path, day: dt.date) -> list[tuple[str, str, str, str, str]]
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     kwargs = dict(start=dt.date(2024, 3, 27), end=dt.date(2024, 4, 2), per_day=25)
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    make_mirror(a, seed=7, **kwargs)
+    # With the data sets (the command writes them by default) and Feed archives: no clock in any zip or gzip.
+    make_mirror(a, seed=7, bulk=BulkOptions(data_sets=True, feed=True, feed_share=0.5), **kwargs)
     # The same run in another process with other string hashing: no set order leaks into the bytes.
     subprocess.run([sys.executable, "-m", "form4_assets.cli", "make-mirror", "--start", "2024-03-27",
-                    "--end", "2024-04-02", "--per-day", "25", "--seed", "7", str(b)],
+                    "--end", "2024-04-02", "--per-day", "25", "--seed", "7", "--feed", "--feed-share", "0.5", str(b)],
                    check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "12345"})
     make_mirror(c, seed=8, **kwargs)
     digest_a = tree_digest(a)

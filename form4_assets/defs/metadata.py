@@ -34,7 +34,6 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "holdings": ("nonderiv_holding", "deriv_holding"),
     "quarantine": ("quarantine",),
     "effective_transactions": ("effective_transactions", "supersessions"),
-    "sec_form345": tuple(t.name for t in FORM345_TABLES),
     "issuer_daily_activity": ("issuer_daily_activity",),
     "net_insider_selling": ("net_insider_selling",),
     "cluster_buys": ("cluster_buys",),
@@ -59,8 +58,12 @@ def asset_options(group: str) -> dict[str, Any]:
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
-#: The asset that writes each warehouse table.
-ASSET_OF_TABLE: dict[str, str] = {table: asset for asset, tables in ASSET_TABLES.items() for table in tables}
+#: The asset that writes each warehouse table (the SEC's data-set tables all come from sec_form345,
+#: which is not a daily asset: it has no freshness check and no per-table materializations).
+ASSET_OF_TABLE: dict[str, str] = {
+    **{table: asset for asset, tables in ASSET_TABLES.items() for table in tables},
+    **{t.name: "sec_form345" for t in FORM345_TABLES},
+}
 
 
 def _spec(table: str | Table) -> Table:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 import io
 import random
 import tarfile
@@ -29,7 +30,8 @@ from form4_assets.edgar.feed import feed_path
 DEFAULT_SHARE = 0.03
 #: One filler submission's body at most (real exhibits run from kilobytes to megabytes).
 _MAX_FILLER = 4 * 1024 * 1024
-#: Members are stamped with the day's noon, not the clock, so archives are deterministic.
+#: Members and the gzip header are stamped with the day's noon (UTC), not the clock, so archives
+#: are deterministic.
 _NOON = dt.time(12)
 
 
@@ -61,8 +63,9 @@ def write_feed_archive(root: Path, day: dt.date, filings: Sequence[tuple[str, by
     ownership = sum(len(data) for _, data in filings)
     filler_total = int(ownership / share) - ownership
     per_other = filler_total // len(others) if others else 0
-    stamp = dt.datetime.combine(day, _NOON).timestamp()
-    with path.open("wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
+    stamp = dt.datetime.combine(day, _NOON, tzinfo=dt.timezone.utc).timestamp()
+    with (path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=int(stamp)) as packed,
+          tarfile.open(fileobj=packed, mode="w") as tar):
         queue = list(filings)
         for n, (accession, form) in enumerate(others):
             size = max(512, min(_MAX_FILLER, int(per_other * rng.uniform(0.5, 1.5))))

@@ -165,9 +165,14 @@ class DatasetWriter:
             handle.close()
         path = self.root / form345_dataset_path(*self.quarter)
         path.parent.mkdir(parents=True, exist_ok=True)
+        year, number = self.quarter
+        stamp = (year + number // 4, number % 4 * 3 + 1, 1, 0, 0, 0)  # the next quarter's first day, not the clock
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in SEC_TABLES_BY_FILE:
-                archive.write(self.work / name, name)
+                info = zipfile.ZipInfo(name, stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with (self.work / name).open("rb") as source, archive.open(info, "w") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
         shutil.rmtree(self.work)
         self.files, self.quarter = {}, None
         self.written.append(path)
