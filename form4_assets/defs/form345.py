@@ -191,4 +191,4 @@ def reconciliation_outcome(both: Sequence[dt.date], tables: Sequence[TableAgreem
         "only_ours": {t.table: t.only_ours[:MAX_MISMATCHES] for t in tables if t.only_ours},
         "only_sec": {t.table: t.only_sec[:MAX_MISMATCHES] for t in tables if t.only_sec},
     }
-    return CheckOutcome(RECONCILIATION.name, sum(t.fields_compared for t in tables), failures, examples, details)
+    return CheckOutcome(sum(t.fields_compared for t in tables), failures, examples, details)
