@@ -50,17 +50,17 @@ _SEED_EDITS: dict[str, tuple[bytes, bytes]] = {
 
 
 def plant(root: Path, day, outside: Path, seed_bytes: bytes, inside_target: Path,
-          relisted: tuple[str, str, object]) -> list[Planted]:
+          relisted: tuple[str, str, object] | None = None) -> list[Planted]:
     """Plant the hostile names in `root` (a mirror with `day`'s master index) and list them.
 
     `outside` is a directory beside the mirror (it receives the seed filing and a folder
     that a link points to); `inside_target` is a filing in the mirror that one name aliases;
-    `relisted` is (CIK, accession, first date) of a filing of an earlier day, listed again.
+    `relisted` is (CIK, accession, first date) of a filing of an earlier day, listed again
+    (a whole run's concern: a source alone cannot know an earlier day).
     """
     outside.mkdir(parents=True, exist_ok=True)
     (outside / "seed.txt").write_bytes(seed_bytes)
     refused = "fetch_failed"
-    relisted_cik, relisted_accession, first_day = relisted
     planted: list[tuple[str, Planted]] = [
         (SEED_CIK, Planted(SEED_ACCESSION, "link_to_filing_outside", refused, "outside")),
         ("1900001", Planted(_accession(1), "link_to_etc_passwd", refused, "outside")),
@@ -73,8 +73,10 @@ def plant(root: Path, day, outside: Path, seed_bytes: bytes, inside_target: Path
         ("1900007", Planted(_accession(7), "alias_inside", "accession_mismatch", "", read=True)),
         ("1900009", Planted(_accession(9), "huge_amount", "out_of_range", "TRANS_SHARES", read=True)),
         ("1900010", Planted(_accession(10), "nul_in_header", "nul_in_text", "COMPANY CONFORMED NAME", read=True)),
-        (relisted_cik, Planted(relisted_accession, "relisted", "duplicate_accession", str(first_day), read=True)),
     ]
+    if relisted is not None:
+        cik, accession, first_day = relisted
+        planted.append((cik, Planted(accession, "relisted", "duplicate_accession", str(first_day), read=True)))
     if os.geteuid() == 0:  # only root may create device nodes
         planted.append(("1900008", Planted(_accession(8), "device", refused, "a character device")))
     lines = []
