@@ -65,9 +65,14 @@ FORM345_PATHS = Setting("FORM4_FORM345_PATHS", "none",
 
 DAGSTER_HOME = Setting("DAGSTER_HOME", "<data dir>/dagster_home",
                        "Dagster's own instance directory (runs, event log), used by the demo and init-instance.")
+PRICES_PATH = Setting("FORM4_PRICES_PATH", "none",
+                      "Daily prices for the outcome assets: a directory of <TICKER>.csv files (Yahoo/Stooq layout) or one "
+                      "CSV/Parquet file with ticker, date, close[, adj_close]; none: the outcome assets skip.")
+PRICES_BENCHMARK = Setting("FORM4_PRICES_BENCHMARK", "none",
+                           "The benchmark ticker in the price source (e.g. SPY) for excess returns and the trading calendar.")
 
 SETTINGS: tuple[Setting, ...] = (DATA_DIR, WAREHOUSE_URL, EDGAR_MODE, FEED_FROM, MIRROR_DIR, USER_AGENT, BASE_URL,
-                                 MAX_RPS, CACHE_DIR, FORM345_PATHS, DAGSTER_HOME)
+                                 MAX_RPS, CACHE_DIR, FORM345_PATHS, DAGSTER_HOME, PRICES_PATH, PRICES_BENCHMARK)
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -175,3 +180,9 @@ def form345_paths(given: list[str] | None = None) -> list[Path]:
     """The Form 345 data sets, absolute: given, else FORM4_FORM345_PATHS split on the path separator."""
     values = list(given) if given is not None else [p for p in (env(FORM345_PATHS.env) or "").split(os.pathsep) if p]
     return [absolute(p) for p in values]
+
+
+def prices(path: str | None = None, benchmark: str | None = None) -> tuple[Path | None, str | None]:
+    """(price source path made absolute, benchmark ticker): given, else the variables; None when unset."""
+    found = given_or_env(path, PRICES_PATH)
+    return (absolute(found) if found else None), given_or_env(benchmark, PRICES_BENCHMARK)

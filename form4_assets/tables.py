@@ -968,8 +968,169 @@ INSIDER_SIGNALS = Table(
 #: Derived signal tables, written by the signal assets (form4_assets.defs.signals).
 SIGNAL_TABLES: tuple[Table, ...] = (FILING_TIMELINESS, TRADING_PLANS, INSIDER_PATTERNS, INSIDER_SIGNALS)
 
-#: Derived tables, written by the aggregate assets (form4_assets.defs.aggregates) and the
-#: signal assets (form4_assets.defs.signals).
+# ---------------------------------------------------------------------------
+# Outcome tables: what the price did after each insider trade (form4_assets.outcomes, issue 15)
+# ---------------------------------------------------------------------------
+#
+# Prices are not in the filings: they come from a file the user supplies (PriceSource,
+# form4_assets.prices). Partition D writes a trade's row on the days something about it
+# becomes known as of D: the day it is filed, its entry day and the day each horizon is
+# reached; the current row of a trade is its row with the latest FILING_DATE. A horizon not
+# reached by D (or past the end of the price data) is empty: no look-ahead. Returns are
+# ratios (0.0123 = +1.23%) rounded half-even to the warehouse's DECIMAL_PLACES (1 basis
+# point): quotients of prices, not filed values; an excess is the rounded return minus the
+# rounded benchmark return, exactly, so the columns add up.
+
+#: Trading-day horizons of the forward returns (a week, a month, a quarter, half a year).
+HORIZONS: tuple[int, ...] = (5, 21, 63, 126)
+#: What an outcome's trade and entry are read from.
+_TRADE = _e("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK", "FILING_DATE")
+_ENTRY = (*_e("FILING_DATE"), *_from("filing_headers", "ACCEPTANCE_DATETIME"))
+_TICKER = (*_e("ISSUERTRADINGSYMBOL", "ISSUERCIK", "FILING_DATE"),)
+_PRICE_NOTE = " (prices: the configured price source, not the warehouse)"
+
+
+def _horizon_columns(days: int) -> tuple[Column, ...]:
+    h = f"{days}D"
+    return (
+        Column(f"EXIT_DATE_{h}", "date", f"The trading day {days} trading days after ENTRY_DATE, when reached by "
+               f"FILING_DATE and inside the price data{_PRICE_NOTE}", derived_from=_ENTRY),
+        Column(f"RETURN_{h}", "decimal", f"Close on EXIT_DATE_{h} / close on ENTRY_DATE − 1 (adjusted close when the "
+               "source has it), half-even to 4 places; empty when not reached or a close is missing",
+               derived_from=_ENTRY + _TICKER),
+        Column(f"BENCH_RETURN_{h}", "decimal", f"The benchmark's return over the same days, half-even to 4 places",
+               derived_from=_ENTRY),
+        Column(f"EXCESS_{h}", "decimal", f"RETURN_{h} − BENCH_RETURN_{h} (exactly, of the rounded values)",
+               derived_from=_ENTRY + _TICKER),
+    )
+
+
+TRADE_OUTCOMES = Table(
+    "trade_outcomes",
+    "Forward returns after each open-market purchase (P) and sale (S) of effective_transactions, measured "
+    "from the close of the filing date (the first price the public could act on; a filing accepted after "
+    "16:00 New York time: the next trading day's close), as known on FILING_DATE. One row per trade and "
+    "FILING_DATE on which its filing, entry or a horizon falls; the current row is the latest.",
+    (
+        _derived(FILING_DATE, *_e("FILING_DATE")),
+        _derived(ACCESSION, *_e("ACCESSION_NUMBER")),
+        *_copies("effective_transactions",
+                 ("TRANS_TABLE", "text", "nonderiv (open-market trades are non-derivative rows)"),
+                 ("TRANS_SK", "int", "NONDERIV_TRANS_SK of the source row")),
+        Column("TRADE_FILING_DATE", "date", "The filing date of the trade's filing", derived_from=_e("FILING_DATE")),
+        *_copies("filing_headers", ("ACCEPTANCE_DATETIME", "datetime", "EDGAR acceptance time (Eastern) from the SEC header")),
+        *_copies("effective_transactions",
+                 ("RPTOWNERCIK", "text", "The insider (first reporting owner)"),
+                 ("RPTOWNERNAME", "text", "The insider's name"),
+                 ("ISSUERCIK", "text", "issuerCik"),
+                 ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol as filed"),
+                 ("TRANS_CODE", "text", "P (purchase) or S (sale)"),
+                 ("TRANS_DATE", "date", "transactionDate"),
+                 ("PLAN_10B5_1", "flag", "Under a Rule 10b5-1 plan (else discretionary)")),
+        Column("CLASS", "text", "insider_patterns CLASS of the insider, issuer and the trade's year as of FILING_DATE "
+               "(routine, opportunistic, unclassified; empty when not classified)",
+               derived_from=_from("insider_patterns", "CLASS")),
+        Column("TICKER", "text", "The price series used: ISSUERTRADINGSYMBOL of the filing when the price source has "
+               "it, else the symbol of the issuer's latest other filing known on FILING_DATE that it has", derived_from=_TICKER),
+        Column("TICKER_SOURCE", "text", "filing, or issuer_filing <accession> (the other filing whose symbol was used); "
+               "empty when no symbol maps", derived_from=_TICKER),
+        Column("PRICE_STATUS", "text", "measured (entry close known), no_symbol (the filing names no trading symbol), "
+               "ticker_not_in_prices (no symbol of the issuer is in the price source: a mapping miss), pending_entry "
+               "(the entry day is after FILING_DATE), no_entry_close (the series has no close on the entry day), "
+               "data_ends (the price data ends before the entry day)", derived_from=_TICKER + _ENTRY),
+        Column("ENTRY_RULE", "text", "filing_date_close, after_close_next_day (accepted after 16:00 New York time), "
+               "next_trading_day (the filing date is not a trading day), no_acceptance_time (filing date close)",
+               derived_from=_ENTRY),
+        Column("ENTRY_DATE", "date", "The trading day whose close the returns start from", derived_from=_ENTRY),
+        Column("ENTRY_PRICE", "text", "The close used on ENTRY_DATE, as written in the price file (adjusted close "
+               f"when present){_PRICE_NOTE}", derived_from=_ENTRY + _TICKER),
+        Column("ENTRY_SOURCE", "text", "file:line (CSV) or file:row (Parquet) of the entry price", derived_from=_ENTRY + _TICKER),
+        Column("BENCHMARK", "text", "The benchmark ticker (empty: none configured, no excess returns)"),
+        Column("BENCH_ENTRY_PRICE", "text", "The benchmark's close on ENTRY_DATE, as written", derived_from=_ENTRY),
+        Column("DAYS_AVAILABLE", "int", "Trading days after ENTRY_DATE with prices, up to FILING_DATE (horizons with "
+               "more days are empty)", derived_from=_ENTRY),
+        *(c for days in HORIZONS for c in _horizon_columns(days)),
+        Column("PRICE_ISSUES", "text", "What the price data says about this trade's span: gap (a trading day without a "
+               "close), split_like_jump (a day's close at ≤ 0.55× or ≥ 1.8× the previous: an unadjusted split?), "
+               "'; '-separated; returns are still computed from the closes as given", derived_from=_ENTRY + _TICKER),
+    ),
+    key=("FILING_DATE", "ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK"),
+)
+
+#: What a track record is summarised from: the trades' current outcome rows.
+_OUTCOME = _from("trade_outcomes", *(f"EXCESS_{d}D" for d in HORIZONS), "TRANS_CODE", "CLASS", "PLAN_10B5_1")
+#: The segments of an insider's track record (rows, not columns: sort and filter by SEGMENT).
+TRACK_SEGMENTS: tuple[str, ...] = ("all", "routine", "opportunistic", "unclassified", "plan", "discretionary")
+
+
+def _track_columns(days: int) -> tuple[Column, ...]:
+    h = f"{days}D"
+    edge = f"excess return over {days} trading days in the trade's direction (purchase: EXCESS_{h}, sale: −EXCESS_{h})"
+    return (
+        Column(f"MEASURED_{h}", "int", f"Trades with EXCESS_{h} as of FILING_DATE", derived_from=_OUTCOME),
+        Column(f"HIT_RATE_{h}", "decimal", f"Share of those whose {edge} is positive, half-even to 4 places",
+               derived_from=_OUTCOME),
+        Column(f"MEAN_EXCESS_{h}", "decimal", f"Mean {edge}, half-even to 4 places", derived_from=_OUTCOME),
+        Column(f"MEDIAN_EXCESS_{h}", "decimal", f"Median {edge}, half-even to 4 places", derived_from=_OUTCOME),
+    )
+
+
+INSIDER_TRACK_RECORDS = Table(
+    "insider_track_records",
+    "Per insider (ISSUERCIK 'ALL': every issuer) and per insider and issuer, as known on FILING_DATE: trade counts, "
+    "hit rate and mean/median excess return per horizon over the current trade_outcomes rows, in segments: all, "
+    "routine / opportunistic / unclassified (insider_patterns, Cohen–Malloy–Pomorski 2012) and plan / discretionary "
+    "(Rule 10b5-1). Written by each partition for the insiders whose outcomes it wrote; the current row is the latest.",
+    (
+        _derived(FILING_DATE, *_from("trade_outcomes", "FILING_DATE")),
+        *_copies("trade_outcomes", ("RPTOWNERCIK", "text", "The insider")),
+        Column("ISSUERCIK", "text", "The issuer, or ALL for the insider's trades in every issuer",
+               derived_from=_from("trade_outcomes", "ISSUERCIK")),
+        Column("SEGMENT", "text", "all, routine, opportunistic, unclassified (CLASS), plan or discretionary (PLAN_10B5_1)",
+               derived_from=_from("trade_outcomes", "CLASS", "PLAN_10B5_1")),
+        *_copies("trade_outcomes",
+                 ("RPTOWNERNAME", "text", "The insider's name (latest trade)"),
+                 ("ISSUERTRADINGSYMBOL", "text", "The issuer's symbol (latest trade; empty for ALL)")),
+        Column("TRADES", "int", "Open-market trades in the segment", derived_from=_OUTCOME),
+        Column("PURCHASES", "int", "Of which purchases (P)", derived_from=_OUTCOME),
+        Column("SALES", "int", "Of which sales (S)", derived_from=_OUTCOME),
+        *(c for days in HORIZONS for c in _track_columns(days)),
+    ),
+    key=("FILING_DATE", "RPTOWNERCIK", "ISSUERCIK", "SEGMENT"),
+)
+
+_SIGNAL = _from("insider_signals", "IS_CLUSTER", "EXEC_BUY_ROWS", "CLUSTER_ACCESSIONS", "EXEC_BUY_ACCESSIONS")
+
+SIGNAL_OUTCOMES = Table(
+    "signal_outcomes",
+    "The cluster buys and CEO/CFO (executive) buys of insider_signals with the returns that followed, measured like "
+    "trade_outcomes from the close after the signal's last filing was accepted; one row per signal and FILING_DATE on "
+    "which its signal day, entry or a horizon falls (the current row is the latest). Sort by EXCESS_* to see which "
+    "screens worked.",
+    (
+        _derived(FILING_DATE, *_from("insider_signals", "FILING_DATE")),
+        Column("SIGNAL_DATE", "date", "The insider_signals FILING_DATE that raised the signal",
+               derived_from=_from("insider_signals", "FILING_DATE")),
+        *_copies("insider_signals", ("ISSUERCIK", "text", "issuerCik")),
+        Column("SIGNAL", "text", "cluster_buy (IS_CLUSTER) or exec_buy (EXEC_BUY_ROWS > 0)", derived_from=_SIGNAL),
+        *_copies("insider_signals", ("ISSUERTRADINGSYMBOL", "text", "issuerTradingSymbol (latest filing of the day)")),
+        Column("ACCESSIONS", "text", "The signal's accessions (CLUSTER_ACCESSIONS or EXEC_BUY_ACCESSIONS)", derived_from=_SIGNAL),
+        Column("ACCEPTANCE_DATETIME", "datetime", "Latest acceptance time of those accessions filed on SIGNAL_DATE",
+               derived_from=_from("filing_headers", "ACCEPTANCE_DATETIME")),
+        *(c for c in TRADE_OUTCOMES.columns if c.name in {
+            "TICKER", "TICKER_SOURCE", "PRICE_STATUS", "ENTRY_RULE", "ENTRY_DATE", "ENTRY_PRICE", "ENTRY_SOURCE",
+            "BENCHMARK", "BENCH_ENTRY_PRICE", "DAYS_AVAILABLE"}),
+        *(c for days in HORIZONS for c in _horizon_columns(days)),
+        *(c for c in TRADE_OUTCOMES.columns if c.name == "PRICE_ISSUES"),
+    ),
+    key=("FILING_DATE", "SIGNAL_DATE", "ISSUERCIK", "SIGNAL"),
+)
+
+#: Outcome tables, written by the outcome assets (form4_assets.defs.outcomes) when a price source is configured.
+OUTCOME_TABLES: tuple[Table, ...] = (TRADE_OUTCOMES, INSIDER_TRACK_RECORDS, SIGNAL_OUTCOMES)
+
+#: Derived tables, written by the aggregate assets (form4_assets.defs.aggregates), the
+#: signal assets (form4_assets.defs.signals) and the outcome assets (form4_assets.defs.outcomes).
 AGGREGATE_TABLES: tuple[Table, ...] = (
     SUPERSESSIONS,
     EFFECTIVE_TRANSACTIONS,
@@ -977,6 +1138,7 @@ AGGREGATE_TABLES: tuple[Table, ...] = (
     NET_INSIDER_SELLING,
     CLUSTER_BUYS,
     *SIGNAL_TABLES,
+    *OUTCOME_TABLES,
 )
 
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from form4_assets.defs.metadata import ASSET_TABLES
+from form4_assets.defs.metadata import ASSET_TABLES, OPTIONAL_ASSETS
 from form4_assets.defs.partitions import filing_date_partitions
 
 #: Weekdays 23:00: two hours after the evening schedule asked for the previous business day.
 DEADLINE_CRON = "0 23 * * 1-5"
 
 freshness_checks = dg.build_time_partition_freshness_checks(
-    assets=[dg.AssetKey(asset) for asset in ASSET_TABLES],
+    assets=[dg.AssetKey(asset) for asset in ASSET_TABLES if asset not in OPTIONAL_ASSETS],
     deadline_cron=DEADLINE_CRON,
     timezone=filing_date_partitions.timezone,
     severity=dg.AssetCheckSeverity.WARN,

@@ -41,7 +41,13 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "trading_plans": ("trading_plans",),
     "insider_patterns": ("insider_patterns",),
     "insider_signals": ("insider_signals",),
+    "trade_outcomes": ("trade_outcomes",),
+    "insider_track_records": ("insider_track_records",),
+    "signal_outcomes": ("signal_outcomes",),
 }
+#: Assets that materialize only when an optional source is configured (the price source):
+#: left out of the freshness checks, which would otherwise warn forever without one.
+OPTIONAL_ASSETS: frozenset[str] = frozenset({"trade_outcomes", "insider_track_records", "signal_outcomes"})
 
 def asset_options(group: str) -> dict[str, Any]:
     """What every daily warehouse asset of a group shares: the filing-date partitions, single-run

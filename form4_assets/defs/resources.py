@@ -1,4 +1,5 @@
-"""The two external things the assets touch: the EDGAR source and the SQL warehouse.
+"""The external things the assets touch: the EDGAR source, the SQL warehouse, the SEC's data sets and
+the user's price file.
 
 Settings are resource fields that default to None and fall back, when a run starts,
 to environment variables and then to defaults: form4_assets.settings resolves them and
@@ -22,6 +23,7 @@ from pydantic import Field, PrivateAttr
 from form4_assets import settings
 from form4_assets.edgar.feed import FeedSource
 from form4_assets.edgar.source import FilingSource, LiveSource, MirrorSource
+from form4_assets.prices import PriceBook, PriceFileError, read_prices
 from form4_assets.settings import Mode
 from form4_assets.warehouse.engine import create_schema, make_engine
 
@@ -165,6 +167,35 @@ class Form345Resource(dg.ConfigurableResource):
         return values
 
 
+class PriceSourceResource(dg.ConfigurableResource):
+    """Daily prices the user supplies (form4_assets.prices), for the outcome assets; optional.
+
+    Without a path the outcome assets skip (not materialized, a clear reason logged and
+    observed); a path that cannot be read fails the run with the file, line and field.
+    The book is read once per run.
+    """
+
+    path: str | None = Field(default=None, description=settings.PRICES_PATH.describe())
+    benchmark: str | None = Field(default=None, description=settings.PRICES_BENCHMARK.describe())
+
+    _book: PriceBook | None = PrivateAttr(default=None)
+
+    def configured(self) -> bool:
+        return settings.prices(self.path, self.benchmark)[0] is not None
+
+    def book(self) -> PriceBook:
+        if self._book is None:
+            path, benchmark = settings.prices(self.path, self.benchmark)
+            if path is None:
+                raise dg.Failure(f"no price source configured ({settings.PRICES_PATH.env})")
+            try:
+                self._book = read_prices(path, benchmark)
+            except PriceFileError as exc:
+                raise dg.Failure(f"price source unreadable: {exc}") from None
+        return self._book
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     """The resources of the code location: everything resolved when a run starts."""
-    return {"warehouse": WarehouseResource(), "edgar": EdgarSourceResource(), "form345": Form345Resource()}
+    return {"warehouse": WarehouseResource(), "edgar": EdgarSourceResource(), "form345": Form345Resource(),
+            "prices": PriceSourceResource()}
