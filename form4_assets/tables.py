@@ -1045,7 +1045,8 @@ TRADE_OUTCOMES = Table(
         Column("ENTRY_PRICE", "text", "The close used on ENTRY_DATE, as written in the price file (adjusted close "
                f"when present){_PRICE_NOTE}", derived_from=_ENTRY + _TICKER),
         Column("ENTRY_SOURCE", "text", "file:line (CSV) or file:row (Parquet) of the entry price", derived_from=_ENTRY + _TICKER),
-        Column("BENCHMARK", "text", "The benchmark ticker (empty: none configured, no excess returns)"),
+        Column("BENCHMARK", "text", "The benchmark ticker, configuration of the price source read at ENTRY_DATE "
+               "(empty: none configured, no excess returns)", derived_from=_ENTRY),
         Column("BENCH_ENTRY_PRICE", "text", "The benchmark's close on ENTRY_DATE, as written", derived_from=_ENTRY),
         Column("DAYS_AVAILABLE", "int", "Trading days after ENTRY_DATE with prices, up to FILING_DATE (horizons with "
                "more days are empty)", derived_from=_ENTRY),

@@ -74,7 +74,8 @@ def _frame(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        # index_col=False: a row with more fields than the header is an error, not shifted into an index.
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
     except ImportError as exc:
         raise PriceFileError(str(path), None, None, f"reading Parquet needs pyarrow ({exc})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
