@@ -148,6 +148,38 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_outcome(args: argparse.Namespace) -> int:
+    """Trace a trade's outcome back to the price rows it was computed from.
+
+    Print the accession's open-market trades, their trade_outcomes rows and the price rows
+    (file and line) of the current row's entry and exits, re-read from the price source.
+    Exit code 1 when there is no outcome, 2 when the price file no longer matches.
+    """
+    from form4_assets.explain import missing_warehouse
+    from form4_assets.explain_outcome import explain_outcome
+    from form4_assets.prices import PriceFileError, read_prices
+    from form4_assets.warehouse.engine import make_engine
+
+    url = settings.warehouse_url(args.warehouse_url)
+    problem = missing_warehouse(url)
+    if problem:
+        print(f"form4-assets explain-outcome: {problem}", file=sys.stderr)
+        return 1
+    path, benchmark = settings.prices(args.prices, args.benchmark)
+    try:
+        book = read_prices(path, benchmark) if path else None
+    except PriceFileError as exc:
+        print(f"form4-assets explain-outcome: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(url)
+    try:
+        text, status = explain_outcome(engine, args.accession, book)
+    finally:
+        engine.dispose()
+    sys.stdout.write(text)
+    return status
+
+
 def _import_form345(args: argparse.Namespace) -> int:
     """Load the SEC's quarterly Form 345 data sets into the sec_* tables.
 
@@ -255,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "explain", _explain)
     p.add_argument("issuer", metavar="ISSUER", help="issuer CIK (leading zeros optional) or trading symbol")
     p.add_argument("date", type=_date, metavar="DATE", help="transaction date (YYYY-MM-DD)")
+    p.add_argument("--warehouse-url", default=None, help=warehouse_help)
+
+    p = _command(sub, "explain-outcome", _explain_outcome)
+    p.add_argument("accession", metavar="ACCESSION", help="accession number of a filing with open-market trades")
+    p.add_argument("--prices", default=None, help=settings.PRICES_PATH.describe())
+    p.add_argument("--benchmark", default=None, help=settings.PRICES_BENCHMARK.describe())
     p.add_argument("--warehouse-url", default=None, help=warehouse_help)
 
     p = _command(sub, "import-form345", _import_form345)

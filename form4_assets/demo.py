@@ -1,9 +1,12 @@
 """`form4-assets demo`: the whole pipeline on a laptop in one command, no network.
 
 It writes a synthetic EDGAR mirror for the week of 2023-11-06 (the real seed filing,
-Annaly/NLY, on 2023-11-08), materializes those five filing dates as ONE run of
-`daily_filings_job` into the SQLite warehouse in the data directory, and prints what
-was loaded and where to look next. The run is recorded in a persistent Dagster
+Annaly/NLY, on 2023-11-08) and SYNTHETIC daily prices for its tickers (a random walk
+with a drift planted after officers' purchases: form4_assets.synthetic.prices),
+materializes those five filing dates as ONE run of `daily_filings_job` into the SQLite
+warehouse in the data directory, then the outcome assets as one run of `outcomes_job`
+over the weeks after it (to the 21-day horizon), and prints what was loaded and where
+to look next. The runs are recorded in a persistent Dagster
 instance (`<data dir>/dagster_home`, or $DAGSTER_HOME when set), prepared by
 form4_assets.instance (its dagster.yaml: no community pop-up, telemetry only with
 --telemetry, run monitoring) and recorded with the code location's origin, so
@@ -35,6 +38,9 @@ if TYPE_CHECKING:  # for annotations only: the demo imports Dagster when it runs
     import dagster as dg
 
 FIRST, LAST = dt.date(2023, 11, 6), dt.date(2023, 11, 10)
+#: The synthetic prices' span, and the outcome run's last filing date: past the week's 5- and 21-day
+#: horizons (the 63- and 126-day ones stay empty: a longer run costs the demo a minute per quarter).
+PRICES_FIRST, PRICES_LAST, OUTCOMES_LAST = dt.date(2023, 10, 2), dt.date(2024, 6, 28), dt.date(2023, 12, 29)
 
 
 def _counts(engine: sa.Engine) -> dict[str, int]:
@@ -104,6 +110,23 @@ def _seed_row(engine: sa.Engine) -> dict | None:
     return dict(row._mapping) if row else None
 
 
+def _track_records(engine: sa.Engine) -> list[dict]:
+    """The insiders' current all-issuer track records, best 21-day mean excess first."""
+    from form4_assets.warehouse.schema import TABLES
+
+    t = TABLES["insider_track_records"]
+    query = sa.select(t).where(t.c.ISSUERCIK == "ALL", t.c.SEGMENT == "all", t.c.MEASURED_21D > 0).order_by(
+        t.c.RPTOWNERCIK, t.c.FILING_DATE)
+    with engine.connect() as conn:
+        latest = {r["RPTOWNERCIK"]: dict(r) for r in conn.execute(query).mappings()}
+    return sorted(latest.values(), key=lambda r: -r["MEAN_EXCESS_21D"])
+
+
+def _officer_purchase(record: dict, row: dict) -> bool:
+    """Where the demo's synthetic prices plant a drift: after purchases by officers."""
+    return bool(record["owners"] and record["owners"][0].get("is_officer"))
+
+
 def _num(value: object) -> str:
     from decimal import Decimal
 
@@ -137,23 +160,36 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
     url = f"sqlite:///{sqlite_path}"
     log = data_dir / "demo.log"
 
+    price_dir = data_dir / "prices"
+
     began = time.perf_counter()
-    print(f"1/3 synthetic EDGAR mirror {FIRST}..{LAST}, ~{per_day} filings per day plus the seed -> {mirror}")
+    print(f"1/4 synthetic EDGAR mirror {FIRST}..{LAST}, ~{per_day} filings per day plus the seed -> {mirror}")
     with _quiet(log):
         from form4_assets.instance import prepare_home
         from form4_assets.runs import execute_range_as_code_location
         from form4_assets.synthetic.mirror import make_mirror
+        from form4_assets.synthetic.prices import BENCHMARK, prices_for_mirror
         from form4_assets.warehouse.engine import make_engine
 
-        make_mirror(mirror, FIRST, LAST, per_day=per_day)
-        print(f"2/3 daily_filings_job over {FIRST}..{LAST} as one run (Dagster instance {home}, log {log})",
+        manifest = make_mirror(mirror, FIRST, LAST, per_day=per_day)
+        print(f"2/4 SYNTHETIC prices {PRICES_FIRST}..{PRICES_LAST} (random walk, benchmark {BENCHMARK}, drift planted "
+              f"after officers' purchases; not market data) -> {price_dir}", file=sys.stdout, flush=True)
+        prices_for_mirror(manifest, price_dir, PRICES_FIRST, PRICES_LAST, _officer_purchase)
+        print(f"3/4 daily_filings_job over {FIRST}..{LAST} as one run (Dagster instance {home}, log {log})",
               file=sys.stdout, flush=True)
         instance = prepare_home(home, telemetry=telemetry)
         resources = {"warehouse": {"config": {"url": url}},
-                     "edgar": {"config": {"mode": "mirror", "mirror_dir": str(mirror)}}}
+                     "edgar": {"config": {"mode": "mirror", "mirror_dir": str(mirror)}},
+                     "prices": {"config": {"path": str(price_dir), "benchmark": BENCHMARK}}}
         result = execute_range_as_code_location(FIRST.isoformat(), LAST.isoformat(), instance, {"resources": resources})
+        after = dt.date(2023, 11, 13)
+        print(f"4/4 outcomes_job over {after}..{OUTCOMES_LAST} as one run: the returns after the week, as the prices "
+              "arrive", file=sys.stdout, flush=True)
+        outcomes = execute_range_as_code_location(after.isoformat(), OUTCOMES_LAST.isoformat(), instance,
+                                                  {"resources": resources}, job="outcomes_job")
     engine = make_engine(url)
-    print(f"3/3 {'done' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s, run {result.run_id}\n")
+    ok = result.success and outcomes.success
+    print(f"    {'done' if ok else 'FAILED'} in {time.perf_counter() - began:.1f}s, runs {result.run_id}, {outcomes.run_id}\n")
 
     counts = _counts(engine)
     print("rows loaded (filing dates 2023-11-06..2023-11-10):")
@@ -179,6 +215,13 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
     print("\nchecks, one verdict per filing date (details and offending rows in the UI):")
     for line in _check_lines(result.get_asset_check_evaluations()):
         print(f"  {line}")
+    records = _track_records(engine)
+    print(f"\ninsider track records as of {OUTCOMES_LAST} (SYNTHETIC prices; Catalog -> insider_track_records in the UI, "
+          "with the excess-by-horizon plot), best 21-day mean excess first:")
+    for r in records[:5]:
+        print(f"  {r['RPTOWNERNAME'][:32]:<34}{r['TRADES']:>4} trades  21d mean excess {r['MEAN_EXCESS_21D']}  hit rate {r['HIT_RATE_21D']}")
+    if len(records) > 5:
+        print(f"  ... and {len(records) - 5} more insiders (insider_track_records, SEGMENT all, ISSUERCIK ALL)")
     engine.dispose()
 
     instance.dispose()
@@ -186,5 +229,5 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
     print(f"\nwarehouse: {sqlite_path}   Dagster's event log of the run: {log}")
     print(f"next: export DAGSTER_HOME={home} FORM4_DATA_DIR={data_dir}")
     print(f"      {_dagster_dev()}")
-    print("      then open http://127.0.0.1:3000 for the asset graph, partitions, checks and this run")
-    return 0 if result.success else 1
+    print("      then open http://127.0.0.1:3000 for the asset graph, partitions, checks and these runs")
+    return 0 if ok else 1

@@ -26,14 +26,16 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from form4_assets.aggregates.staleness import INPUTS as AGGREGATE_ASSETS, stale_partitions
 from form4_assets.defs.partitions import filing_date_partitions
-from form4_assets.defs.resources import EdgarSourceResource, Form345Resource, WarehouseResource
+from form4_assets.defs.resources import EdgarSourceResource, Form345Resource, PriceSourceResource, WarehouseResource
 
 
-def daily_job(warehouse: WarehouseResource, edgar: EdgarSourceResource) -> dg.JobDefinition:
-    """`daily_filings_job` of the code location, bound to the given resources."""
+def daily_job(warehouse: WarehouseResource, edgar: EdgarSourceResource, prices: PriceSourceResource | None = None,
+              name: str = "daily_filings_job") -> dg.JobDefinition:
+    """`daily_filings_job` (or another job, `name`) of the code location, bound to the given resources."""
     from form4_assets.definitions import build_definitions
 
-    return build_definitions({"warehouse": warehouse, "edgar": edgar}).resolve_job_def("daily_filings_job")
+    resources = {"warehouse": warehouse, "edgar": edgar, **({"prices": prices} if prices else {})}
+    return build_definitions(resources).resolve_job_def(name)
 
 
 def execute_range(
@@ -60,9 +62,9 @@ _MODULE = "form4_assets.definitions"
 
 
 def execute_range_as_code_location(
-    first: str, last: str, instance: dg.DagsterInstance, run_config: Mapping[str, Any]
+    first: str, last: str, instance: dg.DagsterInstance, run_config: Mapping[str, Any], job: str = "daily_filings_job"
 ) -> ExecutionResult:
-    """One run of the code location's `daily_filings_job` over first..last, in this process,
+    """One run of the code location's `daily_filings_job` (or `job`) over first..last, in this process,
     recorded with the code location's origin.
 
     The UI files runs under their code location by that origin (its Overview and the job's
@@ -74,17 +76,17 @@ def execute_range_as_code_location(
     from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
-    job = ReconstructableRepository.for_module(_MODULE, "defs").get_reconstructable_job("daily_filings_job")
+    reconstructable = ReconstructableRepository.for_module(_MODULE, "defs").get_reconstructable_job(job)
     location = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name=_MODULE), location_name=LOCATION_NAME)
-    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME), "daily_filings_job")
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME), job)
     run = instance.create_run_for_job(
-        job_def=job.get_definition(),
+        job_def=reconstructable.get_definition(),
         run_config=dict(run_config),
         tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
         remote_job_origin=origin,
-        job_code_origin=job.get_python_origin(),
+        job_code_origin=reconstructable.get_python_origin(),
     )
-    return execute_run(job, run, instance)
+    return execute_run(reconstructable, run, instance)
 
 
 def refresh_stale_aggregates(
@@ -113,9 +115,11 @@ def run_daily_job(
     edgar: EdgarSourceResource,
     instance: dg.DagsterInstance,
     raise_on_error: bool = False,
+    prices: PriceSourceResource | None = None,
+    job: str = "daily_filings_job",
 ) -> dg.ExecuteInProcessResult:
-    """Materialize the whole graph for the partitions first..last (keys) in one run."""
-    return execute_range(daily_job(warehouse, edgar), first, last, instance, raise_on_error)
+    """Materialize the whole graph (or `job`'s assets) for the partitions first..last (keys) in one run."""
+    return execute_range(daily_job(warehouse, edgar, prices, job), first, last, instance, raise_on_error)
 
 
 def import_form345(

@@ -38,12 +38,25 @@ def test_demo_loads_the_week_and_records_the_run(tmp_path: Path, monkeypatch: py
     assert printed > 0 and classes == {"unclassified": printed}
     instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
     runs = instance.get_runs()
-    assert [r.job_name for r in runs] == ["daily_filings_job"]
-    assert runs[0].tags["dagster/asset_partition_range_start"] == "2023-11-06"
-    assert runs[0].tags["dagster/asset_partition_range_end"] == "2023-11-10"
+    # Newest first: the outcome run after the week, then the week's run of the whole graph.
+    assert [r.job_name for r in runs] == ["outcomes_job", "daily_filings_job"]
+    assert runs[1].tags["dagster/asset_partition_range_start"] == "2023-11-06"
+    assert runs[1].tags["dagster/asset_partition_range_end"] == "2023-11-10"
+    for run in runs:
+        assert run.remote_job_origin is not None
+        assert run.remote_job_origin.repository_origin.get_label() == "__repository__@form4_assets"
 
-    assert runs[0].remote_job_origin is not None
-    assert runs[0].remote_job_origin.repository_origin.get_label() == "__repository__@form4_assets"
+    # Track records from the SYNTHETIC prices: in the warehouse, printed, and with the plot for the UI.
+    assert "insider track records as of 2023-12-29 (SYNTHETIC prices" in out and "21d mean excess" in out
+    engine = sa.create_engine(f"sqlite:///{data_dir / 'warehouse.sqlite'}")
+    with engine.connect() as conn:
+        measured = conn.execute(sa.text('SELECT COUNT(*) FROM insider_track_records WHERE "MEASURED_21D" > 0')).scalar_one()
+    engine.dispose()
+    assert measured > 0
+    plot = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("insider_track_records"), asset_partitions=["2023-12-29"]), limit=1
+    ).records[0].asset_materialization.metadata["excess_by_horizon"]
+    assert plot.value.startswith("![Mean excess return by horizon")
 
     config = yaml.safe_load((data_dir / "dagster_home" / "dagster.yaml").read_text())
     assert config["nux"] == {"enabled": False} and config["telemetry"] == {"enabled": False}
@@ -54,7 +67,7 @@ def test_demo_loads_the_week_and_records_the_run(tmp_path: Path, monkeypatch: py
     assert len(out.splitlines()) < 60, "the demo's output should be a short summary"
     assert out.rstrip().splitlines()[-1].strip().startswith("then open http://127.0.0.1:3000")
     log = (data_dir / "demo.log").read_text()
-    assert "DEBUG" in log and "STEP_START" in log and runs[0].run_id in log
+    assert "DEBUG" in log and "STEP_START" in log and runs[1].run_id in log and runs[0].run_id in log
 
 
 def test_code_location_started_elsewhere_says_what_to_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -188,3 +188,11 @@ def signal_outcomes(context: AssetExecutionContext, warehouse: WarehouseResource
     yield from _run(context, warehouse, "signal_outcomes", lambda engine, dates: build.build_signal_outcomes(engine, dates, book),
                     [], ("SIGNAL_DATE", "TICKER", "SIGNAL", "PRICE_STATUS", "ENTRY_DATE", "EXCESS_5D", "EXCESS_21D",
                          "EXCESS_63D", "EXCESS_126D"), _book_facts(book))
+
+
+outcomes_job = dg.define_asset_job(
+    "outcomes_job",
+    selection=dg.AssetSelection.groups(GROUP),
+    description="The outcome assets alone, for filing dates whose filings are loaded: re-measure them when the "
+    "price file has grown (prices keep arriving after the filings).",
+)

@@ -85,7 +85,10 @@ def horizon_png(curves: Curves, title: str) -> bytes:
     ax.set_ylabel("mean excess return in the trade's direction, %")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no measured returns yet", ha="center", transform=ax.transAxes)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

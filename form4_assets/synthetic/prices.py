@@ -95,3 +95,14 @@ def purchase_plants(records: Iterable[dict], choose, drift: float = 0.005, days:
             if row.get("code") == "P" and choose(record, row):
                 out.append(Plant(record["issuer"]["ticker"], dt.date.fromisoformat(record["filing_date"]), drift, days))
     return out
+
+
+def prices_for_mirror(manifest: Path, out_dir: Path, first: dt.date, last: dt.date, choose,
+                      drift: float = 0.005, days: int = 21) -> Path:
+    """Synthetic prices for every ticker of a synthetic mirror (its manifest), drift planted after
+    the purchases `choose(record, row)` picks."""
+    records = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tickers = {r["issuer"]["ticker"].upper() for r in records if r.get("issuer", {}).get("ticker")}
+    plants = purchase_plants((r for r in records if r.get("issuer", {}).get("ticker")), choose, drift, days)
+    plants = [Plant(p.ticker.upper(), p.after, p.drift, p.days) for p in plants]
+    return make_synthetic_prices(out_dir, tickers, first, last, plants)
