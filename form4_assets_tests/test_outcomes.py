@@ -158,3 +158,37 @@ def test_track_records_by_insider_issuer_and_segment(engine: sa.Engine, tmp_path
     seller = [r for r in select_all(engine, "insider_track_records", RPTOWNERCIK="0000000102", ISSUERCIK="0000000001")]
     sale = max(seller, key=lambda r: r["FILING_DATE"])
     assert sale["SALES"] == 1 and sale["MEAN_EXCESS_21D"] == -ret(dt.date(2024, 1, 11), 21) and sale["HIT_RATE_21D"] == 0
+
+
+def test_event_windows_select_exactly_the_trades_a_full_lookback_writes(
+    engine: sa.Engine, tmp_path: Path, monkeypatch
+) -> None:
+    """The benchmark-calendar windows are an index, not a rule: the rows equal those of reading every
+    trade of the lookback on every date."""
+    from form4_assets.outcomes import measure, trades
+
+    dates = _load(engine, tmp_path, dt.date(2024, 3, 29))
+    fast = select_all(engine, "trade_outcomes")
+    book = read_prices(tmp_path / "prices", "BEN")
+    monkeypatch.setattr(trades, "event_windows", lambda b, day, lookback: [(day - lookback, day)])
+    with engine.connect() as conn:
+        slow = [row for day in dates for row in trades.compute_trade_outcomes(conn, day, book)]
+    key = ("FILING_DATE", "ACCESSION_NUMBER", "TRANS_SK")
+    assert sorted(tuple(r[k] for k in key) for r in fast) == sorted(tuple(r[k] for k in key) for r in slow)
+    # 2024-03-01: filed that day, entering that day, 5 and 21 sessions before (63 and 126 precede the data).
+    d = dt.date
+    assert measure.event_windows(book, d(2024, 3, 1), dt.timedelta(days=200)) == [
+        (d(2024, 3, 1), d(2024, 3, 1)), (d(2024, 2, 29), d(2024, 3, 1)), (d(2024, 2, 22), d(2024, 2, 23)),
+        (d(2024, 1, 31), d(2024, 2, 1))]
+
+
+def test_without_a_benchmark_returns_use_the_tickers_own_dates(engine: sa.Engine, tmp_path: Path) -> None:
+    filings = _filings()[:1]
+    insert(engine, *filings)
+    build_all(engine, [filings[0].filed])
+    build_all_signals(engine, [filings[0].filed])
+    book = read_prices(write_prices(tmp_path / "prices"))
+    build_all_outcomes(engine, WEEKDAYS[:30], book)
+    row = current(engine, "0000000001-24-000001")
+    jan10 = dt.date(2024, 1, 10)
+    assert (row["BENCHMARK"], row["RETURN_21D"], row["BENCH_RETURN_21D"], row["EXCESS_21D"]) == (None, ret(jan10, 21), None, None)

@@ -119,3 +119,24 @@ def event_days(row: dict[str, Any], filed: dt.date) -> set[dt.date]:
         days.add(row["ENTRY_DATE"])
     days.update(row[f"EXIT_DATE_{d}D"] for d in HORIZONS if row.get(f"EXIT_DATE_{d}D"))
     return days
+
+
+def event_windows(book: PriceBook, day: dt.date, lookback: dt.timedelta) -> list[tuple[dt.date, dt.date]]:
+    """Filing-date ranges whose events (filing, entry, a horizon's exit) can fall on `day`.
+
+    With a benchmark every event is counted on its calendar: an entry on session j comes
+    from a filing dated after session j − 1 (or on it, after the close) up to session j, so
+    the filings whose entry or exit is `day` lie in ``[cal[j−1], cal[j]]`` for j = i, i − 5,
+    i − 21, ... Without one each ticker has its own calendar: the whole lookback.
+    """
+    if book.benchmark is None:
+        return [(day - lookback, day)]
+    calendar = book.series[book.benchmark].days
+    i = bisect.bisect_left(calendar, day)
+    windows = [(day, day)]
+    if i < len(calendar) and calendar[i] == day:
+        for h in (0, *HORIZONS):
+            j = i - h
+            if j >= 0:
+                windows.append((calendar[j - 1] if j > 0 else calendar[j] - lookback, calendar[j]))
+    return windows

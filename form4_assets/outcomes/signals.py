@@ -5,7 +5,8 @@ with EXEC_BUY_ROWS > 0 (an open-market purchase by a CEO, CFO, president or chai
 is measured like a trade (form4_assets.outcomes.measure) from its SIGNAL_DATE, with the
 latest acceptance time among its accessions filed that day: the signal is complete only
 when its last filing is public. Partition D writes the row of each signal of the
-`LOOKBACK_DAYS` before it for which D is an event day (signal date, entry, a horizon).
+days where one of its events can fall on D (measure.event_windows) for which D is an
+event day (signal date, entry, a horizon).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, fetch, table
-from form4_assets.outcomes.measure import empty_outcome, event_days, measure
+from form4_assets.outcomes.measure import empty_outcome, event_days, event_windows, measure
 from form4_assets.outcomes.tickers import TickerMap
 from form4_assets.outcomes.trades import LOOKBACK_DAYS
 from form4_assets.prices.book import PriceBook
@@ -24,11 +25,11 @@ from form4_assets.prices.book import PriceBook
 SIGNALS = (("cluster_buy", "CLUSTER_ACCESSIONS"), ("exec_buy", "EXEC_BUY_ACCESSIONS"))
 
 
-def _signals(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
+def _signals(conn: sa.Connection, day: dt.date, windows: list[tuple[dt.date, dt.date]]) -> list[dict[str, Any]]:
     s = table("insider_signals")
     q = sa.select(s.c.FILING_DATE, s.c.ISSUERCIK, s.c.ISSUERTRADINGSYMBOL, s.c.IS_CLUSTER, s.c.EXEC_BUY_ROWS,
                   s.c.CLUSTER_ACCESSIONS, s.c.EXEC_BUY_ACCESSIONS).where(
-        s.c.FILING_DATE.between(day - dt.timedelta(days=LOOKBACK_DAYS), day),
+        sa.or_(*(s.c.FILING_DATE.between(lo, hi) for lo, hi in windows)),
         sa.or_(s.c.IS_CLUSTER.is_(True), s.c.EXEC_BUY_ROWS > 0),
     ).order_by(s.c.FILING_DATE, s.c.ISSUERCIK)
     out = []
@@ -54,7 +55,7 @@ def _acceptance(conn: sa.Connection, signals: list[dict[str, Any]]) -> dict[tupl
 
 def compute_signal_outcomes(conn: sa.Connection, day: dt.date, book: PriceBook) -> list[dict[str, Any]]:
     """The signal_outcomes rows partition `day` writes."""
-    signals = _signals(conn, day)
+    signals = _signals(conn, day, event_windows(book, day, dt.timedelta(days=LOOKBACK_DAYS)))
     if not signals:
         return []
     accepted = _acceptance(conn, signals)

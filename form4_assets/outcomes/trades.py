@@ -1,8 +1,10 @@
 """trade_outcomes: forward returns after each open-market purchase and sale, as known on a date.
 
 Partition D reads the open-market rows (non-derivative, code P or S) of
-effective_transactions that count as of D and were filed in the `LOOKBACK_DAYS` before
-it (long enough for the longest horizon, 126 trading days, with holidays), measures each
+effective_transactions that count as of D and were filed where an event of theirs can
+fall on D (measure.event_windows: with a benchmark, the sessions 0, 5, 21, 63 and 126
+before D; without, the `LOOKBACK_DAYS` before it, long enough for 126 trading days with
+holidays), measures each
 as of D (form4_assets.outcomes.measure), and writes the row of each trade for which D is
 an event day: its filing date, its entry day, or the exit day of a horizon. A trade's
 current row is its latest; an amendment that supersedes it stops its rows (the track
@@ -18,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, effective_as_of, fetch, table
-from form4_assets.outcomes.measure import empty_outcome, event_days, measure
+from form4_assets.outcomes.measure import empty_outcome, event_days, event_windows, measure
 from form4_assets.outcomes.tickers import TickerMap
 from form4_assets.prices.book import PriceBook
 
@@ -27,11 +29,12 @@ TRADE_COLUMNS = ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK", "FILING_DATE", "
                  "ISSUERCIK", "ISSUERTRADINGSYMBOL", "TRANS_CODE", "TRANS_DATE", "PLAN_10B5_1")
 
 
-def open_market_trades(conn: sa.Connection, day: dt.date, first: dt.date) -> list[dict[str, Any]]:
-    """Open-market rows effective as of `day`, filed first..day, with the filing's acceptance time."""
+def open_market_trades(conn: sa.Connection, day: dt.date, windows: list[tuple[dt.date, dt.date]]) -> list[dict[str, Any]]:
+    """Open-market rows effective as of `day`, filed in one of the windows, with the filing's acceptance time."""
     et, fh = table("effective_transactions"), table("filing_headers")
     base = effective_as_of(day, *TRADE_COLUMNS).where(
-        et.c.FILING_DATE >= first, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE.in_(("P", "S")),
+        sa.or_(*(et.c.FILING_DATE.between(lo, hi) for lo, hi in windows)),
+        et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE.in_(("P", "S")),
         et.c.RPTOWNERCIK.is_not(None),
     ).subquery()
     q = (sa.select(base, fh.c.ACCEPTANCE_DATETIME)
@@ -56,7 +59,7 @@ def classes_as_of(conn: sa.Connection, day: dt.date, owners: set[str]) -> dict[t
 
 def compute_trade_outcomes(conn: sa.Connection, day: dt.date, book: PriceBook) -> list[dict[str, Any]]:
     """The trade_outcomes rows partition `day` writes."""
-    trades = open_market_trades(conn, day, day - dt.timedelta(days=LOOKBACK_DAYS))
+    trades = open_market_trades(conn, day, event_windows(book, day, dt.timedelta(days=LOOKBACK_DAYS)))
     if not trades:
         return []
     tickers = TickerMap(conn, day, {t["ISSUERCIK"] for t in trades})
