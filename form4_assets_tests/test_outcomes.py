@@ -192,3 +192,42 @@ def test_without_a_benchmark_returns_use_the_tickers_own_dates(engine: sa.Engine
     row = current(engine, "0000000001-24-000001")
     jan10 = dt.date(2024, 1, 10)
     assert (row["BENCHMARK"], row["RETURN_21D"], row["BENCH_RETURN_21D"], row["EXCESS_21D"]) == (None, ret(jan10, 21), None, None)
+
+
+def test_cluster_and_ceo_buys_with_their_subsequent_returns(engine: sa.Engine, tmp_path: Path) -> None:
+    """Three insiders buy ONE on 2024-01-10, the CEO's filing accepted last, after the close: both
+    signals of the day enter at the next day's close and carry its returns."""
+    from form4_assets.warehouse.schema import TABLES
+
+    jan10, jan11 = dt.date(2024, 1, 10), dt.date(2024, 1, 11)
+    buyers = [Owner(f"00000002{n:02d}", f"Buyer {n}") for n in range(3)]
+    filings = [Filing(f"0000000009-24-00000{n}", jan10, owners=[o], trades=[Trade("P", "100", "10", dt.date(2024, 1, 8))],
+                      accepted=dt.datetime(2024, 1, 10, 12 + 2 * n, 0)) for n, o in enumerate(buyers)]
+    insert(engine, *filings)
+    ro = TABLES["reporting_owner"]
+    with engine.begin() as conn:
+        conn.execute(ro.update().where(ro.c.RPTOWNERCIK == buyers[2].cik).values(RPTOWNER_TITLE="Chief Executive Officer"))
+    build_all(engine, [jan10])
+    build_all_signals(engine, [jan10])
+    weekdays = [d for d in WEEKDAYS if d <= dt.date(2024, 2, 29)]
+    build_all_outcomes(engine, weekdays, read_prices(write_prices(tmp_path / "prices"), "BEN"))
+    rows = select_all(engine, "signal_outcomes")
+    latest = {}
+    for r in rows:
+        latest[r["SIGNAL"]] = r if r["SIGNAL"] not in latest or r["FILING_DATE"] > latest[r["SIGNAL"]]["FILING_DATE"] else latest[r["SIGNAL"]]
+    assert set(latest) == {"cluster_buy", "exec_buy"}
+    for signal, r in latest.items():
+        assert (r["SIGNAL_DATE"], r["TICKER"], r["ACCEPTANCE_DATETIME"]) == (jan10, "ONE", dt.datetime(2024, 1, 10, 16, 0))
+        # 16:00:00 is not after the close: the day's own close.
+        assert (r["ENTRY_RULE"], r["ENTRY_DATE"], r["RETURN_21D"], r["EXCESS_21D"]) == (
+            "filing_date_close", jan10, ret(jan10, 21), ret(jan10, 21)), signal
+    assert latest["exec_buy"]["ACCESSIONS"] == "0000000009-24-000002"
+    assert latest["cluster_buy"]["ACCESSIONS"].split(",") == [f.accession for f in filings]
+    # One second later is after the close: the next day.
+    fh = TABLES["filing_headers"]
+    with engine.begin() as conn:
+        conn.execute(fh.update().where(fh.c.ACCESSION_NUMBER == "0000000009-24-000002").values(
+            ACCEPTANCE_DATETIME=dt.datetime(2024, 1, 10, 16, 0, 1)))
+    build_all_outcomes(engine, weekdays, read_prices(tmp_path / "prices", "BEN"))
+    exec_buy = max((r for r in select_all(engine, "signal_outcomes", SIGNAL="exec_buy")), key=lambda r: r["FILING_DATE"])
+    assert (exec_buy["ENTRY_RULE"], exec_buy["ENTRY_DATE"], exec_buy["RETURN_21D"]) == ("after_close_next_day", jan11, ret(jan11, 21))

@@ -15,6 +15,7 @@ from form4_assets.defs.resources import EdgarSourceResource, PriceSourceResource
 from form4_assets.runs import run_daily_job
 from form4_assets.synthetic.mirror import make_mirror
 from form4_assets.synthetic.prices import BENCHMARK, prices_for_mirror
+from form4_assets.warehouse.schema import TABLES
 
 FIRST, LAST = dt.date(2023, 11, 6), dt.date(2023, 11, 8)
 OUTCOMES = ("trade_outcomes", "insider_track_records", "signal_outcomes")
@@ -77,6 +78,12 @@ def test_with_prices_every_date_is_measured_checked_and_explained(
 
     engine = sa.create_engine(warehouse_url)
     with engine.connect() as conn:
+        # The real seed filing's header: ACCEPTANCE-DATETIME 20231108162809, after the close: the 9th's close.
+        to = TABLES["trade_outcomes"]
+        seed = conn.execute(sa.select(to.c.ACCEPTANCE_DATETIME, to.c.ENTRY_RULE, to.c.ENTRY_DATE, to.c.TICKER).where(
+            to.c.ACCESSION_NUMBER == "0001628280-23-037880").order_by(to.c.FILING_DATE.desc())).first()
+        assert seed is not None
+        assert tuple(seed) == (dt.datetime(2023, 11, 8, 16, 28, 9), "after_close_next_day", dt.date(2023, 11, 9), "NLY")
         accession = conn.execute(sa.text(
             'SELECT "ACCESSION_NUMBER" FROM trade_outcomes WHERE "RETURN_5D" IS NOT NULL ORDER BY 1 LIMIT 1')).scalar_one()
         records = conn.execute(sa.text('SELECT COUNT(*) FROM insider_track_records WHERE "MEASURED_5D" > 0')).scalar_one()

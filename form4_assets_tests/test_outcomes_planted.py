@@ -86,6 +86,12 @@ def test_planted_drift_after_opportunistic_purchases_is_recovered(engine: sa.Eng
     routine = [float(r["MEAN_EXCESS_21D"]) for (_, segment), r in current.items()
                if segment == "routine" and r["MEAN_EXCESS_21D"] is not None]
     assert routine and abs(statistics.mean(routine)) < PLANTED / 3, routine
+    # Every history filing's SEC header says ACCEPTANCE-DATETIME ...160500: after the close, so every
+    # trade enters at the next session's close.
+    outcomes = [r for r in select_all(engine, "trade_outcomes") if r["ENTRY_DATE"] is not None]
+    assert outcomes and {(r["ACCEPTANCE_DATETIME"].time(), r["ENTRY_RULE"]) for r in outcomes} == {
+        (dt.time(16, 5), "after_close_next_day")}
+    assert all(r["ENTRY_DATE"] == min(d for d in book.calendar(r["TICKER"]) if d > r["TRADE_FILING_DATE"]) for r in outcomes)
     with engine.connect() as conn:
         assert reconcile.records_reconcile(conn, dates[-30:]).passed
         finding = reconcile.outcomes_reconcile(conn, dates[-30:], book)
