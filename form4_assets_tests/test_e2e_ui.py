@@ -78,6 +78,8 @@ EXPECTED_ASSETS = {
 }
 #: Imported on demand by its own job (form345_import_job), not by the nightly graph.
 BULK_ASSETS = {"sec_form345"}
+#: In the nightly graph, but skipped without a price source (this deployment has none).
+OUTCOME_ASSETS = {"trade_outcomes", "insider_track_records", "signal_outcomes"}
 CORE_ASSETS = {"raw_filings", "filing_headers", "ownership_documents", "transactions", "holdings", "quarantine"}
 #: (asset, an asset it depends on): the pipeline's stages in order.
 EXPECTED_EDGES = {
@@ -164,7 +166,7 @@ def test_ui_shows_the_asset_graph_edges_checks_and_column_lineage(deployment: De
     from form4_assets.tables import TABLES_BY_NAME
 
     graph = asset_graph(deployment.servers)
-    assert set(graph) == EXPECTED_ASSETS | BULK_ASSETS
+    assert set(graph) == EXPECTED_ASSETS | BULK_ASSETS | OUTCOME_ASSETS
 
     edges = {(key, "/".join(dep["path"])) for key, node in graph.items() for dep in node["dependencyKeys"]}
     assert EXPECTED_EDGES <= edges, EXPECTED_EDGES - edges
