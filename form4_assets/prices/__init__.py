@@ -5,7 +5,7 @@ CSV/Parquet file into a `PriceBook`, reporting gaps, missing closes and split-li
 as `PriceIssue`s instead of dropping them. Pure pandas and Python; no Dagster, no SQL.
 """
 
-from form4_assets.prices.book import PriceBook, PriceIssue, PriceRow, Series
-from form4_assets.prices.read import PriceFileError, read_prices
+from form4_assets.prices.book import PriceBook, PriceFileError, PriceIssue, PriceRow, Series
+from form4_assets.prices.read import read_prices
 
 __all__ = ["PriceBook", "PriceFileError", "PriceIssue", "PriceRow", "Series", "read_prices"]

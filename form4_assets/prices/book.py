@@ -21,6 +21,15 @@ JUMP_DOWN, JUMP_UP = Decimal("0.55"), Decimal("1.8")
 MAX_STEP_DAYS = 4
 
 
+class PriceFileError(ValueError):
+    """A price source that cannot be read: which file, line and field, and why."""
+
+    def __init__(self, file: str, line: int | str | None, field: str | None, reason: str) -> None:
+        where = ", ".join(p for p in (file, f"line {line}" if isinstance(line, int) else line, field and f"field {field}") if p)
+        super().__init__(f"{where}: {reason}")
+        self.file, self.line, self.field, self.reason = file, line, field, reason
+
+
 @dataclass(frozen=True)
 class PriceRow:
     """One day's price of one ticker, with where it was read."""
@@ -83,8 +92,6 @@ class PriceBook:
 
     def __post_init__(self) -> None:
         if self.benchmark is not None and self.benchmark not in self.series:
-            from form4_assets.prices.read import PriceFileError
-
             raise PriceFileError(self.source, None, "benchmark", f"benchmark {self.benchmark} is not in the price source")
         self.issues.extend(self._find_issues())
         self._issues_by_ticker: dict[str, list[PriceIssue]] = {}

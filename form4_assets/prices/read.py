@@ -26,18 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from form4_assets.prices.book import PriceBook, PriceIssue, PriceRow, Series
+from form4_assets.prices.book import PriceBook, PriceFileError, PriceIssue, PriceRow, Series
 
 MISSING = {"", "null", "nan", "na", "n/a", "none", "-"}
-
-
-class PriceFileError(ValueError):
-    """A price file that cannot be read: which file, line and field, and why."""
-
-    def __init__(self, file: str, line: int | str | None, field: str | None, reason: str) -> None:
-        where = ", ".join(p for p in (file, f"line {line}" if isinstance(line, int) else line, field and f"field {field}") if p)
-        super().__init__(f"{where}: {reason}")
-        self.file, self.line, self.field, self.reason = file, line, field, reason
 
 
 def normalise_ticker(text: str | None) -> str | None:
