@@ -163,7 +163,9 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
     price_dir = data_dir / "prices"
 
     began = time.perf_counter()
-    print(f"1/4 synthetic EDGAR mirror {FIRST}..{LAST}, ~{per_day} filings per day plus the seed -> {mirror}")
+    print(f"1/3 synthetic EDGAR mirror {FIRST}..{LAST}, ~{per_day} filings per day plus the seed -> {mirror}, and "
+          f"SYNTHETIC prices {PRICES_FIRST}..{PRICES_LAST} (a random walk, drift planted after officers' purchases; "
+          f"not market data) -> {price_dir}")
     with _quiet(log):
         from form4_assets.instance import prepare_home
         from form4_assets.runs import execute_range_as_code_location
@@ -172,10 +174,8 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
         from form4_assets.warehouse.engine import make_engine
 
         manifest = make_mirror(mirror, FIRST, LAST, per_day=per_day)
-        print(f"2/4 SYNTHETIC prices {PRICES_FIRST}..{PRICES_LAST} (random walk, benchmark {BENCHMARK}, drift planted "
-              f"after officers' purchases; not market data) -> {price_dir}", file=sys.stdout, flush=True)
         prices_for_mirror(manifest, price_dir, PRICES_FIRST, PRICES_LAST, _officer_purchase)
-        print(f"3/4 daily_filings_job over {FIRST}..{LAST} as one run (Dagster instance {home}, log {log})",
+        print(f"2/3 daily_filings_job over {FIRST}..{LAST} as one run (Dagster instance {home}, log {log})",
               file=sys.stdout, flush=True)
         instance = prepare_home(home, telemetry=telemetry)
         resources = {"warehouse": {"config": {"url": url}},
@@ -183,7 +183,7 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
                      "prices": {"config": {"path": str(price_dir), "benchmark": BENCHMARK}}}
         result = execute_range_as_code_location(FIRST.isoformat(), LAST.isoformat(), instance, {"resources": resources})
         after = dt.date(2023, 11, 13)
-        print(f"4/4 outcomes_job over {after}..{OUTCOMES_LAST} as one run: the returns after the week, as the prices "
+        print(f"3/3 outcomes_job over {after}..{OUTCOMES_LAST} as one run: the returns after the week, as the prices "
               "arrive", file=sys.stdout, flush=True)
         outcomes = execute_range_as_code_location(after.isoformat(), OUTCOMES_LAST.isoformat(), instance,
                                                   {"resources": resources}, job="outcomes_job")
@@ -216,12 +216,10 @@ def run_demo(per_day: int, data_dir_option: Path | None = None, telemetry: bool 
     for line in _check_lines(result.get_asset_check_evaluations()):
         print(f"  {line}")
     records = _track_records(engine)
-    print(f"\ninsider track records as of {OUTCOMES_LAST} (SYNTHETIC prices; Catalog -> insider_track_records in the UI, "
-          "with the excess-by-horizon plot), best 21-day mean excess first:")
-    for r in records[:5]:
-        print(f"  {r['RPTOWNERNAME'][:32]:<34}{r['TRADES']:>4} trades  21d mean excess {r['MEAN_EXCESS_21D']}  hit rate {r['HIT_RATE_21D']}")
-    if len(records) > 5:
-        print(f"  ... and {len(records) - 5} more insiders (insider_track_records, SEGMENT all, ISSUERCIK ALL)")
+    best = (f"; best {records[0]['RPTOWNERNAME']}: 21-day mean excess {records[0]['MEAN_EXCESS_21D']}, hit rate "
+            f"{records[0]['HIT_RATE_21D']} over {records[0]['TRADES']} trade(s)") if records else ""
+    print(f"\ninsider track records as of {OUTCOMES_LAST} (SYNTHETIC prices): {len(records)} insiders measured at 21 "
+          f"days{best}; all of them, and the excess-by-horizon plot, under Catalog -> insider_track_records in the UI")
     engine.dispose()
 
     instance.dispose()

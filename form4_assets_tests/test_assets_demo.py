@@ -47,7 +47,7 @@ def test_demo_loads_the_week_and_records_the_run(tmp_path: Path, monkeypatch: py
         assert run.remote_job_origin.repository_origin.get_label() == "__repository__@form4_assets"
 
     # Track records from the SYNTHETIC prices: in the warehouse, printed, and with the plot for the UI.
-    assert "insider track records as of 2023-12-29 (SYNTHETIC prices" in out and "21d mean excess" in out
+    assert "insider track records as of 2023-12-29 (SYNTHETIC prices): " in out and "21-day mean excess" in out
     engine = sa.create_engine(f"sqlite:///{data_dir / 'warehouse.sqlite'}")
     with engine.connect() as conn:
         measured = conn.execute(sa.text('SELECT COUNT(*) FROM insider_track_records WHERE "MEASURED_21D" > 0')).scalar_one()
