@@ -379,7 +379,7 @@ def test_browser_shows_asset_names_graph_partition_metadata_and_checks(deploymen
 
             # The global asset graph, groups expanded, navigation hidden: tall enough for the signals group, so the
             # graph is drawn at a scale where every node shows its full name and status.
-            graph = browser.new_page(viewport={"width": 2400, "height": 1500})  # the signals and outcomes groups sit beside the aggregates
+            graph = browser.new_page(viewport={"width": 2400, "height": 2400})  # the signals and outcomes groups: tall
             graph.set_default_timeout(60_000)
             graph.route("**/*", loopback_only)
             graph.goto(f"{base}/asset-groups", wait_until="networkidle")
