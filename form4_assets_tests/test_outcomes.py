@@ -103,7 +103,7 @@ def test_entry_after_close_horizons_and_no_look_ahead(engine: sa.Engine, tmp_pat
     assert current(engine, "0000000001-24-000002")["RETURN_21D"] == ret(jan11, 21)
     with engine.connect() as conn:
         finding = reconcile.outcomes_reconcile(conn, dates, read_prices(tmp_path / "prices", "BEN"))
-        assert finding.passed and finding.checked > 10, finding.problems[:3]
+        assert finding.passed and finding.checked > 10, finding.examples[:3]
         assert reconcile.records_reconcile(conn, dates).passed
 
 
@@ -124,7 +124,7 @@ def test_ticker_change_and_missing_prices(engine: sa.Engine, tmp_path: Path) -> 
     with engine.connect() as conn:
         mapped = reconcile.prices_mapped(conn, [dt.date(2024, 1, 10), jan16])
     assert not mapped.passed
-    assert sorted((p["accession"], p["code"]) for p in mapped.problems) == [
+    assert sorted((p["accession"], p["code"]) for p in mapped.examples) == [
         ("0000000002-24-000001", "ticker_not_in_prices"), ("0000000003-24-000001", "ticker_not_in_prices")]
 
 

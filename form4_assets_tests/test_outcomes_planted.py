@@ -95,4 +95,4 @@ def test_planted_drift_after_opportunistic_purchases_is_recovered(engine: sa.Eng
     with engine.connect() as conn:
         assert reconcile.records_reconcile(conn, dates[-30:]).passed
         finding = reconcile.outcomes_reconcile(conn, dates[-30:], book)
-        assert finding.passed, finding.problems[:3]
+        assert finding.passed, finding.examples[:3]

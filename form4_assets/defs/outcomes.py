@@ -102,9 +102,9 @@ def _run(
     yield materialize_result(context, engine, asset, dates, run_facts=run_facts, per_date=per_date)
     for policy, run in checks:
 
-        def outcome(days: list, run: Callable = run, policy: CheckPolicy = policy):
+        def outcome(days: list, run: Callable = run):
             with engine.connect() as conn:
-                return run(conn, days).outcome(policy.name)
+                return run(conn, days)
 
         yield from report_per_date(context, policy, each_date(outcome), dates)
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.reconcile import Finding
+from form4_assets.warehouse.checks_sql import CheckOutcome
 from form4_assets.aggregates.sql import fetch, superseded_as_of, table
 from form4_assets.outcomes.measure import MEASURED, PENDING, ratio_return
 from form4_assets.outcomes.records import ALL_ISSUERS
@@ -59,9 +59,9 @@ def _returns_wrong(row: dict, book: PriceBook) -> list[str]:
     return wrong
 
 
-def outcomes_reconcile(conn: sa.Connection, dates: Sequence[dt.date], book: PriceBook) -> Finding:
+def outcomes_reconcile(conn: sa.Connection, dates: Sequence[dt.date], book: PriceBook) -> CheckOutcome:
     et, to = table("effective_transactions"), table("trade_outcomes")
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         source = {(r["ACCESSION_NUMBER"], r["TRANS_SK"]) for r in fetch(conn, sa.select(
             et.c.ACCESSION_NUMBER, et.c.TRANS_SK).where(
@@ -80,9 +80,9 @@ def outcomes_reconcile(conn: sa.Connection, dates: Sequence[dt.date], book: Pric
     return finding
 
 
-def prices_mapped(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def prices_mapped(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     to = table("trade_outcomes")
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         rows = fetch(conn, sa.select(to.c.ACCESSION_NUMBER, to.c.TRANS_TABLE, to.c.TRANS_SK, to.c.ISSUERCIK,
                                      to.c.ISSUERTRADINGSYMBOL, to.c.PRICE_STATUS, to.c.ENTRY_DATE)
@@ -95,9 +95,9 @@ def prices_mapped(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
     return finding
 
 
-def records_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> Finding:
+def records_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
     to, tr = table("trade_outcomes"), table("insider_track_records")
-    finding = Finding()
+    finding = CheckOutcome()
     for day in sorted(set(dates)):
         rows = fetch(conn, sa.select(tr).where(tr.c.FILING_DATE == day))
         finding.checked += len(rows)
