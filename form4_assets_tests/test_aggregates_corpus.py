@@ -11,10 +11,10 @@ from form4_assets.aggregates.reconcile import (
     cofilers_counted_once,
     reconcile_activity,
     reconcile_cluster_buys,
-    reconcile_net_selling,
     superseded_in_activity,
     superseded_in_effective,
 )
+from form4_assets.aggregates.net_selling_check import reconcile_net_selling
 from form4_assets.warehouse.engine import create_schema, make_engine
 from form4_assets.warehouse.schema import TABLES
 from form4_assets_tests.aggregates_support import build_all, load_bulk_corpus

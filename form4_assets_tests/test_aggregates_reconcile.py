@@ -105,7 +105,7 @@ def test_cofiler_check_catches_rows_multiplied_by_owners(engine: sa.Engine) -> N
 
 
 def test_net_selling_reconciliation_passes_and_catches_a_wrong_window(engine: sa.Engine) -> None:
-    from form4_assets.aggregates.reconcile import reconcile_net_selling
+    from form4_assets.aggregates.net_selling_check import reconcile_net_selling
 
     with engine.connect() as conn:
         finding = reconcile_net_selling(conn, [TUE])
@@ -118,7 +118,7 @@ def test_net_selling_reconciliation_passes_and_catches_a_wrong_window(engine: sa
 
 
 def test_net_selling_reconciliation_checks_every_date_of_a_run(engine: sa.Engine) -> None:
-    from form4_assets.aggregates.reconcile import reconcile_net_selling
+    from form4_assets.aggregates.net_selling_check import reconcile_net_selling
 
     nis = TABLES["net_insider_selling"]
     run_dates = [MON, TUE, WED]

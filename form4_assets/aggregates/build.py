@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from form4_assets.aggregates.activity import compute_issuer_daily_activity
 from form4_assets.aggregates.cluster_buys import compute_cluster_buys
 from form4_assets.aggregates.effective import build_effective_rows, compute_supersessions
-from form4_assets.aggregates.net_selling import compute_net_insider_selling
+from form4_assets.aggregates.net_selling import NetSellingSweep
 from form4_assets.aggregates.sources import source_of
 from form4_assets.warehouse.store import replace_partitions_in, write_transaction
 
@@ -61,7 +61,12 @@ def build_issuer_daily_activity(engine: sa.Engine, dates: Sequence[dt.date]) -> 
 
 
 def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return per_day(engine, dates, "net_insider_selling", compute_net_insider_selling)
+    """One sweep over the dates (form4_assets.aggregates.net_selling), each date still its own transaction."""
+    wanted = sorted(set(dates))
+    if not wanted:
+        return {"net_insider_selling": 0}
+    sweep = NetSellingSweep(last=wanted[-1])
+    return per_day(engine, wanted, "net_insider_selling", sweep.rows_for)
 
 
 def build_cluster_buys(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:

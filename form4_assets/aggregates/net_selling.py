@@ -1,21 +1,30 @@
 """net_insider_selling: rolling 30- and 90-day net selling per issuer, as of a filing date.
 
-One SQL statement per date, over only the issuer-day rows of the 90-day window (by the
-TRANS_DATE index): a ROW_NUMBER() window keeps each issuer-day's latest version known
-on the date, a second one marks the latest name and ticker, and conditional SUMs give
-both windows per issuer. It runs unchanged on SQLite (3.25+) and PostgreSQL and returns
-one row per issuer, however long the history.
+As of date D, each issuer-day (ISSUERCIK, TRANS_DATE) of the 90 days to D counts in its
+latest version filed on or before D; an issuer has a row when those versions hold
+open-market rows, with the exact sums of both windows, the name and ticker of its latest
+issuer-day and its latest open-market transaction date.
+
+A run's dates are built by one `NetSellingSweep` in date order: it reads each issuer-day
+version once (the versions filed since the previous date, by the (TRANS_DATE,
+FILING_DATE) index), and re-sums only the issuers whose window changed (a new version,
+or an issuer-day entering or leaving a window); every other issuer's row is the previous
+date's. A date therefore costs what changed on it plus writing its rows, not a pass over
+the 90-day window, and each date is still written in its own transaction. The
+reconciliation check (form4_assets.aggregates.reconcile) re-derives every date by
+running totals instead.
 
 The sums are exact on both databases (decimals are NUMERIC on PostgreSQL and integer
-counts of 10^-4 on SQLite, see form4_assets.warehouse.schema.ExactDecimal) and nothing is
-rounded here: every window figure is the exact sum of the issuer-day figures it covers,
-and NET = SELL − BUY exactly (the only rounding in the aggregates is each row's dollars,
-TRANS_DOLLARS, to 4 places).
+counts of 10^-4 on SQLite, see form4_assets.warehouse.schema.ExactDecimal), summed as
+Decimal and never rounded: every window figure is the exact sum of the issuer-day figures
+it covers, and NET = SELL − BUY exactly (the only rounding in the aggregates is each
+row's dollars, TRANS_DOLLARS, to 4 places).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -31,70 +40,106 @@ MEASURES: dict[str, tuple[str, str]] = {
     "SHARES_DISCRETIONARY": ("SELL_SHARES_DISCRETIONARY", "BUY_SHARES_DISCRETIONARY"),
     "DOLLARS_DISCRETIONARY": ("SELL_DOLLARS_DISCRETIONARY", "BUY_DOLLARS_DISCRETIONARY"),
 }
-_VERSION_COLUMNS = (
-    "ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "BUY_ROWS", "SELL_ROWS",
-    *(column for pair in MEASURES.values() for column in pair),
-)
+_SUMMED = tuple(column for pair in MEASURES.values() for column in pair)
+_VERSION_COLUMNS = ("ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "BUY_ROWS",
+                    "SELL_ROWS", *_SUMMED)
+#: The window columns a row carries besides the NET ones.
+_WINDOW_SIDES = ("SELL_SHARES", "BUY_SHARES", "SELL_DOLLARS", "BUY_DOLLARS")
+LONGEST = max(WINDOWS)
 
 
-def window_query(day: dt.date) -> sa.Select:
-    """Per issuer with open-market rows in the 90 days to `day`: both windows' exact sums."""
-    ida = table("issuer_daily_activity")
-    starts = {w: day - dt.timedelta(days=w - 1) for w in WINDOWS}
-    versions = (
-        sa.select(
-            *(ida.c[c] for c in _VERSION_COLUMNS),
-            sa.func.row_number()
-            .over(partition_by=(ida.c.ISSUERCIK, ida.c.TRANS_DATE), order_by=ida.c.FILING_DATE.desc())
-            .label("version_rank"),
-            sa.func.row_number()
-            .over(partition_by=ida.c.ISSUERCIK, order_by=(ida.c.TRANS_DATE.desc(), ida.c.FILING_DATE.desc()))
-            .label("name_rank"),
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Calendar days first .. last (empty when last < first)."""
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class NetSellingSweep:
+    """The net_insider_selling rows of ascending filing dates, carried from one date to the next.
+
+    State: each issuer's latest known version of every issuer-day still inside some later
+    window, and each issuer's current row. `rows_for(conn, day)` reads only the versions
+    filed after the previous date (all versions up to `day` on the first), so it must be
+    called in date order, each date after the issuer_daily_activity partitions up to it
+    are written. `last` bounds the transaction dates read (nothing after the run's last
+    date can count in any of its windows), so an early date costs the same however much
+    history is loaded after it.
+    """
+
+    def __init__(self, last: dt.date) -> None:
+        self.last = last
+        self.previous: dt.date | None = None
+        self.versions: dict[str, dict[dt.date, dict[str, Any]]] = defaultdict(dict)
+        self.issuers_on: dict[dt.date, set[str]] = defaultdict(set)
+        self.current: dict[str, dict[str, Any]] = {}
+
+    def _read(self, conn: sa.Connection, day: dt.date) -> set[str]:
+        """Take in the versions filed since the previous date; the issuers they touch."""
+        ida = table("issuer_daily_activity")
+        query = sa.select(*(ida.c[c] for c in _VERSION_COLUMNS)).where(
+            ida.c.TRANS_DATE.between(day - dt.timedelta(days=LONGEST - 1), self.last), ida.c.FILING_DATE <= day
         )
-        .where(ida.c.TRANS_DATE.between(starts[max(WINDOWS)], day), ida.c.FILING_DATE <= day)
-        .subquery("versions")
-    )
-    v = versions.c
-    sums = [
-        sa.func.sum(sa.case((v.TRANS_DATE >= starts[w], v[column]), else_=0)).label(f"{column}_{w}D")
-        for w in WINDOWS
-        for pair in MEASURES.values()
-        for column in pair
-    ]
-    open_market = (v.BUY_ROWS + v.SELL_ROWS) > 0
-    return (
-        sa.select(
-            v.ISSUERCIK,
-            sa.func.max(sa.case((v.name_rank == 1, v.ISSUERNAME))).label("ISSUERNAME"),
-            sa.func.max(sa.case((v.name_rank == 1, v.ISSUERTRADINGSYMBOL))).label("ISSUERTRADINGSYMBOL"),
-            sa.func.max(sa.case((open_market, v.TRANS_DATE))).label("LAST_TRANS_DATE"),
-            *sums,
-        )
-        .where(v.version_rank == 1)
-        .group_by(v.ISSUERCIK)
-        .having(sa.func.sum(v.BUY_ROWS + v.SELL_ROWS) > 0)
-        .order_by(v.ISSUERCIK)
-    )
+        if self.previous is not None:
+            query = query.where(ida.c.FILING_DATE > self.previous)
+        touched: set[str] = set()
+        for r in fetch(conn, query.order_by(ida.c.FILING_DATE)):  # a later version replaces an earlier one
+            issuer, trans_date = r["ISSUERCIK"], r["TRANS_DATE"]
+            self.versions[issuer][trans_date] = r
+            self.issuers_on[trans_date].add(issuer)
+            touched.add(issuer)
+        return touched
 
+    def _crossing(self, day: dt.date) -> set[str]:
+        """Issuers with an issuer-day entering the range (TRANS_DATE reached) or leaving a window since
+        the previous date."""
+        if self.previous is None:
+            return set(self.versions)
+        prev = self.previous
+        moved = _days(prev + dt.timedelta(days=1), day)
+        for w in WINDOWS:
+            moved += _days(prev - dt.timedelta(days=w - 1), day - dt.timedelta(days=w))
+        return {issuer for d in moved for issuer in self.issuers_on.get(d, ())}
 
-def compute_net_insider_selling(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
-    """The net_insider_selling rows partition `day` writes: issuers with open-market rows in 90 days."""
-    out: list[dict[str, Any]] = []
-    for r in fetch(conn, window_query(day)):
+    def _row(self, issuer: str, day: dt.date) -> dict[str, Any] | None:
+        """The issuer's row as of `day` from its versions, or None without open-market rows."""
+        start = day - dt.timedelta(days=LONGEST - 1)
+        versions = self.versions[issuer]
+        for gone in [d for d in versions if d < start]:
+            del versions[gone]
+        active = sorted((d, v) for d, v in versions.items() if d <= day)
+        open_market = [d for d, v in active if v["BUY_ROWS"] + v["SELL_ROWS"] > 0]
+        if not open_market:
+            return None
+        latest = active[-1][1]
         row: dict[str, Any] = {
-            "FILING_DATE": day,
-            "ISSUERCIK": r["ISSUERCIK"],
-            "ISSUERNAME": r["ISSUERNAME"],
-            "ISSUERTRADINGSYMBOL": r["ISSUERTRADINGSYMBOL"],
-            "LAST_TRANS_DATE": _as_date(r["LAST_TRANS_DATE"]),
+            "FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": latest["ISSUERNAME"],
+            "ISSUERTRADINGSYMBOL": latest["ISSUERTRADINGSYMBOL"], "LAST_TRANS_DATE": open_market[-1],
         }
         for w in WINDOWS:
+            first = day - dt.timedelta(days=w - 1)
+            inside = [v for d, v in active if d >= first]
+            sums = {c: sum((v[c] for v in inside if v[c] is not None), ZERO) for c in _SUMMED}
             for measure, (sell, buy) in MEASURES.items():
-                row[f"NET_SELL_{measure}_{w}D"] = (r[f"{sell}_{w}D"] or ZERO) - (r[f"{buy}_{w}D"] or ZERO)
-            for column in ("SELL_SHARES", "BUY_SHARES", "SELL_DOLLARS", "BUY_DOLLARS"):
-                row[f"{column}_{w}D"] = r[f"{column}_{w}D"] or ZERO
-        out.append(row)
-    return out
+                row[f"NET_SELL_{measure}_{w}D"] = sums[sell] - sums[buy]
+            for column in _WINDOW_SIDES:
+                row[f"{column}_{w}D"] = sums[column]
+        return row
+
+    def rows_for(self, conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
+        """The rows partition `day` writes: issuers with open-market rows in the 90 days, by CIK."""
+        if self.previous is not None and day <= self.previous:
+            raise ValueError(f"net selling dates must ascend: {day} after {self.previous}")
+        changed = self._read(conn, day) | self._crossing(day)
+        for issuer in changed:
+            row = self._row(issuer, day)
+            if row is None:
+                self.current.pop(issuer, None)
+            else:
+                self.current[issuer] = row
+        start = day - dt.timedelta(days=LONGEST - 1)
+        for gone in [d for d in self.issuers_on if d < start]:
+            del self.issuers_on[gone]
+        self.previous = day
+        return [{**self.current[i], "FILING_DATE": day} for i in sorted(self.current)]
 
 
 def _as_date(value: Any) -> dt.date | None:

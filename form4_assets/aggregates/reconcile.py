@@ -9,8 +9,9 @@
 - Co-filers once: each filing contributes exactly as many effective rows as it has
   transaction rows (a join through the owners would multiply them), each attributed to
   the filing's first reporting owner.
-- Net selling: each date's 30- and 90-day sums equal Decimal sums over the latest
-  issuer-day versions, read back and summed in Python, and NET = SELL − BUY in every row.
+- Net selling (form4_assets.aggregates.net_selling_check): each date's 30- and 90-day
+  sums equal running Decimal totals over the latest issuer-day versions, and
+  NET = SELL − BUY in every row.
 - Cluster buys: each date's clusters, buyers and amounts equal a SQL GROUP BY over the
   effective open-market purchases (TRANS_CODE P) of the 10-day window.
 
@@ -33,12 +34,10 @@ import sqlalchemy as sa
 from form4_assets.aggregates.cluster_buys import MIN_INSIDERS, WINDOW_DAYS
 from form4_assets.aggregates.sources import SOURCES
 from form4_assets.aggregates.sql import ZERO, chunks, fetch, superseded_as_of, table
-from form4_assets.tables import DECIMAL_PLACES, WINDOWS
+from form4_assets.tables import DECIMAL_PLACES
 from form4_assets.warehouse.checks_sql import CheckOutcome
 
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
-#: issuer_daily_activity columns the net-selling windows sum.
-_WINDOW_UNITS = ("SELL_SHARES", "BUY_SHARES", "SELL_DOLLARS", "BUY_DOLLARS")
 
 
 def _amount(value: Decimal | None) -> Decimal:
@@ -244,111 +243,6 @@ def cofilers_counted_once(conn: sa.Connection, dates: Sequence[dt.date]) -> Chec
             finding.add({"ACCESSION_NUMBER": acc, "effective_rows": int(r["rows"]), "transaction_rows": source.get(acc, 0)})
         elif r["lo"] != r["hi"] or r["lo"] != first.get(acc):
             finding.add({"ACCESSION_NUMBER": acc, "attributed_to": f"{r['lo']}..{r['hi']}", "first_owner": first.get(acc)})
-    return finding
-
-
-def reconcile_net_selling(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
-    """net_insider_selling of all of `dates` (see reconcile_net_selling_by_date), as one finding."""
-    finding = CheckOutcome()
-    for day_finding in reconcile_net_selling_by_date(conn, dates).values():
-        finding.extend(day_finding)
-    return finding
-
-
-def reconcile_net_selling_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
-    """net_insider_selling of each of `dates` versus Decimal sums over the latest issuer-day versions.
-
-    The builder picks versions with a SQL window function and sums in SQL, per date; this
-    reads the issuer-days of all the dates' windows once, in filing-date order, and for
-    each date in turn takes the latest version of each issuer-day filed by then and sums
-    in Python. Every date of a backfill is checked (a date written but not checked would
-    report as passed without being so); versions are kept by transaction date and dropped
-    once they leave every later window, so each date costs its own 90-day window, and each
-    date's finding is its own, so each can be reported on its partition.
-    """
-    wanted = sorted(set(dates))
-    by_date: dict[dt.date, CheckOutcome] = {}
-    if not wanted:
-        return by_date
-    ida, nis = table("issuer_daily_activity"), table("net_insider_selling")
-    query = (
-        sa.select(ida.c.FILING_DATE, ida.c.ISSUERCIK, ida.c.TRANS_DATE, ida.c.SELL_SHARES, ida.c.BUY_SHARES,
-                  ida.c.SELL_DOLLARS, ida.c.BUY_DOLLARS, ida.c.SELL_ROWS, ida.c.BUY_ROWS)
-        .where(ida.c.TRANS_DATE.between(wanted[0] - dt.timedelta(days=max(WINDOWS) - 1), wanted[-1]),
-               ida.c.FILING_DATE <= wanted[-1])
-        .order_by(ida.c.FILING_DATE)
-    )
-    versions = fetch(conn, query)
-    # trans date -> issuer -> (sell/buy shares and dollars, open-market rows) of its latest version so far
-    latest: dict[dt.date, dict[str, tuple[dict[str, Decimal], int]]] = {}
-    position = 0
-    for block_start in range(0, len(wanted), DATE_BLOCK):
-        block = wanted[block_start : block_start + DATE_BLOCK]
-        written: dict[dt.date, dict[str, dict[str, Any]]] = {day: {} for day in block}
-        for r in fetch(conn, sa.select(nis).where(nis.c.FILING_DATE.in_(block))):
-            written[r["FILING_DATE"]][r["ISSUERCIK"]] = r
-        for day in block:
-            while position < len(versions) and versions[position]["FILING_DATE"] <= day:
-                r = versions[position]
-                latest.setdefault(r["TRANS_DATE"], {})[r["ISSUERCIK"]] = (
-                    {unit: _amount(r[unit]) for unit in _WINDOW_UNITS},
-                    r["SELL_ROWS"] + r["BUY_ROWS"],
-                )
-                position += 1
-            for gone in [d for d in latest if d < day - dt.timedelta(days=max(WINDOWS) - 1)]:
-                del latest[gone]  # outside this window and every later one
-            by_date[day] = _compare_net_selling(day, _expected_net_selling(latest, day), written[day])
-    return by_date
-
-
-def _expected_net_selling(
-    latest: dict[dt.date, dict[str, tuple[dict[str, Decimal], int]]], day: dt.date
-) -> dict[str, dict[str, Decimal]]:
-    """Per issuer, the 30- and 90-day sums as of `day`, for issuers with open-market rows."""
-    expected: dict[str, dict[str, Decimal]] = {}
-    rows_of: dict[str, int] = {}
-    for trans_date, issuers in latest.items():
-        if not day - dt.timedelta(days=max(WINDOWS) - 1) <= trans_date <= day:
-            continue
-        windows = [w for w in WINDOWS if trans_date >= day - dt.timedelta(days=w - 1)]
-        for issuer, (amounts, rows) in issuers.items():
-            sums = expected.setdefault(issuer, {})
-            for window in windows:
-                for unit, amount in amounts.items():
-                    key = f"{unit}_{window}D"
-                    sums[key] = sums.get(key, ZERO) + amount
-            rows_of[issuer] = rows_of.get(issuer, 0) + rows
-    for sums in expected.values():
-        for window in WINDOWS:
-            for unit in ("SHARES", "DOLLARS"):
-                sell, buy = sums.get(f"SELL_{unit}_{window}D", ZERO), sums.get(f"BUY_{unit}_{window}D", ZERO)
-                sums[f"NET_SELL_{unit}_{window}D"] = sell - buy
-    return {i: s for i, s in expected.items() if rows_of[i] > 0}
-
-
-def _compare_net_selling(
-    day: dt.date, expected: dict[str, dict[str, Decimal]], written: dict[str, dict[str, Any]]
-) -> CheckOutcome:
-    """Exact equality of every window figure, and NET = SELL − BUY within each written row."""
-    finding = CheckOutcome(checked=len(written))
-    for issuer in sorted(set(expected) | set(written)):
-        row, want = written.get(issuer), expected.get(issuer)
-        if row is None or want is None:
-            finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": "(row)",
-                         "written": row is not None, "expected": want is not None})
-            continue
-        for window in WINDOWS:
-            for unit in ("SHARES", "DOLLARS"):
-                net = f"NET_SELL_{unit}_{window}D"
-                for column in (f"SELL_{unit}_{window}D", f"BUY_{unit}_{window}D", net):
-                    got, exp = _amount(row[column]), want.get(column, ZERO)
-                    if got != exp:
-                        finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": column,
-                                     "written": got, "expected": exp})
-                difference = _amount(row[f"SELL_{unit}_{window}D"]) - _amount(row[f"BUY_{unit}_{window}D"])
-                if _amount(row[net]) != difference:
-                    finding.add({"FILING_DATE": day, "ISSUERCIK": issuer, "column": f"{net} = SELL - BUY",
-                                 "written": _amount(row[net]), "expected": difference})
     return finding
 
 

@@ -34,7 +34,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 import sqlalchemy as sa
 
-from form4_assets.aggregates import build, reconcile
+from form4_assets.aggregates import build, net_selling_check, reconcile
 from form4_assets.aggregates.charts import net_selling_png, overview_svg_markdown, write_png
 from form4_assets.aggregates.net_selling import TOP_COLUMNS, history, top_movers
 from form4_assets.defs.checks import CheckPolicy
@@ -179,7 +179,7 @@ def net_insider_selling(context: AssetExecutionContext, warehouse: WarehouseReso
     engine = warehouse.engine()
     dates = partition_dates(context)
     build.build_net_insider_selling(engine, dates)
-    checks = [ScopedCheck(NET_SELLING_RECONCILES, reconcile.reconcile_net_selling_by_date)]
+    checks = [ScopedCheck(NET_SELLING_RECONCILES, net_selling_check.reconcile_net_selling_by_date)]
     outcomes = evaluate(context, engine, "net_insider_selling", dates, checks)
     per_date: dict[dt.date, dict[str, Any]] = {}
     if dates:
