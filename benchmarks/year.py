@@ -14,6 +14,9 @@ launched from the UI takes (form4_assets.runs). Measured in the same benchmark r
 - `floor_seconds`: a trivial one-asset partitioned job as one run over the same range
   (Dagster's own cost of a run over these partitions).
 
+`FORM4_PARSE_PROCESSES=N` in the environment parses in N worker processes (reported
+as `parse_processes`, with the largest worker's peak RSS beside the run's own).
+
 `--heavy-day` also runs the heaviest day alone (fresh warehouse) against the floor of a
 one-partition run. `--history` re-materializes the aggregates of one day with one month
 loaded and again with the whole range loaded (and the range's last day), to show the
@@ -109,8 +112,10 @@ def child(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - began
     failed = sorted(f"{e.asset_key.to_user_string()}.{e.check_name}"
                     for e in result.get_asset_check_evaluations() if not e.passed)
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest parse worker, if any
     print(json.dumps({"seconds": seconds, "success": result.success, "failed_checks": failed,
-                      "peak_rss_mb": peak_rss_mb(), "steps": step_seconds(instance, result.run_id)}))
+                      "peak_rss_mb": peak_rss_mb(), "worker_peak_rss_mb": workers_mb,
+                      "steps": step_seconds(instance, result.run_id)}))
 
 
 def run_child(kind: str, first: dt.date, last: dt.date, mirror: Path, url: str, work: Path) -> dict[str, Any]:
@@ -218,6 +223,8 @@ def bare_parse_seconds(mirror: Path) -> tuple[float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from form4_assets.settings import parse_processes
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=250, help="business days (default 250, a year)")
     parser.add_argument("--per-day", type=int, default=None, help="median filings per day (default: the generator's)")
@@ -267,13 +274,17 @@ def main(argv: list[str] | None = None) -> int:
 
         year_url = fresh_warehouse(args.warehouse_url, work, "year")
         graph = run_child("graph", first, last, mirror, year_url, work)
-        out.update(seconds=round(graph["seconds"], 2), peak_rss_mb=round(graph["peak_rss_mb"]), steps=graph["steps"])
+        out.update(seconds=round(graph["seconds"], 2), peak_rss_mb=round(graph["peak_rss_mb"]), steps=graph["steps"],
+                   parse_processes=parse_processes(), worker_peak_rss_mb=round(graph["worker_peak_rss_mb"]))
         out["ms_per_filing"] = round(1000 * graph["seconds"] / max(filings, 1), 3)
         out["vs_bare_parse"] = round(graph["seconds"] / max(bare, 1e-9), 2)
         log(f"daily_filings_job, one run: {graph['seconds']:.1f}s (target <= {TARGET_SECONDS:.0f}), "
             f"peak RSS {graph['peak_rss_mb']:.0f} MB (target <= {TARGET_RSS_MB:.0f}), "
             f"{out['ms_per_filing']:.2f} ms/filing, {out['vs_bare_parse']:.1f}x bare lxml (target <= {TARGET_VS_BARE:.0f}x)")
         log("  steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in graph["steps"].items()))
+        if out["parse_processes"] > 1:
+            log(f"  parsed by {out['parse_processes']} worker processes (FORM4_PARSE_PROCESSES), the largest "
+                f"peaking at {out['worker_peak_rss_mb']} MB beside the run's own")
 
         if args.heavy_day:
             heavy = max(summary["days"], key=lambda d: d["filings"])

@@ -62,6 +62,8 @@ FEED_FROM = Setting("FORM4_FEED_FROM", "mirror",
 CACHE_DIR = Setting("FORM4_CACHE_DIR", "<data dir>/cache", "On-disk cache of fetched filings (live mode).")
 FORM345_PATHS = Setting("FORM4_FORM345_PATHS", "none",
                         f"The SEC's Form 345 data sets: .zip files or directories, separated by '{os.pathsep}'.")
+PARSE_PROCESSES = Setting("FORM4_PARSE_PROCESSES", "1",
+                          "Processes that parse filings in a run of at least 2,000 filings (1: in the run's own process).")
 
 DAGSTER_HOME = Setting("DAGSTER_HOME", "<data dir>/dagster_home",
                        "Dagster's own instance directory (runs, event log), used by the demo and init-instance.")
@@ -72,7 +74,8 @@ PRICES_BENCHMARK = Setting("FORM4_PRICES_BENCHMARK", "none",
                            "The benchmark ticker in the price source (e.g. SPY) for excess returns and the trading calendar.")
 
 SETTINGS: tuple[Setting, ...] = (DATA_DIR, WAREHOUSE_URL, EDGAR_MODE, FEED_FROM, MIRROR_DIR, USER_AGENT, BASE_URL,
-                                 MAX_RPS, CACHE_DIR, FORM345_PATHS, DAGSTER_HOME, PRICES_PATH, PRICES_BENCHMARK)
+                                 MAX_RPS, CACHE_DIR, FORM345_PATHS, DAGSTER_HOME, PRICES_PATH, PRICES_BENCHMARK,
+                                 PARSE_PROCESSES)
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -117,6 +120,23 @@ def dagster_home(given: str | None = None, default: Path | None = None) -> Path 
     """The Dagster instance directory, absolute: given, else DAGSTER_HOME, else `default` (None: none)."""
     value = given_or_env(given, DAGSTER_HOME)
     return absolute(value) if value else (absolute(default) if default is not None else None)
+
+
+def parse_processes() -> int:
+    """How many processes parse a large run's filings: FORM4_PARSE_PROCESSES, else 1.
+
+    One by default because on a shared 2-core machine worker processes measured no faster
+    than parsing in the run's own process (README, Performance); on idle cores they divide
+    the parse time.
+    """
+    value = env(PARSE_PROCESSES.env, PARSE_PROCESSES.default)
+    try:
+        processes = int(value)
+    except ValueError:
+        processes = 0
+    if processes < 1:
+        raise ValueError(f"{PARSE_PROCESSES.env} must be a whole number of processes, at least 1, not {value!r}")
+    return processes
 
 
 def edgar_mode(given: Mode | str | None = None) -> Mode:

@@ -132,3 +132,32 @@ def test_a_larger_mirror_parses_except_the_broken(tmp_path):
     assert {r["broken"] for r in records} == {None, *BROKEN_REASONS}
     assert {r["form_type"] for r in records} >= {"3", "4", "5", "4/A"}
     assert any(r["no_securities_owned"] for r in records)
+
+
+def test_worker_processes_parse_exactly_what_the_run_process_parses(tmp_path) -> None:
+    """FORM4_PARSE_PROCESSES > 1 hands the filings to spawned workers: the day's tables,
+    quarantine rows included, are the same rows in the same order as parsing in-process."""
+    import datetime as dt
+    import hashlib
+    from collections import defaultdict
+
+    from form4_assets.pipeline.day import POOL_MIN_FILINGS, parse_pool, parsed_rows
+
+    root = build_small_mirror(tmp_path / "mirror")
+    raws: dict[dt.date, list[dict]] = defaultdict(list)
+    for rec in load_manifest(root):
+        path = filing_path(root, rec)
+        day = dt.date.fromisoformat(rec["filing_date"])
+        raws[day].append({"FILING_DATE": day, "ACCESSION_NUMBER": rec["accession"], "LOCAL_PATH": str(path),
+                          "SHA256": hashlib.sha256(path.read_bytes()).hexdigest(), "FETCH_ERROR": None,
+                          "EDGAR_PATH": rec["path"]})
+    first = min(raws)
+    raws[first][0]["SHA256"] = "0" * 64  # one filing whose bytes changed: quarantined in both
+    serial = {day: parsed_rows(rows, day) for day, rows in sorted(raws.items())}
+    with parse_pool(POOL_MIN_FILINGS, 2) as pool:
+        assert pool is not None
+        pooled = {day: parsed_rows(rows, day, pool) for day, rows in sorted(raws.items())}
+    assert pooled == serial
+    assert serial[first]["quarantine"] and sum(len(t["submission"]) for t in serial.values()) > 0
+    with parse_pool(POOL_MIN_FILINGS - 1, 2) as small, parse_pool(POOL_MIN_FILINGS, 1) as single:
+        assert small is None and single is None  # too few filings, or one process: parsed in-process

@@ -26,9 +26,10 @@ from form4_assets.defs.metadata import ASSET_TABLES, materialize_result, parsed_
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.defs.transactions import transaction_specs
-from form4_assets.pipeline.day import parsed_rows
+from form4_assets.pipeline.day import parse_pool, parsed_rows
 from form4_assets.pipeline.relisting import write_parsed_day
-from form4_assets.warehouse.store import read_partition
+from form4_assets.settings import parse_processes
+from form4_assets.warehouse.store import count_rows, read_partition
 
 _FROM_RAW = {
     "ACCESSION_NUMBER": ("raw_filings", "ACCESSION_NUMBER"),
@@ -88,14 +89,17 @@ def parse_filings(
     engine = warehouse.engine()
     dates = partition_dates(context)
     reasons: dict[dt.date, Counter[str]] = {}
-    for i, day in enumerate(dates, 1):
-        raw = read_partition(engine, "raw_filings", day)
-        tables = write_parsed_day(engine, day, raw, parsed_rows(raw, day))
-        reasons[day] = Counter(row["REASON_CODE"] for row in tables["quarantine"])
-        context.log.info(
-            f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} quarantined, "
-            f"{len(tables['nonderiv_trans'])} non-derivative and {len(tables['deriv_trans'])} derivative transactions"
-        )
+    # Worker processes parse (a large run only); this process writes each day in its own transaction.
+    with parse_pool(count_rows(engine, "raw_filings", dates), parse_processes()) as pool:
+        for i, day in enumerate(dates, 1):
+            raw = read_partition(engine, "raw_filings", day)
+            tables = write_parsed_day(engine, day, raw, parsed_rows(raw, day, pool))
+            reasons[day] = Counter(row["REASON_CODE"] for row in tables["quarantine"])
+            context.log.info(
+                f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} "
+                f"quarantined, {len(tables['nonderiv_trans'])} non-derivative and {len(tables['deriv_trans'])} "
+                "derivative transactions"
+            )
     quarantine_reasons = {day: {"quarantine_reasons": dg.MetadataValue.json(dict(r))} for day, r in reasons.items()}
     # Dagster wants a multi-asset's results in dependency order, which is ASSET_TABLES' order.
     for asset in [a for a in ASSET_TABLES if dg.AssetKey(a) in context.assets_def.keys]:

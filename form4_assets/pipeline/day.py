@@ -9,9 +9,13 @@ fix) never needs the network.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+import multiprocessing
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,39 +179,74 @@ def _stored_bytes(raw: Mapping[str, Any]) -> bytes | Row:
     return data
 
 
-def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date) -> dict[str, list[Row]]:
-    """Parse each raw filing of `day` once; every row gets FILING_DATE = `day`.
+def parse_raw(raw: Mapping[str, Any], day: dt.date) -> tuple[Row | None, dict[str, list[Row]]]:
+    """One raw filing of `day`: its quarantine row (None when it parsed) and its table rows.
+
+    A quarantined filing keeps the filing_headers and header_parties rows of whatever of
+    its SEC header could be read. A filing with a value the warehouse cannot hold exactly
+    (form4_assets.bounds) is quarantined here, so the day's write cannot fail on it (its
+    header rows are kept only when they can be stored). Every row gets FILING_DATE = `day`.
+    A pure function of the row and the bytes it points at, so it runs in a worker process too.
+    """
+    data = _stored_bytes(raw)
+    if isinstance(data, dict):
+        return data, {}
+    quarantine: Row | None = None
+    result = parse_filing(data, source=raw["LOCAL_PATH"], accession=raw["ACCESSION_NUMBER"])
+    if isinstance(result, Quarantined):
+        quarantine = quarantine_row(raw, result.reason, result.message, result.field, result.offset)
+        rows_by_table = result.header_rows()
+    else:
+        rows_by_table = result.rows()
+        problem = first_problem(rows_by_table)
+        if problem is not None:  # found before the day's transaction, which it would fail
+            quarantine = quarantine_row(raw, problem.reason, problem.message, problem.field)
+            rows_by_table = {name: rows_by_table[name] for name in ("filing_headers", "header_parties")}
+    if quarantine is not None and first_problem(rows_by_table) is not None:
+        rows_by_table = {}
+    for rows in rows_by_table.values():
+        for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
+            row["FILING_DATE"] = day
+    return quarantine, rows_by_table
+
+
+#: Filings a worker parses per task: large enough that the pickling overhead stays small.
+POOL_CHUNK = 32
+
+
+def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date, pool: Executor | None = None) -> dict[str, list[Row]]:
+    """Parse each raw filing of `day` once (see `parse_raw`), in `pool` when one is given.
 
     Each raw filing ends up either as one submission (plus its other rows) or as one
     quarantine row — never dropped — which is what the raw = parsed + quarantined check
-    verifies in the warehouse. A quarantined filing also keeps the filing_headers and
-    header_parties rows of whatever of its SEC header could be read. A filing with a value
-    the warehouse cannot hold exactly (form4_assets.bounds) is quarantined here, so the
-    day's write cannot fail on it (its header rows are kept only when they can be stored).
+    verifies in the warehouse. The rows come out in the raw rows' order either way, so a
+    run with a pool writes exactly what a run without one writes.
     """
     tables: dict[str, list[Row]] = {name: [] for name in PARSED_PARTITION_TABLES}
-    for raw in raw_rows:
-        data = _stored_bytes(raw)
-        if isinstance(data, dict):
-            tables["quarantine"].append(data)
-            continue
-        result = parse_filing(data, source=raw["LOCAL_PATH"], accession=raw["ACCESSION_NUMBER"])
-        if isinstance(result, Quarantined):
-            tables["quarantine"].append(
-                quarantine_row(raw, result.reason, result.message, result.field, result.offset)
-            )
-            rows_by_table = result.header_rows()
-        else:
-            rows_by_table = result.rows()
-            problem = first_problem(rows_by_table)
-            if problem is not None:  # found before the day's transaction, which it would fail
-                tables["quarantine"].append(quarantine_row(raw, problem.reason, problem.message, problem.field))
-                rows_by_table = {name: rows_by_table[name] for name in ("filing_headers", "header_parties")}
-        if isinstance(result, Quarantined) or problem is not None:
-            if first_problem(rows_by_table) is not None:
-                rows_by_table = {}
+    parse = functools.partial(parse_raw, day=day)
+    results = pool.map(parse, raw_rows, chunksize=POOL_CHUNK) if pool is not None else map(parse, raw_rows)
+    for quarantine, rows_by_table in results:
+        if quarantine is not None:
+            tables["quarantine"].append(quarantine)
         for name, rows in rows_by_table.items():
-            for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
-                row["FILING_DATE"] = day
             tables[name].extend(rows)
     return tables
+
+
+#: Below this many filings in a run, starting worker processes costs more than it saves.
+POOL_MIN_FILINGS = 2000
+
+
+@contextlib.contextmanager
+def parse_pool(filings: int, processes: int) -> Iterator[Executor | None]:
+    """Worker processes for parsing a run of `filings` filings, or None to parse in this process.
+
+    Parsing is pure Python over each filing's bytes and the day's writes must stay in one
+    process (one transaction per day), so workers parse and the caller writes. Spawned,
+    not forked: the caller may be a threaded Dagster step.
+    """
+    if processes < 2 or filings < POOL_MIN_FILINGS:
+        yield None
+        return
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
