@@ -192,6 +192,21 @@ def test_net_selling_windows_match_the_manifest(pipeline) -> None:
                     assert normal(column, row[column]) == normal(column, value), (as_of, issuer, column)
 
 
+def test_net_selling_carried_through_the_run_equals_each_date_computed_alone(pipeline) -> None:
+    """The run's sweep carries each issuer's window from date to date; a fresh sweep of any one
+    date (a one-partition re-materialization) must give exactly the rows the run wrote."""
+    from form4_assets.aggregates.net_selling import NetSellingSweep
+
+    engine = pipeline["engine"]
+    with engine.connect() as conn:
+        dates = sorted({r["FILING_DATE"] for r in rows(engine, "net_insider_selling")})
+        assert len(dates) > 5
+        for day in dates:
+            alone = NetSellingSweep(last=day).rows_for(conn, day)
+            written = rows(engine, "net_insider_selling", lambda t, day=day: t.c.FILING_DATE == day)
+            assert alone == written, day
+
+
 def test_seed_nly_net_selling_on_2023_11_06(pipeline) -> None:
     engine = pipeline["engine"]
     day = latest_days(engine, LAST)[(NLY, dt.date(2023, 11, 6))]
