@@ -41,6 +41,11 @@ def real_path_inside(root: Path, path: Path) -> Path:
         real = path.resolve()
     except RuntimeError as exc:  # a symlink loop
         raise UnsafeFile(f"refused {path}: {exc}") from exc
+    # A resolved path literally under an absolute `root` proves root's own components real
+    # directories (they are a prefix of it), so root need not be resolved again for every
+    # file of a mirror: that second walk cost more than the file's own.
+    if root.is_absolute() and real.is_relative_to(root):
+        return real
     if not real.is_relative_to(root.resolve()):
         raise UnsafeFile(f"refused {path}: it leads to {real}, outside {root}")
     return real
