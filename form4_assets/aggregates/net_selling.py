@@ -11,7 +11,7 @@ FILING_DATE) index), and re-sums only the issuers whose window changed (a new ve
 or an issuer-day entering or leaving a window); every other issuer's row is the previous
 date's. A date therefore costs what changed on it plus writing its rows, not a pass over
 the 90-day window, and each date is still written in its own transaction. The
-reconciliation check (form4_assets.aggregates.reconcile) re-derives every date by
+reconciliation check (form4_assets.aggregates.net_selling_check) re-derives every date by
 running totals instead.
 
 The sums are exact on both databases (decimals are NUMERIC on PostgreSQL and integer
