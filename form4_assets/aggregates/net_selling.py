@@ -24,9 +24,10 @@ row's dollars, TRANS_DOLLARS, to 4 places).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -46,6 +47,16 @@ _VERSION_COLUMNS = ("ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISS
 #: The window columns a row carries besides the NET ones.
 _WINDOW_SIDES = ("SELL_SHARES", "BUY_SHARES", "SELL_DOLLARS", "BUY_DOLLARS")
 LONGEST = max(WINDOWS)
+
+
+class _Version(NamedTuple):
+    """What the windows take from one issuer-day version: the summed columns (in `_SUMMED` order), its
+    open-market rows, and the issuer's name and ticker on it."""
+
+    amounts: tuple[Decimal, ...]
+    open_market_rows: int
+    name: str | None
+    ticker: str | None
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -68,7 +79,7 @@ class NetSellingSweep:
     def __init__(self, last: dt.date) -> None:
         self.last = last
         self.previous: dt.date | None = None
-        self.versions: dict[str, dict[dt.date, dict[str, Any]]] = defaultdict(dict)
+        self.versions: dict[str, dict[dt.date, _Version]] = defaultdict(dict)
         self.issuers_on: dict[dt.date, set[str]] = defaultdict(set)
         self.current: dict[str, dict[str, Any]] = {}
 
@@ -83,7 +94,9 @@ class NetSellingSweep:
         touched: set[str] = set()
         for r in fetch(conn, query.order_by(ida.c.FILING_DATE)):  # a later version replaces an earlier one
             issuer, trans_date = r["ISSUERCIK"], r["TRANS_DATE"]
-            self.versions[issuer][trans_date] = r
+            amounts = tuple(ZERO if r[c] is None else r[c] for c in _SUMMED)  # SUM skips NULL: as zero
+            self.versions[issuer][trans_date] = _Version(amounts, r["BUY_ROWS"] + r["SELL_ROWS"], r["ISSUERNAME"],
+                                                         r["ISSUERTRADINGSYMBOL"])
             self.issuers_on[trans_date].add(issuer)
             touched.add(issuer)
         return touched
@@ -106,18 +119,21 @@ class NetSellingSweep:
         for gone in [d for d in versions if d < start]:
             del versions[gone]
         active = sorted((d, v) for d, v in versions.items() if d <= day)
-        open_market = [d for d, v in active if v["BUY_ROWS"] + v["SELL_ROWS"] > 0]
+        open_market = [d for d, v in active if v.open_market_rows > 0]
         if not open_market:
             return None
         latest = active[-1][1]
         row: dict[str, Any] = {
-            "FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": latest["ISSUERNAME"],
-            "ISSUERTRADINGSYMBOL": latest["ISSUERTRADINGSYMBOL"], "LAST_TRANS_DATE": open_market[-1],
+            "FILING_DATE": day, "ISSUERCIK": issuer, "ISSUERNAME": latest.name,
+            "ISSUERTRADINGSYMBOL": latest.ticker, "LAST_TRANS_DATE": open_market[-1],
         }
         for w in WINDOWS:
             first = day - dt.timedelta(days=w - 1)
-            inside = [v for d, v in active if d >= first]
-            sums = {c: sum((v[c] for v in inside if v[c] is not None), ZERO) for c in _SUMMED}
+            totals = [ZERO] * len(_SUMMED)
+            for d, v in active:
+                if d >= first:
+                    totals = list(map(operator.add, totals, v.amounts))
+            sums = dict(zip(_SUMMED, totals))
             for measure, (sell, buy) in MEASURES.items():
                 row[f"NET_SELL_{measure}_{w}D"] = sums[sell] - sums[buy]
             for column in _WINDOW_SIDES:
