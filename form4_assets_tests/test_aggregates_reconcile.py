@@ -155,3 +155,26 @@ def test_out_of_order_load_is_reported_and_fixed_by_rematerializing_the_amendmen
     [latest] = [r for r in select_all(engine, "issuer_daily_activity", FILING_DATE=WED)]
     assert latest["SELL_SHARES"] == 12
     engine.dispose()
+
+
+def test_net_selling_sweep_starts_over_when_a_taken_in_issuer_day_is_rewritten(engine: sa.Engine) -> None:
+    """Between two dates of a run another run may rewrite an earlier issuer-day partition (under
+    the write lock); the sweep notices it in partition_versions and reads everything again, so its
+    next date equals a one-date computation, not the state it carried."""
+    from form4_assets.aggregates.net_selling import NetSellingSweep
+    from form4_assets.warehouse.store import read_partition, replace_partitions
+
+    sweep = NetSellingSweep(last=WED)
+    with engine.connect() as conn:
+        sweep.rows_for(conn, MON)
+        carried_before = {r["ISSUERCIK"]: r["SELL_SHARES_90D"] for r in NetSellingSweep(last=TUE).rows_for(conn, TUE)}
+    monday = read_partition(engine, "issuer_daily_activity", MON)
+    assert monday
+    # The same issuer-day once more on the Sunday before: no later version replaces it.
+    sunday = {**monday[0], "TRANS_DATE": MON - dt.timedelta(days=1)}
+    assert sunday["SELL_SHARES"] > 0
+    replace_partitions(engine, [MON], {"issuer_daily_activity": [*monday, sunday]})
+    with engine.connect() as conn:
+        tuesday = sweep.rows_for(conn, TUE)
+        assert tuesday == NetSellingSweep(last=TUE).rows_for(conn, TUE)
+    assert {r["ISSUERCIK"]: r["SELL_SHARES_90D"] for r in tuesday} != carried_before

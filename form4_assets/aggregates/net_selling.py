@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import ZERO, fetch, table
 from form4_assets.tables import WINDOWS
+from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
 
 #: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -64,6 +65,15 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+def _changed_through(conn: sa.Connection, day: dt.date) -> int | None:
+    """The last change in write order (partition_versions) of any issuer_daily_activity partition up to `day`."""
+    v = PARTITION_VERSIONS_TABLE
+    query = sa.select(sa.func.max(v.c.CHANGED_SEQ)).where(
+        v.c.TABLE_NAME == "issuer_daily_activity", v.c.FILING_DATE <= day
+    )
+    return conn.execute(query).scalar_one()
+
+
 class NetSellingSweep:
     """The net_insider_selling rows of ascending filing dates, carried from one date to the next.
 
@@ -73,15 +83,21 @@ class NetSellingSweep:
     called in date order, each date after the issuer_daily_activity partitions up to it
     are written. `last` bounds the transaction dates read (nothing after the run's last
     date can count in any of its windows), so an early date costs the same however much
-    history is loaded after it.
+    history is loaded after it. When a partition already taken in has changed since
+    (partition_versions: another run wrote it between two of this run's dates), the sweep
+    starts over from the warehouse, so every date is what a one-date computation gives.
     """
 
     def __init__(self, last: dt.date) -> None:
         self.last = last
+        self._start_over()
+
+    def _start_over(self) -> None:
         self.previous: dt.date | None = None
         self.versions: dict[str, dict[dt.date, _Version]] = defaultdict(dict)
         self.issuers_on: dict[dt.date, set[str]] = defaultdict(set)
         self.current: dict[str, dict[str, Any]] = {}
+        self.seen: int | None = None  # the write order of the issuer-day partitions taken in
 
     def _read(self, conn: sa.Connection, day: dt.date) -> set[str]:
         """Take in the versions filed since the previous date; the issuers they touch."""
@@ -144,7 +160,10 @@ class NetSellingSweep:
         """The rows partition `day` writes: issuers with open-market rows in the 90 days, by CIK."""
         if self.previous is not None and day <= self.previous:
             raise ValueError(f"net selling dates must ascend: {day} after {self.previous}")
+        if self.previous is not None and _changed_through(conn, self.previous) != self.seen:
+            self._start_over()  # a partition taken in was rewritten since (another run): read it all again
         changed = self._read(conn, day) | self._crossing(day)
+        self.seen = _changed_through(conn, day)
         for issuer in changed:
             row = self._row(issuer, day)
             if row is None:
@@ -156,13 +175,6 @@ class NetSellingSweep:
             del self.issuers_on[gone]
         self.previous = day
         return [{**self.current[i], "FILING_DATE": day} for i in sorted(self.current)]
-
-
-def _as_date(value: Any) -> dt.date | None:
-    """MAX() over a CASE comes back as text on SQLite, as a date on PostgreSQL."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 TOP_COLUMNS = ("ISSUERTRADINGSYMBOL", "ISSUERNAME", "ISSUERCIK", "NET_SELL_DOLLARS_30D", "NET_SELL_SHARES_30D",
