@@ -7,15 +7,21 @@ aggregate code under test reads what it reads in production.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from form4_assets.aggregates import build
+from form4_assets.parsing import ParsedFiling, parse_filing
+from form4_assets.synthetic.patterns import PATTERNS_NAME, make_pattern_history
 from form4_assets.warehouse.schema import TABLES
+from form4_assets.warehouse.store import replace_partitions
 
 D = Decimal
 
@@ -168,3 +174,29 @@ def build_all(engine: sa.Engine, dates: Sequence[dt.date]) -> None:
     for step in (build.build_effective_transactions, build.build_issuer_daily_activity,
                  build.build_net_insider_selling, build.build_cluster_buys):
         step(engine, dates)
+
+
+def load_pattern_history(
+    engine: sa.Engine, root: Path, first_year: int, years: int, issuers: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dt.date]]:
+    """Generate a pattern history (synthetic.patterns) under `root`, parse every filing and
+    write each day's rows as the pipeline does, then build effective_transactions.
+
+    Returns the manifest records, the generator's design of each insider and the dates.
+    """
+    manifest = make_pattern_history(root, first_year=first_year, years=years, issuers=issuers)
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    design = json.loads((manifest.parent / PATTERNS_NAME).read_text())["insiders"]
+    by_day: dict[dt.date, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        folder = manifest.parent / "Archives" / r["path"].rsplit("/", 1)[0] / r["accession"].replace("-", "")
+        parsed = parse_filing((folder / f"{r['accession']}.txt").read_bytes(), source=r["path"])
+        assert isinstance(parsed, ParsedFiling), parsed
+        day = dt.date.fromisoformat(r["filing_date"])
+        for name, batch in parsed.rows().items():
+            by_day[day][name] += [{**row, "FILING_DATE": day} for row in batch]
+    for day, tables in by_day.items():
+        replace_partitions(engine, [day], tables)
+    dates = sorted(by_day)
+    build.build_effective_transactions(engine, dates)
+    return records, design, dates

@@ -12,46 +12,26 @@ insiders' trades show no such edge.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import statistics
-from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.build import build_effective_transactions
 from form4_assets.edgar.business_days import business_days
 from form4_assets.outcomes import reconcile
 from form4_assets.outcomes.build import build_all_outcomes
-from form4_assets.parsing import ParsedFiling, parse_filing
 from form4_assets.prices import read_prices
 from form4_assets.signals.build import build_insider_patterns
-from form4_assets.synthetic.patterns import PATTERNS_NAME, make_pattern_history
 from form4_assets.synthetic.prices import BENCHMARK, make_synthetic_prices, purchase_plants
-from form4_assets.warehouse.store import replace_partitions
-from form4_assets_tests.aggregates_support import select_all
+from form4_assets_tests.aggregates_support import load_pattern_history, select_all
 
 DRIFT, DAYS = 0.005, 21
 PLANTED = math.exp(DRIFT * DAYS) - 1
 
 
 def _load_history(engine: sa.Engine, root: Path) -> tuple[list[dict], dict]:
-    manifest = make_pattern_history(root, first_year=2020, years=4, issuers=3)
-    records = [json.loads(line) for line in manifest.read_text().splitlines()]
-    design = json.loads((root / PATTERNS_NAME).read_text())["insiders"]
-    by_day: dict[dt.date, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    for r in records:
-        folder = root / "Archives" / r["path"].rsplit("/", 1)[0] / r["accession"].replace("-", "")
-        parsed = parse_filing((folder / f"{r['accession']}.txt").read_bytes(), source=r["path"])
-        assert isinstance(parsed, ParsedFiling), parsed
-        day = dt.date.fromisoformat(r["filing_date"])
-        for name, batch in parsed.rows().items():
-            by_day[day][name] += [{**row, "FILING_DATE": day} for row in batch]
-    for day, tables in by_day.items():
-        replace_partitions(engine, [day], tables)
-    dates = sorted(by_day)
-    build_effective_transactions(engine, dates)
+    records, design, dates = load_pattern_history(engine, root, first_year=2020, years=4, issuers=3)
     build_insider_patterns(engine, dates)  # the classes; the other signals play no part here
     return records, {(i["owner_cik"], i["issuer_cik"], int(y)): c for i in design for y, c in i["classes"].items()}
 
