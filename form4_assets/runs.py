@@ -90,12 +90,14 @@ def execute_range_as_code_location(
 
 
 def refresh_stale_aggregates(
-    *, warehouse: WarehouseResource, edgar: EdgarSourceResource, instance: dg.DagsterInstance
+    *, warehouse: WarehouseResource, edgar: EdgarSourceResource, instance: dg.DagsterInstance,
+    prices: PriceSourceResource | None = None,
 ) -> dg.ExecuteInProcessResult | None:
-    """The remedy for stale aggregates and signals: one run of those assets over the stale dates.
+    """The remedy for stale aggregates, signals and outcomes: one run of those assets over the stale dates.
 
     Covers the earliest to the latest stale date (the run computes each date in order, so a
-    date's refreshed inputs are in place before it); None when nothing is stale.
+    date's refreshed inputs are in place before it); None when nothing is stale. The outcome
+    assets need `prices` (or FORM4_PRICES_PATH): without a price source they skip and stay stale.
     """
     engine = warehouse.engine()
     with engine.connect() as conn:
@@ -103,7 +105,7 @@ def refresh_stale_aggregates(
     if not dates:
         return None
     keys = [dg.AssetKey(name) for name in AGGREGATE_ASSETS]
-    return execute_range(daily_job(warehouse, edgar), dates[0].isoformat(), dates[-1].isoformat(), instance,
+    return execute_range(daily_job(warehouse, edgar, prices), dates[0].isoformat(), dates[-1].isoformat(), instance,
                          asset_selection=keys)
 
 

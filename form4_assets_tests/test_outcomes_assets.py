@@ -10,9 +10,10 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from form4_assets.aggregates.staleness import stale_partitions
 from form4_assets.cli import main
 from form4_assets.defs.resources import EdgarSourceResource, PriceSourceResource, WarehouseResource
-from form4_assets.runs import run_daily_job
+from form4_assets.runs import refresh_stale_aggregates, run_daily_job
 from form4_assets.synthetic.mirror import make_mirror
 from form4_assets.synthetic.prices import BENCHMARK, prices_for_mirror
 from form4_assets.warehouse.schema import TABLES
@@ -65,7 +66,8 @@ def test_with_prices_every_date_is_measured_checked_and_explained(
     later = _run(warehouse_url, mirror, dt.date(2023, 11, 9), dt.date(2023, 11, 17), instance, prices, "outcomes_job")
     assert later.success
     evaluations = [e for e in later.get_asset_check_evaluations()]
-    assert {e.check_name for e in evaluations} == {"reconciles_with_prices", "prices_mapped", "reconciles_with_trade_outcomes"}
+    assert {e.check_name for e in evaluations} == {"reconciles_with_prices", "prices_mapped", "reconciles_with_trade_outcomes",
+                                                   "current_with_earlier_dates"}
     assert all(e.passed for e in evaluations if e.check_name != "prices_mapped")
     assert len({e.partition for e in evaluations}) == 7  # 2023-11-09 .. 2023-11-17, weekdays
     key = dg.AssetKey("insider_track_records")
@@ -108,3 +110,37 @@ def test_with_prices_every_date_is_measured_checked_and_explained(
         assert "MISMATCH" in capsys.readouterr().out
     finally:
         path.write_text(original)
+
+
+def test_an_earlier_date_loaded_after_the_outcomes_makes_them_stale_until_refreshed(
+    warehouse_url: str, sources: tuple[Path, Path]
+) -> None:
+    mirror, price_dir = sources
+    prices = PriceSourceResource(path=str(price_dir), benchmark=BENCHMARK)
+    assert _run(warehouse_url, mirror, LAST, LAST, dg.DagsterInstance.ephemeral(), prices).success
+    # The earlier date lands after the outcomes of LAST were measured: its inputs changed under them.
+    earlier = _run(warehouse_url, mirror, FIRST, FIRST, dg.DagsterInstance.ephemeral(), prices)
+    assert earlier.success
+    current = {e.asset_key.to_user_string(): e for e in earlier.get_asset_check_evaluations()
+               if e.check_name == "current_with_earlier_dates"}
+    for asset in OUTCOMES:
+        check = current[asset]
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN, asset
+        assert check.partition == FIRST.isoformat()  # the run's own date, listing the later one
+        assert {r["found"] for r in check.metadata["offending_rows_json"].value} == {LAST.isoformat()}, asset
+    # Its own reconciliation is not what went stale: the earlier date's outcomes pass.
+    assert all(e.passed for e in earlier.get_asset_check_evaluations()
+               if e.asset_key.to_user_string() in OUTCOMES and e.check_name.startswith("reconciles_with"))
+    engine = sa.create_engine(warehouse_url)
+    try:
+        with engine.connect() as conn:
+            assert {t: {s.filing_date for s in found} for t, found in stale_partitions(conn).items()
+                    if t in OUTCOMES} == {t: {LAST} for t in OUTCOMES}
+        refreshed = refresh_stale_aggregates(warehouse=WarehouseResource(url=warehouse_url),
+                                             edgar=EdgarSourceResource(mirror_dir=str(mirror)),
+                                             instance=dg.DagsterInstance.ephemeral(), prices=prices)
+        assert refreshed is not None and refreshed.success
+        with engine.connect() as conn:
+            assert not any(stale_partitions(conn).values())
+    finally:
+        engine.dispose()

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
 
-#: The tables each aggregate and signal table's partition D reads, on D and on earlier dates; in build order.
+#: The tables each aggregate, signal and outcome table's partition D reads, on D and on earlier dates; in build order.
 INPUTS: dict[str, tuple[str, ...]] = {
     "effective_transactions": (
         "submission", "reporting_owner", "filing_headers", "nonderiv_trans", "deriv_trans", "footnotes",
@@ -45,6 +45,12 @@ INPUTS: dict[str, tuple[str, ...]] = {
         "effective_transactions", "supersessions", "insider_patterns", "filing_timeliness", "submission",
         "reporting_owner", "nonderiv_trans",
     ),
+    # The outcomes (form4_assets.outcomes). They also read the user's price file, which is no table of the
+    # warehouse and has no partition versions: a grown or corrected price file is the outcomes_job's to
+    # re-measure, not a staleness this check can see.
+    "trade_outcomes": ("effective_transactions", "supersessions", "filing_headers", "insider_patterns"),
+    "insider_track_records": ("trade_outcomes", "supersessions"),
+    "signal_outcomes": ("insider_signals", "filing_headers", "effective_transactions", "supersessions"),
 }
 
 

@@ -1,6 +1,6 @@
 """Checks of a derived asset that stay right when dates are loaded out of order or at once.
 
-Every aggregate and signal partition D reads its inputs on D and on earlier dates
+Every aggregate, signal and outcome partition D reads its inputs on D and on earlier dates
 (form4_assets.aggregates.staleness). A date computed before an earlier date it reads
 changed is stale: its rows no longer follow from its inputs, though nothing is wrong
 with the code. So the checks of such an asset are evaluated together, under the
@@ -38,9 +38,9 @@ def _current_policy(asset: str) -> CheckPolicy:
         "current_with_earlier_dates", asset, dg.AssetCheckSeverity.WARN,
         "No partition of this asset was computed before a partition it reads (same or earlier filing date) "
         "changed, as happens when dates are materialized out of order or by runs at the same time. "
-        "WARN with the stale dates: re-materialize the aggregates and signals for them (one run, dates in order; "
-        "runs.refresh_stale_aggregates). Each partition of the warehouse is reported on the run's latest date "
-        "on or before it.",
+        "WARN with the stale dates: re-materialize the derived assets (aggregates, signals, outcomes) for them "
+        "(one run, dates in order; runs.refresh_stale_aggregates). Each partition of the warehouse is reported on "
+        "the run's latest date on or before it.",
     )
 
 

@@ -14,6 +14,10 @@ the graph's run green, leaves the partitions *missing* (nothing was measured, so
 claims to be fresh: the assets are also left out of the freshness checks), and avoids the
 two alternatives Dagster offers that say something false: an empty materialization
 ("measured, nothing found") or a failure ("the graph is broken").
+
+Materialized, their checks run like the signals' (form4_assets.defs.current): under the
+warehouse write lock over the run's dates still current, and each asset reports the WARN
+`current_with_earlier_dates`.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context, config and resource annotations at definition time.
@@ -26,7 +30,8 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from form4_assets.defs.checks import CheckPolicy, each_date, report_per_date
+from form4_assets.defs.checks import CheckPolicy
+from form4_assets.defs.current import CURRENT, ScopedCheck, evaluate, on_each, report
 from form4_assets.defs.metadata import asset_options, definition_metadata, derived_lineage, markdown_table, materialize_result
 from form4_assets.defs.partitions import partition_dates
 from form4_assets.defs.resources import PriceSourceResource, WarehouseResource, data_dir_of
@@ -99,14 +104,9 @@ def _run(
         per_date[dates[-1]] = {"latest": dg.MetadataValue.md(f"### {asset} as of {dates[-1]}\n\n" + markdown_table(rows, list(preview)))}
         if extra:
             per_date[dates[-1]].update(extra(engine, dates[-1]))
+    outcomes = evaluate(context, engine, asset, dates, [ScopedCheck(policy, on_each(run)) for policy, run in checks])
     yield materialize_result(context, engine, asset, dates, run_facts=run_facts, per_date=per_date)
-    for policy, run in checks:
-
-        def outcome(days: list, run: Callable = run):
-            with engine.connect() as conn:
-                return run(conn, days)
-
-        yield from report_per_date(context, policy, each_date(outcome), dates)
+    yield from report(context, outcomes, [*(policy for policy, _ in checks), CURRENT[asset]], dates)
 
 
 _HORIZON_PREVIEW = ("TICKER", "RPTOWNERNAME", "TRANS_CODE", "CLASS", "PRICE_STATUS", "ENTRY_DATE", "DAYS_AVAILABLE",
@@ -118,7 +118,7 @@ _HORIZON_PREVIEW = ("TICKER", "RPTOWNERNAME", "TRANS_CODE", "CLASS", "PRICE_STAT
     deps=["effective_transactions", "filing_headers", "insider_patterns"],
     description=TRADE_OUTCOMES.description,
     metadata=definition_metadata("trade_outcomes", derived_lineage(TRADE_OUTCOMES)),
-    check_specs=[OUTCOMES_RECONCILE.spec(), PRICES_MAPPED.spec()],
+    check_specs=[p.spec() for p in (OUTCOMES_RECONCILE, PRICES_MAPPED, CURRENT["trade_outcomes"])],
     **_COMMON,
 )
 def trade_outcomes(context: AssetExecutionContext, warehouse: WarehouseResource, prices: PriceSourceResource) -> Checked:
@@ -160,7 +160,7 @@ def _plot(warehouse: WarehouseResource) -> Callable[[Any, dt.date], dict[str, An
     deps=["trade_outcomes"],
     description=INSIDER_TRACK_RECORDS.description,
     metadata=definition_metadata("insider_track_records", derived_lineage(INSIDER_TRACK_RECORDS)),
-    check_specs=[RECORDS_RECONCILE.spec()],
+    check_specs=[RECORDS_RECONCILE.spec(), CURRENT["insider_track_records"].spec()],
     **_COMMON,
 )
 def insider_track_records(context: AssetExecutionContext, warehouse: WarehouseResource, prices: PriceSourceResource) -> Checked:
@@ -178,6 +178,7 @@ def insider_track_records(context: AssetExecutionContext, warehouse: WarehouseRe
     deps=["insider_signals", "filing_headers", "effective_transactions"],
     description=SIGNAL_OUTCOMES.description,
     metadata=definition_metadata("signal_outcomes", derived_lineage(SIGNAL_OUTCOMES)),
+    check_specs=[CURRENT["signal_outcomes"].spec()],
     **_COMMON,
 )
 def signal_outcomes(context: AssetExecutionContext, warehouse: WarehouseResource, prices: PriceSourceResource) -> Checked:
