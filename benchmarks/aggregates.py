@@ -37,26 +37,12 @@ from form4_assets.defs.partitions import filing_dates_from
 from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
 from form4_assets.runs import run_daily_job
 from form4_assets.synthetic.mirror import make_mirror
+from steps import step_seconds
 
 AGGREGATE_STEPS = ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys")
 PARSE_STEP = "parse_filings"
 START = dt.date(2023, 9, 11)
 TARGET_SHARE, TARGET_GROWTH = 1.0, 1.5
-
-
-def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
-    """Wall time of each step of a run, from its STEP_START / STEP_SUCCESS events."""
-    started: dict[str, float] = {}
-    took: dict[str, float] = {}
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is None or event.step_key is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            started[event.step_key] = entry.timestamp
-        elif event.event_type_value == "STEP_SUCCESS":
-            took[event.step_key] = entry.timestamp - started[event.step_key]
-    return took
 
 
 def timed_run(first: dt.date, last: dt.date, warehouse: WarehouseResource, edgar: EdgarSourceResource) -> tuple[float, float]:

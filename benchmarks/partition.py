@@ -24,11 +24,12 @@ import datetime as dt
 import json
 import resource
 from collections import Counter
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from steps import run_json_child
 
 RANGE_START = dt.date(2023, 9, 11)  # 20 business days from here hold no EDGAR holiday
 
@@ -92,13 +93,7 @@ def run_child(scenario: str, first: dt.date, last: dt.date, mirror: Path, url: s
     cmd = [sys.executable, __file__, "--child", scenario, "--first", first.isoformat(), "--last", last.isoformat(),
            "--mirror", str(mirror), "--warehouse-url", url]
     log = mirror.parent / f"{scenario}-{first}-{last}.log"
-    with log.open("w") as stderr:
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    if done.returncode != 0:
-        tail = [line for line in log.read_text().splitlines() if line.strip()][-30:]
-        sys.stderr.write("\n".join(tail) + "\n")
-        raise SystemExit(f"scenario {scenario} {first}..{last} failed (exit {done.returncode}); log: {log}")
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    outcome = run_json_child(cmd, log, f"scenario {scenario} {first}..{last}")
     if not outcome["success"]:
         print(f"  NOTE: the {scenario} run did not succeed (failed checks: {', '.join(outcome['failed_checks'])}); "
               "its timing covers the steps that ran", flush=True)

@@ -34,13 +34,14 @@ import argparse
 import datetime as dt
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from steps import run_json_child, step_seconds
 
 START = dt.date(2024, 1, 2)
 TARGET_SECONDS, TARGET_RSS_MB, TARGET_VS_BARE = 180.0, 1024.0, 8.0
@@ -57,21 +58,6 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def step_seconds(instance: Any, run_id: str) -> dict[str, float]:
-    """Wall time of each step of a run, from its STEP_START / STEP_SUCCESS events."""
-    started: dict[str, float] = {}
-    took: dict[str, float] = {}
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is None or event.step_key is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            started[event.step_key] = entry.timestamp
-        elif event.event_type_value == "STEP_SUCCESS":
-            took[event.step_key] = round(entry.timestamp - started[event.step_key], 3)
-    return took
 
 
 # --------------------------------------------------------------------------- child scenarios
@@ -115,20 +101,14 @@ def child(args: argparse.Namespace) -> None:
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest parse worker, if any
     print(json.dumps({"seconds": seconds, "success": result.success, "failed_checks": failed,
                       "peak_rss_mb": peak_rss_mb(), "worker_peak_rss_mb": workers_mb,
-                      "steps": step_seconds(instance, result.run_id)}))
+                      "steps": {k: round(v, 3) for k, v in step_seconds(instance, result.run_id).items()}}))
 
 
 def run_child(kind: str, first: dt.date, last: dt.date, mirror: Path, url: str, work: Path) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", kind, "--first", first.isoformat(), "--last", last.isoformat(),
            "--mirror", str(mirror), "--warehouse-url", url, "--data-dir", str(work / "data")]
     log = work / f"{kind}-{first}-{last}.log"
-    with log.open("w") as stderr:
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    if done.returncode != 0:
-        tail = [line for line in log.read_text().splitlines() if line.strip()][-30:]
-        sys.stderr.write("\n".join(tail) + "\n")
-        raise SystemExit(f"{kind} run {first}..{last} failed (exit {done.returncode}); log: {log}")
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    outcome = run_json_child(cmd, log, f"{kind} run {first}..{last}")
     if not outcome["success"]:
         raise SystemExit(f"{kind} run {first}..{last} did not succeed (failed checks: {outcome['failed_checks']}); "
                          f"log: {log}")
