@@ -342,5 +342,5 @@ def test_the_warehouse_keeps_a_quarantined_filings_header(engine: sa.Engine, see
     expected = [(a, role, name) for a in (ACCESSION, OTHER) for role, name in names.items()]
     expected += [(NUL, "REPORTING-OWNER", None), (NUL, "ISSUER", names["ISSUER"])]
     assert sorted(parties, key=str) == sorted(expected, key=str)
-    assert raw_equals_parsed_plus_quarantined(engine, [FILED]).passed
-    assert header_ciks_match_xml(engine, [FILED]).passed
+    assert raw_equals_parsed_plus_quarantined(engine, [FILED])[FILED].passed
+    assert header_ciks_match_xml(engine, [FILED])[FILED].passed

@@ -134,18 +134,31 @@ def check_metadata(outcome: checks_sql.CheckOutcome, day: dt.date) -> dict[str, 
     return metadata
 
 
-def _materializations_of_run(
-    context: dg.AssetExecutionContext, asset_key: dg.AssetKey, keys: Sequence[str]
+Targets = Mapping[str, AssetCheckEvaluationTargetMaterializationData]
+#: The outcome of a check on each of the dates it is given.
+Evaluate = Callable[[list[dt.date]], Mapping[dt.date, checks_sql.CheckOutcome]]
+
+
+def materializations_of_run(
+    context: dg.AssetExecutionContext, asset_key: dg.AssetKey, dates: Sequence[dt.date]
 ) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
-    """This run's materialization of each partition, for the evaluations to point at
-    (as Dagster does for a one-partition AssetCheckResult)."""
+    """This run's materialization of each of the asset's partitions, for its checks'
+    evaluations to point at (as Dagster does for a one-partition AssetCheckResult).
+
+    One read per asset and step, shared by all its checks: each record read is a whole
+    materialization event (schema and lineage included) to deserialize, so the newest
+    `len(dates)` are read, which are this run's unless another run wrote the same
+    partitions since (those are left without a target rather than pointed at the wrong one).
+    """
+    keys = sorted({d.isoformat() for d in dates})
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=list(keys)), limit=len(keys) * 2
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=keys), limit=max(len(keys), 1)
     ).records
+    run_id = context.run.run_id
     found: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
     for record in records:  # newest first
         partition = record.partition_key
-        if record.run_id == context.run_id and partition is not None and partition not in found:
+        if record.run_id == run_id and partition is not None and partition not in found:
             found[partition] = AssetCheckEvaluationTargetMaterializationData(
                 storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
             )
@@ -155,22 +168,25 @@ def _materializations_of_run(
 def report_per_date(
     context: dg.AssetExecutionContext,
     policy: CheckPolicy,
-    evaluate: Callable[[list[dt.date]], Mapping[dt.date, checks_sql.CheckOutcome]],
+    evaluate: Evaluate,
     dates: Sequence[dt.date],
+    targets: Targets | None = None,
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """One evaluation of `policy` per filing date (see the module docstring), then its output.
 
-    `evaluate` gives the outcome of each of the dates it is given (one query per date,
-    or one pass over all of them). Yield these from the asset body after its
-    MaterializeResult, so each evaluation can point at its date's materialization. A
-    check not selected in this run is not evaluated at all.
+    `evaluate` gives the outcome of each of the dates it is given (one pass over all of
+    them). Yield these from the asset body after its MaterializeResult, so each
+    evaluation can point at its date's materialization (`targets`, from
+    materializations_of_run, read here when not given). A check not selected in this run
+    is not evaluated at all.
     """
     key = policy.check_key
     if key not in context.selected_asset_check_keys:
         return
     days = sorted(set(dates))
     outcomes = evaluate(days)
-    targets = _materializations_of_run(context, key.asset_key, [d.isoformat() for d in days])
+    if targets is None:
+        targets = materializations_of_run(context, key.asset_key, days)
     for day in days:
         outcome = outcomes[day]
         yield dg.AssetCheckEvaluation(
@@ -187,15 +203,26 @@ def report_per_date(
     yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
 
 
-def each_date(check: Callable[[list[dt.date]], checks_sql.CheckOutcome]) -> Callable[[list[dt.date]], dict[dt.date, checks_sql.CheckOutcome]]:
-    """A check over some dates, run on each date alone (for report_per_date)."""
-    return lambda days: {day: check([day]) for day in days}
+def report_checks(
+    context: dg.AssetExecutionContext, checks: Sequence[tuple[CheckPolicy, Evaluate]], dates: Sequence[dt.date]
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """report_per_date for each of several checks, each asset's materializations read once for all of its checks."""
+    targets: dict[dg.AssetKey, Targets] = {}
+    for policy, evaluate in checks:
+        key = policy.check_key
+        if key not in context.selected_asset_check_keys:
+            continue
+        if key.asset_key not in targets:
+            targets[key.asset_key] = materializations_of_run(context, key.asset_key, dates)
+        yield from report_per_date(context, policy, evaluate, dates, targets[key.asset_key])
 
 
 def evaluate_checks(
     context: dg.AssetExecutionContext, engine: sa.Engine, dates: Sequence[dt.date]
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    """The parse-stage checks, each on each filing date of the run."""
-    for policy in POLICIES:
-        check = checks_sql.ALL_CHECKS[policy.name]
-        yield from report_per_date(context, policy, each_date(lambda days, check=check: check(engine, days)), dates)
+    """The parse-stage checks, each over all the filing dates of the run at once and reported on each."""
+    yield from report_checks(
+        context,
+        [(p, lambda days, check=checks_sql.ALL_CHECKS[p.name]: check(engine, days)) for p in POLICIES],
+        dates,
+    )

@@ -11,7 +11,7 @@ warehouse write lock (no other run's write lands between their queries), and:
 - the checks that compare the asset with its inputs skip the run's stale dates (0
   checked, the reason in their details) instead of failing on what the WARN reports.
 
-Everything is reported per filing date through defs.checks.report_per_date.
+Everything is reported per filing date through defs.checks.report_checks.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from form4_assets.aggregates import staleness
-from form4_assets.defs.checks import CheckPolicy, report_per_date
+from form4_assets.defs.checks import CheckPolicy, report_checks
 from form4_assets.warehouse.checks_sql import CheckOutcome
 from form4_assets.warehouse.store import write_transaction
 
@@ -116,5 +116,4 @@ def report(
     context: dg.AssetExecutionContext, outcomes: Outcomes, policies: Sequence[CheckPolicy], dates: Sequence[dt.date]
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """Each policy's outcomes reported per filing date on the asset's partitions (after its materialization)."""
-    for policy in policies:
-        yield from report_per_date(context, policy, lambda days, policy=policy: outcomes[policy], dates)
+    yield from report_checks(context, [(p, lambda days, p=p: outcomes[p]) for p in policies], dates)

@@ -89,12 +89,15 @@ def parse_filings(
     engine = warehouse.engine()
     dates = partition_dates(context)
     reasons: dict[dt.date, Counter[str]] = {}
+    written: dict[str, dict[dt.date, int]] = {}  # rows per table and date, for the metadata (no read-back)
     # Worker processes parse (a large run only); this process writes each day in its own transaction.
     with parse_pool(count_rows(engine, "raw_filings", dates), parse_processes()) as pool:
         for i, day in enumerate(dates, 1):
             raw = read_partition(engine, "raw_filings", day)
             tables = write_parsed_day(engine, day, raw, parsed_rows(raw, day, pool))
             reasons[day] = Counter(row["REASON_CODE"] for row in tables["quarantine"])
+            for table, rows in tables.items():
+                written.setdefault(table, {})[day] = len(rows)
             context.log.info(
                 f"{day} ({i}/{len(dates)}): {len(tables['submission'])} parsed, {len(tables['quarantine'])} "
                 f"quarantined, {len(tables['nonderiv_trans'])} non-derivative and {len(tables['deriv_trans'])} "
@@ -104,6 +107,6 @@ def parse_filings(
     # Dagster wants a multi-asset's results in dependency order, which is ASSET_TABLES' order.
     for asset in [a for a in ASSET_TABLES if dg.AssetKey(a) in context.assets_def.keys]:
         yield materialize_result(
-            context, engine, asset, dates, per_date=quarantine_reasons if asset == "quarantine" else None
+            context, engine, asset, dates, per_date=quarantine_reasons if asset == "quarantine" else None, counts=written
         )
     yield from evaluate_checks(context, engine, dates)

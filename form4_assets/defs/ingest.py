@@ -66,6 +66,7 @@ def raw_filings(
     """
     dates = partition_dates(context)
     per_date: dict[dt.date, dict[str, object]] = {}
+    written: dict[dt.date, int] = {}
     with edgar.opened() as source:  # first: a missing mirror stops the run before a warehouse file is made
         engine = warehouse.engine()
         where = describe_source(source)
@@ -74,6 +75,7 @@ def raw_filings(
         for i, day in enumerate(dates, 1):
             raw = raw_filing_rows(source, day)
             replace_partitions(engine, [day], {"raw_filings": raw.rows})
+            written[day] = len(raw.rows)
             per_date[day] = {"fetch_failures": raw.fetch_failures, "index_lines_refused": len(raw.rejected_index_lines)}
             for line in raw.rejected_index_lines[:5]:
                 context.log.warning(f"{day}: index line refused: {line}")
@@ -81,4 +83,5 @@ def raw_filings(
                 f"{day} ({i}/{len(dates)}): {len(raw.rows)} rows, {raw.fetch_failures} fetch failures, "
                 f"{len(raw.rejected_index_lines)} index lines refused"
             )
-    return materialize_result(context, engine, "raw_filings", dates, run_facts={"source": where}, per_date=per_date)
+    return materialize_result(context, engine, "raw_filings", dates, run_facts={"source": where}, per_date=per_date,
+                              counts={"raw_filings": written})

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from form4_assets.defs.partitions import filing_date_partitions
 from form4_assets.tables import FORM345_TABLES, TABLES_BY_NAME, Table
 from form4_assets.warehouse.checks_sql import plain_value
-from form4_assets.warehouse.store import count_rows_by_date, preview_rows
+from form4_assets.warehouse.store import count_rows_by_date, preview_rows_by_date
 
 OWNERS = ["team:form4-data"]
 KINDS = {"python", "sql"}
@@ -174,22 +174,31 @@ def partition_metadata(
     asset: str,
     dates: Sequence[dt.date],
     per_date: Mapping[dt.date, Mapping[str, Any]] | None = None,
+    counts: Mapping[str, Mapping[dt.date, int]] | None = None,
 ) -> dict[dt.date, dict[str, Any]]:
-    """Each filing date's own facts, read back from the warehouse: its row count per table
-    (one GROUP BY per table for the whole run), a preview of its first rows, and whatever
-    `per_date` adds for that date."""
+    """Each filing date's own facts: its row count per table, a preview of its first rows,
+    and whatever `per_date` adds for that date.
+
+    The counts are read back (one GROUP BY per table for the whole run) unless the step
+    already knows them (`counts`: table → date → rows it wrote); the previews of all the
+    run's dates are one query.
+    """
     main, *others = ASSET_TABLES[asset]
     columns = TABLES_BY_NAME[main].column_names[:PREVIEW_COLUMNS]
-    counts = {table: count_rows_by_date(engine, table, dates) for table in (main, *others)}
+    known = counts or {}
+    rows = {
+        table: known[table] if table in known else count_rows_by_date(engine, table, dates) for table in (main, *others)
+    }
+    previews = preview_rows_by_date(engine, main, dates, columns, PREVIEW_ROWS)
     out: dict[dt.date, dict[str, Any]] = {}
     for day in sorted(set(dates)):
         meta: dict[str, Any] = {
             "filing_date": dg.MetadataValue.text(day.isoformat()),
-            "dagster/row_count": counts[main][day],
-            "preview": dg.MetadataValue.md(markdown_table(preview_rows(engine, main, [day], columns, PREVIEW_ROWS), columns)),
+            "dagster/row_count": rows[main].get(day, 0),
+            "preview": dg.MetadataValue.md(markdown_table(previews[day], columns)),
         }
         for other in others:
-            meta[f"row_count/{other}"] = counts[other][day]
+            meta[f"row_count/{other}"] = rows[other].get(day, 0)
         meta.update((per_date or {}).get(day, {}))
         out[day] = meta
     return out
@@ -224,6 +233,7 @@ def materialize_result(
     dates: Sequence[dt.date],
     run_facts: Mapping[str, Any] | None = None,
     per_date: Mapping[dt.date, Mapping[str, Any]] | None = None,
+    counts: Mapping[str, Mapping[dt.date, int]] | None = None,
 ) -> dg.MaterializeResult:
     """The MaterializeResult of `asset` for a run over `dates`, one partition per date.
 
@@ -231,8 +241,10 @@ def materialize_result(
     so only the run's facts go there; each date's counts, preview and `per_date` extras
     are attached to that date's partition with `context.add_asset_metadata(...,
     partition_key=...)`, which Dagster merges over the run's metadata per partition.
+    `counts` are the rows the step wrote per table and date, when it knows them
+    (partition_metadata).
     """
     key = dg.AssetKey(asset)
-    for day, meta in partition_metadata(engine, asset, dates, per_date).items():
+    for day, meta in partition_metadata(engine, asset, dates, per_date, counts).items():
         context.add_asset_metadata(meta, asset_key=key, partition_key=day.isoformat())
     return dg.MaterializeResult(asset_key=key, metadata=run_metadata(context, asset, dates, run_facts))

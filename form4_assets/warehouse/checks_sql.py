@@ -1,9 +1,11 @@
 """The warehouse's data checks as plain SQL (no Dagster), one function per check.
 
-Each check looks only at the partitions (filing dates) it is given, counts every
-offending row and returns up to `MAX_EXAMPLES` of them, each naming the accession,
-table, row position (SK) and what was expected versus found, so that a user can open
-the filing. The Dagster layer (form4_assets.defs.checks) only turns these outcomes
+Each check looks only at the partitions (filing dates) it is given and returns one
+outcome per date: how much it could evaluate, every offending row counted, and up to
+`MAX_EXAMPLES` of them, each naming the accession, table, row position (SK) and what was
+expected versus found, so that a user can open the filing. A check is a few queries over
+all the dates at once (GROUP BY the filing date, the examples ranked within each date),
+not a round of queries per date: a year's run asks as many as a day's. The Dagster layer (form4_assets.defs.checks) only turns these outcomes
 into AssetCheckResults; severity and blocking are decided there. `CheckOutcome` is the
 one result type of every check of the project: the reconciliations of the aggregates
 and signals return it too.
@@ -12,6 +14,7 @@ and signals return it too.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -83,8 +86,24 @@ class CheckOutcome:
         self.add_offending(other.failures, other.examples)
 
 
+ByDate = dict[dt.date, CheckOutcome]
+
+
+def _days(dates: Sequence[dt.date]) -> list[dt.date]:
+    return sorted(set(dates))
+
+
 def _in_dates(column: sa.ColumnElement[Any], dates: Sequence[dt.date]) -> sa.ColumnElement[bool]:
-    return column.in_(sorted(set(dates)))
+    return column.in_(_days(dates))
+
+
+def _as_date(value: Any) -> dt.date:
+    """A FILING_DATE as read back (a date; text on SQLite when it comes through a union)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _empty(dates: Sequence[dt.date]) -> ByDate:
+    return {day: CheckOutcome() for day in _days(dates)}
 
 
 def plain_value(value: Any) -> Any:
@@ -98,12 +117,39 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def _count_and_examples(conn: sa.Connection, query: sa.Select[Any]) -> tuple[int, list[dict[str, Any]]]:
+def _add_checked(conn: sa.Connection, query: sa.Select[Any], outcomes: ByDate) -> None:
+    """Add the (filing date, count) rows of `query` to each date's `checked`."""
+    for day, n in conn.execute(query):
+        outcomes[_as_date(day)].checked += int(n)
+
+
+def _add_offending(conn: sa.Connection, query: sa.Select[Any], outcomes: ByDate) -> None:
+    """Add the offending rows of `query` to the outcome of their date.
+
+    `query`'s first column is `filing_date`; the others describe the row and are what an
+    example shows. Every row is counted (one GROUP BY); the examples, the first
+    `MAX_EXAMPLES` of each date in the order of their columns, are read only when there
+    is something to show.
+    """
     sub = query.subquery()
-    total = int(conn.execute(sa.select(sa.func.count()).select_from(sub)).scalar_one())
-    ordered = sa.select(sub).order_by(*sub.columns).limit(MAX_EXAMPLES)
-    rows = [dict(r._mapping) for r in conn.execute(ordered)] if total else []
-    return total, rows
+    on = sub.c.filing_date
+    counts = {_as_date(d): int(n) for d, n in conn.execute(sa.select(on, sa.func.count()).group_by(on))}
+    if not counts:
+        return
+    shown = [c for c in sub.columns if c.name != "filing_date"]
+    rank = sa.func.row_number().over(partition_by=on, order_by=shown).label("example_rank")
+    ranked = sa.select(on, *shown, rank).subquery()
+    names = [c.name for c in shown]
+    first = (
+        sa.select(ranked.c.filing_date, *(ranked.c[n] for n in names))
+        .where(ranked.c.example_rank <= MAX_EXAMPLES)
+        .order_by(ranked.c.filing_date, ranked.c.example_rank)
+    )
+    examples: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
+    for day, *values in conn.execute(first):
+        examples[_as_date(day)].append(dict(zip(names, values)))
+    for day, n in counts.items():
+        outcomes[day].add_offending(n, examples[day])
 
 
 #: Columns that identify one holding (a chain of post-transaction amounts) within a
@@ -121,11 +167,12 @@ CHAIN_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def _share_chain_query(name: str, dates: Sequence[dt.date]) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """(evaluable rows, offending rows) of one transaction table."""
+    """(evaluable rows per filing date, offending rows) of one transaction table."""
     t = TABLES[name]
     sk = t.c[SK_COLUMN[name]]
-    chain = (t.c.ACCESSION_NUMBER, *(t.c[c] for c in CHAIN_COLUMNS[name]))
+    chain = (t.c.FILING_DATE, t.c.ACCESSION_NUMBER, *(t.c[c] for c in CHAIN_COLUMNS[name]))
     ordered = sa.select(
+        t.c.FILING_DATE,
         t.c.ACCESSION_NUMBER,
         sk.label("SK"),
         t.c.TRANS_SHARES,
@@ -142,6 +189,7 @@ def _share_chain_query(name: str, dates: Sequence[dt.date]) -> tuple[sa.Select[A
         ordered.c.TRANS_ACQUIRED_DISP_CD.in_(("A", "D")),
     )
     offending = sa.select(
+        ordered.c.FILING_DATE.label("filing_date"),
         ordered.c.ACCESSION_NUMBER.label("accession"),
         sa.literal(name).label("table"),
         ordered.c.SK.label("sk"),
@@ -149,10 +197,11 @@ def _share_chain_query(name: str, dates: Sequence[dt.date]) -> tuple[sa.Select[A
         expected.label("expected"),
         ordered.c.SHRS_OWND_FOLWNG_TRANS.label("found"),
     ).where(evaluable, ordered.c.SHRS_OWND_FOLWNG_TRANS != expected)  # exact decimals: no float noise to allow for
-    return sa.select(sa.func.count()).select_from(ordered).where(evaluable), offending
+    checked = sa.select(ordered.c.FILING_DATE, sa.func.count()).where(evaluable).group_by(ordered.c.FILING_DATE)
+    return checked, offending
 
 
-def share_chain(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
+def share_chain(engine: sa.Engine, dates: Sequence[dt.date]) -> ByDate:
     """Shares owned following = previous following ± shares (A adds, D subtracts).
 
     Within one filing (whose reporting owners file jointly, so the accession stands for
@@ -162,25 +211,35 @@ def share_chain(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
     following, and it states its shares and an A/D code. Real filers slip here (and some
     report derivative series loosely), so the Dagster check is a warning.
     """
-    outcome = CheckOutcome()
+    outcomes = _empty(dates)
     with engine.connect() as conn:
         for name in CHAIN_COLUMNS:
-            count_query, offending = _share_chain_query(name, dates)
-            outcome.checked += int(conn.execute(count_query).scalar_one())
-            outcome.add_offending(*_count_and_examples(conn, offending))
-    return outcome
+            checked, offending = _share_chain_query(name, dates)
+            _add_checked(conn, checked, outcomes)
+            _add_offending(conn, offending, outcomes)
+    return outcomes
 
 
-def non_negative_amounts(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
-    """No negative share count, price or value in the transaction tables."""
-    outcome = CheckOutcome()
+def non_negative_amounts(engine: sa.Engine, dates: Sequence[dt.date]) -> ByDate:
+    """No negative share count, price or value in the transaction tables.
+
+    One pass per table counts the rows and each column's negatives per date; the
+    offending rows of a column are read only when it has some.
+    """
+    outcomes = _empty(dates)
     with engine.connect() as conn:
         for name, columns in NON_NEGATIVE_COLUMNS.items():
             t = TABLES[name]
             in_range = _in_dates(t.c.FILING_DATE, dates)
-            outcome.checked += int(conn.execute(sa.select(sa.func.count()).select_from(t).where(in_range)).scalar_one())
-            for column in columns:
+            negatives = (sa.func.sum(sa.case((t.c[c] < 0, 1), else_=0)) for c in columns)
+            failing: set[str] = set()
+            tally = sa.select(t.c.FILING_DATE, sa.func.count(), *negatives).where(in_range).group_by(t.c.FILING_DATE)
+            for day, n, *found in conn.execute(tally):
+                outcomes[_as_date(day)].checked += int(n)
+                failing.update(c for c, k in zip(columns, found) if k)
+            for column in (c for c in columns if c in failing):
                 query = sa.select(
+                    t.c.FILING_DATE.label("filing_date"),
                     t.c.ACCESSION_NUMBER.label("accession"),
                     sa.literal(name).label("table"),
                     t.c[SK_COLUMN[name]].label("sk"),
@@ -188,13 +247,13 @@ def non_negative_amounts(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOu
                     sa.literal(">= 0").label("expected"),
                     t.c[column].label("found"),
                 ).where(in_range, t.c[column] < 0)
-                outcome.add_offending(*_count_and_examples(conn, query))
-    return outcome
+                _add_offending(conn, query, outcomes)
+    return outcomes
 
 
-def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
+def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) -> ByDate:
     """The A/D code agrees with the transaction code (the mapping is form4_assets.codes.ACQUIRED_DISPOSED)."""
-    outcome = CheckOutcome()
+    outcomes = _empty(dates)
     with engine.connect() as conn:
         for name, mapping in ACQUIRED_DISPOSED.items():
             t = TABLES[name]
@@ -204,8 +263,9 @@ def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) 
                 t.c.TRANS_CODE.in_(sorted(mapping)),
                 t.c.TRANS_ACQUIRED_DISP_CD.in_(("A", "D")),
             )
-            outcome.checked += int(conn.execute(sa.select(sa.func.count()).select_from(t).where(evaluable)).scalar_one())
+            _add_checked(conn, sa.select(t.c.FILING_DATE, sa.func.count()).where(evaluable).group_by(t.c.FILING_DATE), outcomes)
             query = sa.select(
+                t.c.FILING_DATE.label("filing_date"),
                 t.c.ACCESSION_NUMBER.label("accession"),
                 sa.literal(name).label("table"),
                 t.c[SK_COLUMN[name]].label("sk"),
@@ -213,9 +273,10 @@ def acquired_disposed_matches_code(engine: sa.Engine, dates: Sequence[dt.date]) 
                 expected.label("expected"),
                 t.c.TRANS_ACQUIRED_DISP_CD.label("found"),
             ).where(evaluable, t.c.TRANS_ACQUIRED_DISP_CD != expected)
-            outcome.add_offending(*_count_and_examples(conn, query))
-    outcome.details["mapping"] = ACQUIRED_DISPOSED
-    return outcome
+            _add_offending(conn, query, outcomes)
+    for outcome in outcomes.values():
+        outcome.details["mapping"] = ACQUIRED_DISPOSED
+    return outcomes
 
 
 def cik_without_zeros(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -223,7 +284,7 @@ def cik_without_zeros(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.func.ltrim(column, "0")
 
 
-def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
+def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> ByDate:
     """The SEC header's issuer and reporting-owner CIKs equal the XML document's.
 
     Only filings that have both a header and a document are compared (bare XML has no
@@ -234,6 +295,7 @@ def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckO
     r, p = TABLES["reporting_owner"], TABLES["header_parties"]
     both = sa.and_(_in_dates(s.c.FILING_DATE, dates), s.c.ACCESSION_NUMBER == h.c.ACCESSION_NUMBER)
     issuer = sa.select(
+        s.c.FILING_DATE.label("filing_date"),
         s.c.ACCESSION_NUMBER.label("accession"),
         sa.literal("submission").label("table"),
         sa.literal(None, sa.BigInteger).label("sk"),
@@ -247,6 +309,7 @@ def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckO
         cik_without_zeros(p.c.CIK) == cik_without_zeros(r.c.RPTOWNERCIK),
     )
     xml_owner_missing = sa.select(
+        r.c.FILING_DATE.label("filing_date"),
         r.c.ACCESSION_NUMBER.label("accession"),
         sa.literal("reporting_owner").label("table"),
         r.c.RPTOWNER_SK.label("sk"),
@@ -259,6 +322,7 @@ def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckO
         ~sa.exists().where(header_owner),
     )
     header_owner_missing = sa.select(
+        p.c.FILING_DATE.label("filing_date"),
         p.c.ACCESSION_NUMBER.label("accession"),
         sa.literal("header_parties").label("table"),
         p.c.PARTY_SK.label("sk"),
@@ -271,17 +335,19 @@ def header_ciks_match_xml(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckO
         sa.exists().where(s.c.ACCESSION_NUMBER == p.c.ACCESSION_NUMBER),
         ~sa.exists().where(header_owner),
     )
+    outcomes = _empty(dates)
+    checked = sa.select(s.c.FILING_DATE, sa.func.count()).select_from(s).join(h, s.c.ACCESSION_NUMBER == h.c.ACCESSION_NUMBER).where(both).group_by(s.c.FILING_DATE)
     with engine.connect() as conn:
-        checked = int(conn.execute(sa.select(sa.func.count()).select_from(s).join(h, s.c.ACCESSION_NUMBER == h.c.ACCESSION_NUMBER).where(both)).scalar_one())
-        failures, examples = _count_and_examples(conn, sa.union_all(issuer, xml_owner_missing, header_owner_missing).subquery().select())
-    return CheckOutcome(checked, failures, examples)
+        _add_checked(conn, checked, outcomes)
+        _add_offending(conn, sa.union_all(issuer, xml_owner_missing, header_owner_missing).subquery().select(), outcomes)
+    return outcomes
 
 
-def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.date]) -> CheckOutcome:
+def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.date]) -> ByDate:
     """Per filing date, every raw filing is either parsed (one submission row) or quarantined.
 
     Offending accessions: raw but neither parsed nor quarantined, both parsed and
-    quarantined, or parsed/quarantined without being raw. Per-day counts go in details.
+    quarantined, or parsed/quarantined without being raw. The date's counts go in details.
     """
     raw, sub, qua = TABLES["raw_filings"], TABLES["submission"], TABLES["quarantine"]
 
@@ -292,6 +358,7 @@ def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.dat
 
     def offending(source: sa.Table, label: str, expected: str, condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
         return sa.select(
+            source.c.FILING_DATE.label("filing_date"),
             source.c.ACCESSION_NUMBER.label("accession"),
             sa.literal(source.name).label("table"),
             sa.literal(None, sa.BigInteger).label("sk"),
@@ -306,15 +373,18 @@ def raw_equals_parsed_plus_quarantined(engine: sa.Engine, dates: Sequence[dt.dat
         offending(sub, "not_raw", "a raw_filings row", ~exists_in(raw, sub)),
         offending(qua, "not_raw", "a raw_filings row", ~exists_in(raw, qua)),
     ]
-    per_day: dict[str, dict[str, int]] = {d.isoformat(): {"raw": 0, "parsed": 0, "quarantined": 0} for d in sorted(set(dates))}
+    per_day = {day: {"raw": 0, "parsed": 0, "quarantined": 0} for day in _days(dates)}
+    outcomes = _empty(dates)
     with engine.connect() as conn:
         for table, label in ((raw, "raw"), (sub, "parsed"), (qua, "quarantined")):
             counts = sa.select(table.c.FILING_DATE, sa.func.count()).where(_in_dates(table.c.FILING_DATE, dates)).group_by(table.c.FILING_DATE)
             for day, n in conn.execute(counts):
-                per_day[day.isoformat() if hasattr(day, "isoformat") else str(day)][label] = int(n)
-        failures, examples = _count_and_examples(conn, sa.union_all(*queries).subquery().select())
-    checked = sum(d["raw"] for d in per_day.values())
-    return CheckOutcome(checked, failures, examples, {"per_day": per_day})
+                per_day[_as_date(day)][label] = int(n)
+        _add_offending(conn, sa.union_all(*queries).subquery().select(), outcomes)
+    for day, outcome in outcomes.items():
+        outcome.checked = per_day[day]["raw"]
+        outcome.details["per_day"] = {day.isoformat(): per_day[day]}
+    return outcomes
 
 
 ALL_CHECKS = {
