@@ -226,31 +226,6 @@ def preview_rows(
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def preview_rows_by_date(
-    engine: sa.Engine, name: str, dates: Sequence[dt.date], columns: Sequence[str], limit: int = 5
-) -> dict[dt.date, list[dict[str, Any]]]:
-    """The first `limit` rows of each partition in key order (every one of `dates` present),
-    in one query: a run's previews cost one read, not one per date."""
-    table = _table(name)
-    wanted = sorted(set(dates))
-    rank = sa.func.row_number().over(partition_by=table.c.FILING_DATE, order_by=list(table.primary_key.columns))
-    ranked = (
-        sa.select(table.c.FILING_DATE.label("preview_date"), rank.label("preview_rank"), *(table.c[c] for c in columns))
-        .where(table.c.FILING_DATE.in_(wanted))
-        .subquery()
-    )
-    query = (
-        sa.select(ranked.c.preview_date, *(ranked.c[c] for c in columns))
-        .where(ranked.c.preview_rank <= limit)
-        .order_by(ranked.c.preview_date, ranked.c.preview_rank)
-    )
-    previews: dict[dt.date, list[dict[str, Any]]] = {day: [] for day in wanted}
-    with engine.connect() as conn:
-        for day, *values in conn.execute(query):
-            previews[day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))].append(dict(zip(columns, values)))
-    return previews
-
-
 def read_partition(engine: sa.Engine, name: str, day: dt.date) -> list[dict[str, Any]]:
     """Every row of one partition of a table, in key order."""
     table = _table(name)
