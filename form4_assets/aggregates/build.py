@@ -27,7 +27,7 @@ from form4_assets.aggregates.cluster_buys import compute_cluster_buys
 from form4_assets.aggregates.effective import build_effective_rows, compute_supersessions
 from form4_assets.aggregates.net_selling import NetSellingSweep
 from form4_assets.aggregates.sources import source_of
-from form4_assets.warehouse.store import replace_partitions_in, write_transaction
+from form4_assets.warehouse.store import replace_partition_carrying_in, replace_partitions_in, write_transaction
 
 
 def build_effective_transactions(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
@@ -61,12 +61,24 @@ def build_issuer_daily_activity(engine: sa.Engine, dates: Sequence[dt.date]) -> 
 
 
 def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    """One sweep over the dates (form4_assets.aggregates.net_selling), each date still its own transaction."""
+    """One sweep over the dates (form4_assets.aggregates.net_selling), each date still its own
+    transaction; the rows a date shares with the previous one are copied in SQL."""
+    name = "net_insider_selling"
     wanted = sorted(set(dates))
     if not wanted:
-        return {"net_insider_selling": 0}
+        return {name: 0}
     sweep = NetSellingSweep(last=wanted[-1])
-    return per_day(engine, wanted, "net_insider_selling", sweep.rows_for)
+    written = 0
+    for day in wanted:
+        with write_transaction(engine) as conn:
+            rows = sweep.rows_for(conn, day)
+            carried = sweep.carried(conn, day)
+            if carried is None:
+                written += replace_partitions_in(conn, [day], {name: rows})[name]
+            else:
+                written += replace_partition_carrying_in(conn, name, day, rows, carried)
+            sweep.wrote(conn, day)
+    return {name: written}
 
 
 def build_cluster_buys(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:

@@ -31,9 +31,10 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sql import ZERO, fetch, table
+from form4_assets.aggregates.sql import CHUNK, ZERO, fetch, table
 from form4_assets.tables import WINDOWS
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
+from form4_assets.warehouse.store import Carried
 
 #: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -74,6 +75,13 @@ def _changed_through(conn: sa.Connection, day: dt.date) -> int | None:
     return conn.execute(query).scalar_one()
 
 
+def _digest_of(conn: sa.Connection, day: dt.date) -> str | None:
+    """The recorded digest of the net_insider_selling partition `day` (partition_versions)."""
+    v = PARTITION_VERSIONS_TABLE
+    query = sa.select(v.c.DIGEST).where(v.c.TABLE_NAME == "net_insider_selling", v.c.FILING_DATE == day)
+    return conn.execute(query).scalar_one_or_none()
+
+
 class NetSellingSweep:
     """The net_insider_selling rows of ascending filing dates, carried from one date to the next.
 
@@ -86,6 +94,10 @@ class NetSellingSweep:
     history is loaded after it. When a partition already taken in has changed since
     (partition_versions: another run wrote it between two of this run's dates), the sweep
     starts over from the warehouse, so every date is what a one-date computation gives.
+
+    Most issuers' rows are the previous date's: `carried` copies those in SQL from the
+    previous partition (when it is still the one this sweep wrote, by its digest), so a
+    date binds only the rows that changed, not the whole 90-day window's issuers.
     """
 
     def __init__(self, last: dt.date) -> None:
@@ -98,6 +110,9 @@ class NetSellingSweep:
         self.issuers_on: dict[dt.date, set[str]] = defaultdict(set)
         self.current: dict[str, dict[str, Any]] = {}
         self.seen: int | None = None  # the write order of the issuer-day partitions taken in
+        self.changed: set[str] = set()  # the issuers recomputed on the latest date (rows changed or gone)
+        self.carry_from: dt.date | None = None  # the date the latest date's other rows are the same as
+        self.written: tuple[dt.date, str | None] | None = None  # the last partition written, its digest
 
     def _read(self, conn: sa.Connection, day: dt.date) -> set[str]:
         """Take in the versions filed since the previous date; the issuers they touch."""
@@ -162,7 +177,9 @@ class NetSellingSweep:
             raise ValueError(f"net selling dates must ascend: {day} after {self.previous}")
         if self.previous is not None and _changed_through(conn, self.previous) != self.seen:
             self._start_over()  # a partition taken in was rewritten since (another run): read it all again
+        self.carry_from = self.previous
         changed = self._read(conn, day) | self._crossing(day)
+        self.changed = changed
         self.seen = _changed_through(conn, day)
         for issuer in changed:
             row = self._row(issuer, day)
@@ -175,6 +192,26 @@ class NetSellingSweep:
             del self.issuers_on[gone]
         self.previous = day
         return [{**self.current[i], "FILING_DATE": day} for i in sorted(self.current)]
+
+    def carried(self, conn: sa.Connection, day: dt.date) -> Carried | None:
+        """How to copy the rows of `day` not recomputed (`changed`) from the previous date's partition;
+        None when there is none in this sweep, or it is no longer the partition this sweep wrote."""
+        previous = self.carry_from
+        if previous is None or self.written is None or self.written[0] != previous or len(self.changed) > CHUNK:
+            return None
+        if _digest_of(conn, previous) != self.written[1]:
+            return None  # rewritten since by another run: bind every row
+        nis = table("net_insider_selling")
+        day_value = sa.literal(day, sa.Date())
+        columns = [day_value.label("FILING_DATE") if c.name == "FILING_DATE" else c for c in nis.columns]
+        copy = sa.select(*columns).where(nis.c.FILING_DATE == previous, nis.c.ISSUERCIK.not_in(sorted(self.changed)))
+        changed = self.changed
+        return Carried(nis.insert().from_select([c.name for c in nis.columns], copy),
+                       lambda row: row["ISSUERCIK"] not in changed)
+
+    def wrote(self, conn: sa.Connection, day: dt.date) -> None:
+        """Remember the partition just written for `day` (its digest), to carry rows from it next."""
+        self.written = (day, _digest_of(conn, day))
 
 
 TOP_COLUMNS = ("ISSUERTRADINGSYMBOL", "ISSUERNAME", "ISSUERCIK", "NET_SELL_DOLLARS_30D", "NET_SELL_SHARES_30D",

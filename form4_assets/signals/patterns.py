@@ -69,9 +69,11 @@ def compute_insider_patterns(conn: sa.Connection, day: dt.date) -> list[dict[str
     last_year = max(y for _, _, y in touched)
     pairs = {(o, i) for o, i, _ in touched}
     history: list[dict[str, Any]] = []
-    for batch in chunks(o for o, _ in pairs):
+    # By issuer: the (ISSUERCIK, TRANS_DATE, FILING_DATE) index reads the issuers' rows of these years
+    # only (by owner, the transaction-date index would read every issuer's rows of four years, each date).
+    for batch in chunks(i for _, i in pairs):
         q = sa.select(*cols, et.c.RPTOWNERNAME, et.c.ISSUERTRADINGSYMBOL).where(
-            open_market(et), et.c.RPTOWNERCIK.in_(batch), et.c.FILING_DATE <= day,
+            open_market(et), et.c.ISSUERCIK.in_(batch), et.c.FILING_DATE <= day,
             et.c.TRANS_DATE.between(dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)),
         ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
         history += [r for r in fetch(conn, q) if (r["RPTOWNERCIK"], r["ISSUERCIK"]) in pairs]

@@ -110,6 +110,12 @@ def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOu
     et, ip, sup = table("effective_transactions"), table("insider_patterns"), table("supersessions")
     finding = CheckOutcome()
     for day in sorted(set(dates)):
+        low, high = conn.execute(sa.select(sa.func.min(ip.c.YEAR), sa.func.max(ip.c.YEAR)).where(ip.c.FILING_DATE == day)).one()
+        if low is None:
+            continue  # no rows written for the day: nothing to count
+        # The transaction dates any key's counts can reach (its year and the three before): the
+        # issuer index stops there instead of reading the issuer's whole history.
+        reach = et.c.TRANS_DATE.between(dt.date(int(low) - 3, 1, 1), dt.date(int(high), 12, 31))
         keys = sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(ip.c.FILING_DATE == day).subquery("keys")
         trade_year = _year(et.c.TRANS_DATE)
         superseded_before_year = sa.exists().where(
@@ -127,7 +133,7 @@ def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOu
             sa.select(keys.c.RPTOWNERCIK, keys.c.ISSUERCIK, keys.c.YEAR, *counts)
             .select_from(keys.outerjoin(et, (et.c.RPTOWNERCIK == keys.c.RPTOWNERCIK) & (et.c.ISSUERCIK == keys.c.ISSUERCIK)
                                         & (et.c.TRANS_TABLE == "nonderiv") & et.c.TRANS_CODE.in_(("P", "S"))
-                                        & (et.c.FILING_DATE <= day)))
+                                        & reach & (et.c.FILING_DATE <= day)))
             .group_by(keys.c.RPTOWNERCIK, keys.c.ISSUERCIK, keys.c.YEAR)
         )
         expected = {(r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]): r for r in fetch(conn, query)}
@@ -152,8 +158,13 @@ def _window_sums(day: dt.date) -> sa.Subquery:
     over the effective rows outer-joined to the (owner, issuer, year) insider_patterns classes opportunistic."""
     et, ip = table("effective_transactions"), table("insider_patterns")
     day_rows = et.alias("day_rows")
+    day_issuers = sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == day)
+    first = day - dt.timedelta(days=89)
+    # Only the classes the join can meet (the day's issuers, the years of the window): the whole
+    # history of insider_patterns read on every date would make the check grow with it.
     keys = (sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
-            .where(ip.c.FILING_DATE <= day, ip.c.CLASS == "opportunistic").distinct().subquery("opportunistic"))
+            .where(ip.c.ISSUERCIK.in_(day_issuers), ip.c.YEAR >= first.year, ip.c.FILING_DATE <= day,
+                   ip.c.CLASS == "opportunistic").distinct().subquery("opportunistic"))
     sale, buy, opportunistic = et.c.TRANS_CODE == "S", et.c.TRANS_CODE == "P", keys.c.YEAR.is_not(None)
     return (
         sa.select(
@@ -166,9 +177,9 @@ def _window_sums(day: dt.date) -> sa.Subquery:
         .select_from(et.outerjoin(keys, (keys.c.RPTOWNERCIK == et.c.RPTOWNERCIK) & (keys.c.ISSUERCIK == et.c.ISSUERCIK)
                                   & (keys.c.YEAR == _year(et.c.TRANS_DATE))))
         .where(
-            et.c.ISSUERCIK.in_(sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == day)),
+            et.c.ISSUERCIK.in_(day_issuers),
             et.c.TRANS_TABLE == "nonderiv", et.c.RPTOWNERCIK.is_not(None),
-            et.c.TRANS_DATE.between(day - dt.timedelta(days=89), day), et.c.FILING_DATE <= day,
+            et.c.TRANS_DATE.between(first, day), et.c.FILING_DATE <= day,
             ~superseded_as_of(et.c.ACCESSION_NUMBER, day),
         )
         .group_by(et.c.ISSUERCIK)

@@ -126,8 +126,10 @@ _EXTRA_INDEXES: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "effective_transactions": (("ISSUERCIK", "TRANS_DATE", "FILING_DATE"), ("TRANS_DATE", "FILING_DATE")),
     "supersessions": ("SUPERSEDED_ACCESSION",),
     "issuer_daily_activity": (("TRANS_DATE", "FILING_DATE"),),
-    "filing_timeliness": ("ISSUERCIK",),
-    "insider_patterns": ("ISSUERCIK", "RPTOWNERCIK"),
+    # The signals' window reads (an issuer's late rows of the last 90 filing days, its opportunistic
+    # classes of the last two years) seek inside the issuer's rows instead of reading its whole history.
+    "filing_timeliness": (("ISSUERCIK", "FILING_DATE"),),
+    "insider_patterns": (("ISSUERCIK", "YEAR", "FILING_DATE"), "RPTOWNERCIK"),
 }
 
 

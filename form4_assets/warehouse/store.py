@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -140,6 +141,38 @@ def replace_partitions_in(
             _insert(conn, table, bound[name])
     _record_versions(conn, digests)
     return {name: len(rows) for name, (_, rows) in prepared.items()}
+
+
+@dataclass(frozen=True)
+class Carried:
+    """Rows of a partition that are already stored (under another date) and are copied by one
+    INSERT ... SELECT instead of being bound again row by row: a window aggregate's rows that did
+    not change since the previous date."""
+
+    insert: sa.Executable  # copies exactly the carried rows into the partition being written
+    is_carried: Callable[[Mapping[str, Any]], bool]  # which of the partition's rows `insert` writes
+
+
+def replace_partition_carrying_in(
+    conn: sa.Connection, name: str, day: dt.date, rows: Sequence[Mapping[str, Any]], carried: Carried
+) -> int:
+    """`replace_partitions_in` for one table and date whose rows are partly `carried`.
+
+    The digest (so partition_versions) and the count cover every row, exactly as if all were
+    bound; the copy must write as many rows as `rows` carries, else the transaction fails.
+    """
+    table, wanted = _table(name), frozenset([day])
+    fresh = [r for r in rows if not carried.is_carried(r)]
+    bound = _tuples(table, fresh, wanted, conn.dialect)
+    digests = _digests(name, table, rows, wanted)
+    conn.execute(table.delete().where(table.c.FILING_DATE == day))
+    if bound:
+        _insert(conn, table, bound)
+    copied = conn.execute(carried.insert).rowcount
+    if copied != len(rows) - len(fresh):
+        raise RuntimeError(f"{name} {day}: carried {copied} rows where {len(rows) - len(fresh)} were expected")
+    _record_versions(conn, digests)
+    return len(rows)
 
 
 def mark_rewritten(conn: sa.Connection, partitions: Iterable[tuple[str, dt.date]]) -> None:
