@@ -138,6 +138,23 @@ def test_net_selling_reconciliation_checks_every_date_of_a_run(engine: sa.Engine
         (MON, "NET_SELL_DOLLARS_30D"), (MON, "NET_SELL_DOLLARS_30D = SELL - BUY")]
 
 
+def test_net_selling_reconciliation_fails_each_date_a_wrong_row_is_carried_to(engine: sa.Engine) -> None:
+    """Rows equal to the previous date's are verified by induction from it: a wrong row repeated on
+    later dates (as a carried copy would repeat it) must still fail on every one of them."""
+    from form4_assets.aggregates.net_selling_check import reconcile_net_selling_by_date
+
+    nis = TABLES["net_insider_selling"]
+    run_dates = [MON, TUE, WED]
+    with engine.begin() as conn:
+        conn.execute(nis.update().where(nis.c.FILING_DATE.in_(run_dates))
+                     .values(SELL_SHARES_30D=nis.c.SELL_SHARES_30D + 7, NET_SELL_SHARES_30D=nis.c.NET_SELL_SHARES_30D + 7))
+    with engine.connect() as conn:
+        by_date = reconcile_net_selling_by_date(conn, run_dates)
+    assert [day for day, finding in by_date.items() if finding.checked == 1] == run_dates
+    assert {day: [p["column"] for p in by_date[day].examples] for day in run_dates} == {
+        day: ["SELL_SHARES_30D", "NET_SELL_SHARES_30D"] for day in run_dates}
+
+
 def test_out_of_order_load_is_reported_and_fixed_by_rematerializing_the_amendment(warehouse_url: str) -> None:
     engine = make_engine(warehouse_url)
     create_schema(engine)
