@@ -11,6 +11,7 @@ the bounds' extremes comes back exactly.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,9 +23,9 @@ from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
 from form4_assets.edgar.paths import daily_index_path, filing_path
 from form4_assets.runs import run_daily_job
 from form4_assets.synthetic.mirror import make_mirror
-from form4_assets.tables import DECIMAL_MAX, INT_MAX, STORED_DECIMAL_MAX
+from form4_assets.tables import DECIMAL_MAX, DECIMAL_PLACES, INT_MAX, STORED_DECIMAL_MAX
 from form4_assets.warehouse.engine import create_schema, make_engine
-from form4_assets.warehouse.schema import TABLES, to_stored_decimal
+from form4_assets.warehouse.schema import TABLES, to_sql_decimal, to_stored_decimal
 from form4_assets.warehouse.store import read_partition, replace_partitions
 
 DAY = dt.date(2023, 11, 8)
@@ -149,6 +150,26 @@ def test_a_value_the_storage_cannot_hold_is_refused_not_rounded(engine: sa.Engin
         replace_partitions(engine, [DAY], {"effective_transactions": [row]})
     with pytest.raises(TypeError):
         to_stored_decimal(0.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [
+    Decimal(0), Decimal("-0"), Decimal("0E-9"), Decimal("0E+9"), Decimal("-12.5"), Decimal("1E+3"), Decimal("1.23450"),
+    Decimal("123456789012345.6789"), STORED_DECIMAL_MAX, -STORED_DECIMAL_MAX, 7,
+    Decimal("1.00000000000000000000000000001"), Decimal("0.00001"), STORED_DECIMAL_MAX + Decimal("0.0001"),
+    Decimal("1E+30"), Decimal("NaN"), Decimal("Infinity"),
+])
+def test_sqlite_binding_stores_what_the_general_rule_stores_or_refuses_alike(value: Decimal) -> None:
+    """SQLite's quick path for Decimals gives the general path's integer, or its error."""
+    def general() -> int:
+        return int(to_stored_decimal(value) * 10**DECIMAL_PLACES)
+
+    try:
+        expected: object = general()
+    except (TypeError, ValueError) as exc:
+        with pytest.raises(type(exc), match="^" + re.escape(str(exc)) + "$"):
+            to_sql_decimal(value, "sqlite")
+    else:
+        assert to_sql_decimal(value, "sqlite") == expected
 
 
 def test_a_sqlite_warehouse_with_float_decimals_is_refused_with_an_explanation(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ metadata = sa.MetaData()
 
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 _SCALE = 10**DECIMAL_PLACES
+_SCALED_MAX = int(STORED_DECIMAL_MAX * _SCALE)
 
 
 def to_stored_decimal(value: Decimal | int) -> Decimal:
@@ -48,6 +49,15 @@ def to_sql_decimal(value: Decimal | int | None, dialect_name: str) -> Decimal | 
     TypeDecorator below, and any bulk path that talks to the driver directly)."""
     if value is None:
         return None
+    if dialect_name == "sqlite" and type(value) is Decimal and value.is_finite():
+        # The common case without the general path's quantize: the value scaled to an integer
+        # that gives the value back exactly and fits is the stored count (anything else, such as
+        # a fifth decimal place or a value out of range, takes the general path and its error).
+        if not value:
+            return 0  # every zero (0, -0, 0E-9) is stored as 0
+        scaled = int(value.scaleb(DECIMAL_PLACES))
+        if -_SCALED_MAX <= scaled <= _SCALED_MAX and Decimal(scaled).scaleb(-DECIMAL_PLACES) == value:
+            return scaled
     stored = to_stored_decimal(value)
     return int(stored * _SCALE) if dialect_name == "sqlite" else stored
 
