@@ -155,6 +155,33 @@ def test_net_selling_reconciliation_fails_each_date_a_wrong_row_is_carried_to(en
         day: ["SELL_SHARES_30D", "NET_SELL_SHARES_30D"] for day in run_dates}
 
 
+def test_net_selling_carries_rows_only_from_the_partition_it_wrote(engine: sa.Engine) -> None:
+    """The rows a date shares with the previous one are copied from the previous partition only while
+    that partition is the one this sweep wrote (its digest): rewritten by another run, every row is bound."""
+    from form4_assets.aggregates.net_selling import NetSellingSweep
+    from form4_assets.warehouse.store import replace_partitions, replace_partitions_in, write_transaction
+
+    def sweep_through_mon() -> NetSellingSweep:
+        sweep = NetSellingSweep(last=WED)
+        with write_transaction(engine) as conn:
+            replace_partitions_in(conn, [MON], {"net_insider_selling": sweep.rows_for(conn, MON)})
+            sweep.wrote(conn, MON)
+        return sweep
+
+    sweep = sweep_through_mon()
+    with write_transaction(engine) as conn:
+        sweep.rows_for(conn, TUE)
+        assert sweep.carried(conn, TUE) is not None
+    sweep = sweep_through_mon()
+    nis = TABLES["net_insider_selling"]
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(sa.select(nis).where(nis.c.FILING_DATE == MON)).mappings()]
+    replace_partitions(engine, [MON], {"net_insider_selling": [{**r, "SELL_SHARES_90D": Decimal(1)} for r in rows]})
+    with write_transaction(engine) as conn:
+        sweep.rows_for(conn, TUE)
+        assert sweep.carried(conn, TUE) is None
+
+
 def test_out_of_order_load_is_reported_and_fixed_by_rematerializing_the_amendment(warehouse_url: str) -> None:
     engine = make_engine(warehouse_url)
     create_schema(engine)
