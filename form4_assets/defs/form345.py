@@ -28,9 +28,9 @@ from form4_assets.form345.dataset import Dataset
 from form4_assets.form345.reconcile import MAX_MISMATCHES, TableAgreement, reconcile
 from form4_assets.form345.rows import dataset_rows
 from form4_assets.tables import FORM345_TABLES, SEC_REJECTED_ROWS, SEC_TABLES
+from form4_assets.warehouse.bulk import replace_dataset_rows
 from form4_assets.warehouse.checks_sql import CheckOutcome, plain_value
 from form4_assets.warehouse.schema import TABLES
-from form4_assets.warehouse.store import replace_dataset_rows
 
 GROUP = "form345"
 _NAMES = [t.name for t in FORM345_TABLES]

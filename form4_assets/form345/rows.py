@@ -5,6 +5,10 @@ accession's SUBMISSION row, so SUBMISSION is read first (accession -> date) and 
 stream after it. A row whose accession has no SUBMISSION row in the data set goes on the
 data set's first filing date. A line that cannot be read becomes a `sec_rejected_rows` row with its
 file, line, field and reason: nothing is dropped and one bad line never stops an import.
+
+Rows are tuples in their table's column order (`tables.py`), made by a plan drawn once per
+file (which slot each header name fills, and its converter from `convert`): a year is
+1.5M rows, and a dict per row cost more than reading the line.
 """
 
 from __future__ import annotations
@@ -12,23 +16,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from form4_assets.bounds import escaped_text
+from form4_assets.form345.convert import Converter, Spelling, converter, spelling_of
 from form4_assets.form345.dataset import Dataset, Record, TableFile
-from form4_assets.form345.values import BadValue, parse_sec_date, spelling, to_warehouse
+from form4_assets.form345.values import BadValue, parse_sec_date, to_warehouse
 from form4_assets.tables import (
     FORBIDDEN_TEXT_CHAR,
     SEC_COLUMN_ALIASES,
     SEC_REJECTED_ROWS,
     SEC_TABLES_BY_FILE,
     Column,
-    Row,
     Table,
 )
 
 REJECTED = SEC_REJECTED_ROWS.name
-#: The kinds whose SEC text can differ from how the stored value prints (see values.spelling).
-_SPELLED = frozenset({"flag", "decimal"})
+#: A row of a sec_* table (or sec_rejected_rows): its values in the table's column order.
+SecRow = tuple[Any, ...]
+_REJECTED_COLUMNS = SEC_REJECTED_ROWS.column_names
+_REJECTED_DATE = _REJECTED_COLUMNS.index("FILING_DATE")
 
 
 def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
@@ -40,109 +48,140 @@ def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
         if not {"ACCESSION_NUMBER", "FILING_DATE"} <= set(table_file.header):
             return dates
         accession, filed = table_file.header.index("ACCESSION_NUMBER"), table_file.header.index("FILING_DATE")
+        parsed: dict[str, dt.date | None] = {}  # a quarter has ~65 distinct filing dates
         for record in records:
             if isinstance(record, Record):
-                try:
-                    dates.setdefault(record.values[accession], parse_sec_date(record.values[filed]))
-                except ValueError:
-                    continue
+                text = record.values[filed]
+                if text not in parsed:
+                    try:
+                        parsed[text] = parse_sec_date(text)
+                    except ValueError:
+                        parsed[text] = None
+                day = parsed[text]
+                if day is not None:
+                    dates.setdefault(record.values[accession], day)
     return dates
 
 
-def dataset_rows(dataset: Dataset, wanted: Collection[dt.date] | None = None) -> Iterator[tuple[str, Row]]:
+def dataset_rows(dataset: Dataset, wanted: Collection[dt.date] | None = None) -> Iterator[tuple[str, SecRow]]:
     """(table name, row) for every line of the data set filed on one of `wanted` (all when None)."""
     dates = filing_dates(dataset)
     fallback = min(dates.values(), default=None)
     for name in dataset.table_names:
         spec = SEC_TABLES_BY_FILE[name]
         for table_file, records in dataset.records(name):
-            columns = _columns_of(table_file, {c.name: c for c in spec.columns})
-            absent = _absent(spec, columns)
-            accession_at = table_file.header.index("ACCESSION_NUMBER") if "ACCESSION_NUMBER" in table_file.header else None
+            plan = _Plan.of(spec, table_file)
             for record in records:
-                table, row = _row(table_file, spec.name, columns, accession_at, record, dates, fallback)
-                if table == spec.name:
-                    row["ABSENT_COLUMNS"] = absent
-                if row["FILING_DATE"] is not None and (wanted is None or row["FILING_DATE"] in wanted):
+                table, row = plan.row(record, dates, fallback)
+                day = row[plan.filing_date if table == spec.name else _REJECTED_DATE]
+                if day is not None and (wanted is None or day in wanted):
                     yield table, row
 
 
-def _columns_of(table_file: TableFile, known: dict[str, Column]) -> list[tuple[str, Column | None]]:
-    """Each header name with the catalogue column it fills (None: kept in EXTRA_COLUMNS)."""
-    return [(name, known.get(SEC_COLUMN_ALIASES.get(name, name))) for name in table_file.header]
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """What one header name of a file fills: a slot of the row (None: kept in EXTRA_COLUMNS),
+    with its converter (None: text) and spelling keeper."""
+
+    name: str
+    slot: int | None
+    column: Column | None
+    convert: Converter | None
+    spell: Spelling | None
 
 
-def _absent(spec: Table, columns: list[tuple[str, Column | None]]) -> str | None:
-    """JSON list of the table's data-set columns that this file's header lacks, or None."""
-    present = {column.name for _, column in columns if column is not None}
-    missing = [c.name for c in spec.columns if not c.extra and c.name not in present]
-    return json.dumps(missing) if missing else None
+@dataclass(frozen=True)
+class _Plan:
+    """How the records of one table file become rows of its sec_* table."""
 
+    table_file: TableFile
+    spec: Table
+    fields: tuple[_Field, ...]
+    absent: str | None  # JSON list of the table's data-set columns this file lacks
+    accession_at: int | None
+    filing_date: int  # slot of FILING_DATE in the row
+    slots: dict[str, int]
 
-def _rejected(table_file: TableFile, sec_table: str, line: int, day: dt.date | None, accession: str | None,
-              field: str | None, reason: str, message: str, text: str) -> tuple[str, Row]:
-    return REJECTED, {
-        "FILING_DATE": day,
-        "SOURCE_FILE": table_file.source,
-        "SOURCE_LINE": line,
-        "SEC_TABLE": sec_table,
-        "ACCESSION_NUMBER": accession,
-        "FIELD": field,
-        "REASON_CODE": reason,
-        "MESSAGE": escaped_text(f"{table_file.source} line {line}: {message}"),
-        "LINE_TEXT": escaped_text(text),  # a NUL shown as \\x00: PostgreSQL text cannot hold one
-    }
+    @classmethod
+    def of(cls, spec: Table, table_file: TableFile) -> _Plan:
+        slots = {name: i for i, name in enumerate(spec.column_names)}
+        known = {c.name: c for c in spec.columns}
+        fields = []
+        for name in table_file.header:
+            column = known.get(SEC_COLUMN_ALIASES.get(name, name))
+            fields.append(_Field(name, None, None, None, None) if column is None else
+                          _Field(name, slots[column.name], column, converter(column), spelling_of(column)))
+        present = {f.column.name for f in fields if f.column is not None}
+        missing = [c.name for c in spec.columns if not c.extra and c.name not in present]
+        header = table_file.header
+        return cls(table_file, spec, tuple(fields), json.dumps(missing) if missing else None,
+                   header.index("ACCESSION_NUMBER") if "ACCESSION_NUMBER" in header else None,
+                   slots["FILING_DATE"], slots)
 
+    def rejected(self, line: int, day: dt.date | None, accession: str | None, field: str | None,
+                 reason: str, message: str, text: str) -> tuple[str, SecRow]:
+        source = self.table_file.source
+        values = {
+            "FILING_DATE": day,
+            "SOURCE_FILE": source,
+            "SOURCE_LINE": line,
+            "SEC_TABLE": self.spec.name,
+            "ACCESSION_NUMBER": accession,
+            "FIELD": field,
+            "REASON_CODE": reason,
+            "MESSAGE": escaped_text(f"{source} line {line}: {message}"),
+            "LINE_TEXT": escaped_text(text),  # a NUL shown as \\x00: PostgreSQL text cannot hold one
+        }
+        return REJECTED, tuple(values[name] for name in _REJECTED_COLUMNS)
 
-def _field(table_file: TableFile, record: Record, name: str) -> str | None:
-    return record.values[table_file.header.index(name)] if name in table_file.header else None
+    def row(self, record: Record | tuple[int, str, str], dates: dict[str, dt.date],
+            fallback: dt.date | None) -> tuple[str, SecRow]:
+        if not isinstance(record, Record):
+            line, message, text = record
+            reason = next((code for prefix, code in _LINE_REASONS.items() if message.startswith(prefix)), "field_count")
+            return self.rejected(line, fallback, None, None, reason, message, text)
+        values = record.values
+        accession = (values[self.accession_at] or None) if self.accession_at is not None else None
+        if accession is None:
+            return self.rejected(record.line, fallback, None, "ACCESSION_NUMBER", "missing_accession",
+                                 "no ACCESSION_NUMBER", record.text)
+        day = dates.get(accession)
+        if day is None and self.table_file.name == "SUBMISSION.tsv":
+            filed = values[self.table_file.header.index("FILING_DATE")] if "FILING_DATE" in self.table_file.header else None
+            return self.rejected(record.line, fallback, accession, "FILING_DATE", "bad_date",
+                                 f"FILING_DATE {filed!r} is not a DD-MON-YYYY date", record.text)
+        if day is None:
+            # A row whose accession has no SUBMISSION row in this data set (a partial extract, or
+            # a submission the SEC filed in another quarter) is kept, on the data set's first
+            # filing date; the import's metadata counts such rows as orphans.
+            day = fallback
+        row: list[Any] = [None] * len(self.slots)
+        spelled: dict[str, str] = {}
+        extra: dict[str, str] = {}
+        for field, text in zip(self.fields, values):
+            if text == "":
+                continue
+            if field.slot is None:
+                extra[field.name] = text
+                continue
+            if field.convert is None and FORBIDDEN_TEXT_CHAR not in text:
+                row[field.slot] = text
+                continue
+            try:
+                value = field.convert(text) if field.convert is not None else to_warehouse(field.column, text)
+            except BadValue as exc:
+                return self.rejected(record.line, day, accession, field.name, exc.reason, str(exc), record.text)
+            row[field.slot] = value
+            if field.spell is not None and (as_filed := field.spell(text, value)) is not None:
+                spelled[field.column.name] = as_filed  # type: ignore[union-attr]
+        slots = self.slots
+        row[slots["SOURCE_FILE"]] = self.table_file.source
+        row[slots["SOURCE_LINE"]] = record.line
+        row[slots["FILING_DATE"]] = day
+        row[slots["SEC_SPELLING"]] = json.dumps(spelled, sort_keys=True) if spelled else None
+        row[slots["EXTRA_COLUMNS"]] = json.dumps(extra, sort_keys=True) if extra else None
+        row[slots["ABSENT_COLUMNS"]] = self.absent
+        return self.spec.name, tuple(row)
 
 
 _LINE_REASONS = {"unreadable line": "unreadable_line", "bytes that are not UTF-8": "not_utf8"}
-
-
-def _row(table_file: TableFile, sec_table: str, columns: list[tuple[str, Column | None]], accession_at: int | None,
-         record: Record | tuple[int, str, str], dates: dict[str, dt.date],
-         fallback: dt.date | None) -> tuple[str, Row]:
-    if not isinstance(record, Record):
-        line, message, text = record
-        reason = next((code for prefix, code in _LINE_REASONS.items() if message.startswith(prefix)), "field_count")
-        return _rejected(table_file, sec_table, line, fallback, None, None, reason, message, text)
-    accession = (record.values[accession_at] or None) if accession_at is not None else None
-    day = dates.get(accession) if accession else None
-    if accession is None:
-        return _rejected(table_file, sec_table, record.line, fallback, None, "ACCESSION_NUMBER",
-                         "missing_accession", "no ACCESSION_NUMBER", record.text)
-    if day is None and table_file.name == "SUBMISSION.tsv":
-        return _rejected(table_file, sec_table, record.line, fallback, accession, "FILING_DATE", "bad_date",
-                         f"FILING_DATE {_field(table_file, record, 'FILING_DATE')!r} is not a DD-MON-YYYY date", record.text)
-    if day is None:
-        # A row whose accession has no SUBMISSION row in this data set (a partial extract, or
-        # a submission the SEC filed in another quarter) is kept, on the data set's first
-        # filing date; the import's metadata counts such rows as orphans.
-        day = fallback
-    row: Row = {"SOURCE_FILE": table_file.source, "SOURCE_LINE": record.line}
-    spelled: dict[str, str] = {}
-    extra: dict[str, str] = {}
-    for (name, column), text in zip(columns, record.values):
-        if column is None:
-            if text != "":
-                extra[name] = text
-            continue
-        # Fast paths (a year is ~20M fields): an empty field is NULL, and text without a
-        # NUL is stored as read; anything else is converted and bounds-checked.
-        kind = column.kind
-        if text == "" or (kind == "text" and FORBIDDEN_TEXT_CHAR not in text):
-            row[column.name] = text or None
-            continue
-        try:
-            value = to_warehouse(column, text)
-        except BadValue as exc:
-            return _rejected(table_file, sec_table, record.line, day, accession, name, exc.reason, str(exc), record.text)
-        row[column.name] = value
-        if kind in _SPELLED and (as_filed := spelling(column, text, value)) is not None:
-            spelled[column.name] = as_filed
-    row["FILING_DATE"] = day
-    row["SEC_SPELLING"] = json.dumps(spelled, sort_keys=True) if spelled else None
-    row["EXTRA_COLUMNS"] = json.dumps(extra, sort_keys=True) if extra else None
-    return sec_table, row

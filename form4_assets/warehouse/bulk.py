@@ -1,0 +1,176 @@
+"""Bulk writes of rows read from files (the sec_* tables): millions of rows in one transaction.
+
+The partition path (`store.replace_partitions`) takes a day's rows as dicts. A year of the
+SEC's data sets is 1.5M rows, and there per-row dicts and one bind call per value cost
+more than the database's own work. Here rows come as tuples in the table's column order
+holding the warehouse's values (exact Decimals, dates, booleans), and each batch is bound
+column by column, only for the columns whose type converts (decimals through the one
+exact conversion of `schema.to_sql_decimal`, dates remembered as they repeat), then handed
+to the driver's bulk path: sqlite3 `executemany`, PostgreSQL `COPY ... FROM STDIN`.
+Every write holds the warehouse write lock (`store.write_transaction`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from form4_assets.warehouse.schema import TABLES
+from form4_assets.warehouse.store import write_transaction
+
+BATCH_ROWS = 20_000
+#: What COPY's text format escapes in a value (backslash first is implied by the one pass).
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def replace_dataset_rows(
+    engine: sa.Engine,
+    dates: Sequence[dt.date],
+    sources: Sequence[str],
+    tables: Sequence[str],
+    rows: Iterable[tuple[str, tuple[Any, ...]]],
+    batch: int = BATCH_ROWS,
+) -> dict[str, int]:
+    """Replace, in ONE transaction, the rows of `dates` that came from the data sets `sources`.
+
+    For tables filled from bulk files (the sec_* tables): a partition holds the rows of
+    every data set imported for its date (a filing accepted late on a quarter's last day is
+    in the next quarter's file), so re-importing one data set replaces its own rows only
+    (SOURCE_FILE is '<data set>/<file>'). `rows` is streamed, each row a tuple in its table's
+    column order, and written in batches, so memory holds one batch whatever the data set's
+    size. Raises (and changes nothing) when a row is outside `dates`, has the wrong width, or
+    holds a value its column cannot store exactly.
+    """
+    wanted = frozenset(dates)
+    writers = {name: _Writer(TABLES[name], wanted) for name in tables}
+    pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
+    with write_transaction(engine) as conn:
+        for writer in writers.values():
+            table = writer.table
+            for source in sources:
+                conn.execute(table.delete().where(
+                    table.c.FILING_DATE.in_(sorted(wanted)), table.c.SOURCE_FILE.startswith(f"{source}/", autoescape=True)
+                ))
+        for name, row in rows:
+            waiting = pending[name]
+            waiting.append(row)
+            if len(waiting) >= batch:
+                writers[name].write(conn, waiting)
+                pending[name] = []
+        for name, waiting in pending.items():
+            writers[name].write(conn, waiting)
+    return {name: writer.written for name, writer in writers.items()}
+
+
+class _Writer:
+    """Binds and inserts batches of one table's rows."""
+
+    def __init__(self, table: sa.Table, dates: frozenset[dt.date]) -> None:
+        self.table = table
+        self.dates = dates
+        self.names = [c.name for c in table.columns]
+        self.filing_date = self.names.index("FILING_DATE")
+        self.written = 0
+        self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
+
+    def processors(self, dialect: sa.Dialect) -> list[tuple[int, Callable[[Any], Any]]]:
+        """(column position, bind processor) of the columns whose type converts on this dialect."""
+        if dialect.name not in self._processors:
+            found = []
+            for i, column in enumerate(self.table.columns):
+                process = column.type._cached_bind_processor(dialect)
+                if process is not None:
+                    found.append((i, _remembered(process) if isinstance(column.type, sa.Date) else process))
+            self._processors[dialect.name] = found
+        return self._processors[dialect.name]
+
+    def bound_columns(self, dialect: sa.Dialect, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        """The batch column by column, checked against the partitions and bound for the driver."""
+        width = len(self.names)
+        if any(len(row) != width for row in rows):
+            bad = next(i for i, row in enumerate(rows) if len(row) != width)
+            raise ValueError(f"{self.table.name} row {self.written + bad}: {len(rows[bad])} values for {width} columns")
+        columns: list[Sequence[Any]] = list(zip(*rows))
+        outside = set(columns[self.filing_date]) - self.dates
+        if outside:
+            bad = next(i for i, row in enumerate(rows) if row[self.filing_date] in outside)
+            raise ValueError(f"{self.table.name} row {self.written + bad} ({self._where(rows[bad])}): FILING_DATE "
+                             f"{rows[bad][self.filing_date]} is not one of the partitions being replaced")
+        for k, process in self.processors(dialect):
+            try:
+                columns[k] = list(map(process, columns[k]))
+            except (TypeError, ValueError) as exc:  # e.g. a decimal the storage cannot hold exactly
+                bad = next(i for i, row in enumerate(rows) if _refuses(process, row[k]))
+                raise sa.exc.StatementError(
+                    f"{self.table.name} row {self.written + bad} ({self._where(rows[bad])}), column {self.names[k]}: {exc}",
+                    f"INSERT INTO {self.table.name}", {self.names[k]: rows[bad][k]}, exc,
+                ) from exc
+        return columns
+
+    def _where(self, row: tuple[Any, ...]) -> str:
+        key = [c.name for c in self.table.primary_key.columns]
+        return ", ".join(f"{name}={row[self.names.index(name)]}" for name in key)
+
+    def write(self, conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        columns = self.bound_columns(conn.dialect, rows)
+        prep = conn.dialect.identifier_preparer
+        target = f"{prep.format_table(self.table)} ({', '.join(prep.quote(name) for name in self.names)})"
+        if conn.dialect.name == "postgresql":
+            _copy(conn, target, columns)
+        else:
+            conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(self.names))})", list(zip(*columns)))
+        self.written += len(rows)
+
+
+def _remembered(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A bind processor that remembers its results (dates repeat: every row has FILING_DATE)."""
+    seen: dict[Any, Any] = {}
+
+    def bind(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = result = process(value)
+            return result
+    return bind
+
+
+def _refuses(process: Callable[[Any], Any], value: Any) -> bool:
+    try:
+        process(value)
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format: NULL as \\N, booleans t/f, special characters escaped."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], value) if _COPY_SPECIAL.search(value) else value
+    return str(value)  # ints, exact Decimals (PostgreSQL's numeric reads str's exponent form too), ISO dates
+
+
+def _copy(conn: sa.Connection, target: str, columns: list[Sequence[Any]]) -> None:
+    """COPY the batch in: one stream instead of a statement per page of rows."""
+    text = "\n".join(map("\t".join, zip(*(map(_copy_text, column) for column in columns)))) + "\n"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(text))
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # The same exception classes as a SQLAlchemy insert raises (IntegrityError, ...).
+        raise sa.exc.DBAPIError.instance(f"COPY {target}", None, exc, conn.dialect.loaded_dbapi.Error,
+                                         dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
