@@ -229,6 +229,7 @@ def test_a_quarters_data_set_downloads_once_and_imports_like_the_local_zip(
 
 
 AGGREGATES = ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys")
+SIGNALS = ("filing_timeliness", "trading_plans", "insider_patterns", "insider_signals")
 
 
 def _read(url: str, name: str) -> list[dict]:
@@ -265,11 +266,12 @@ def test_aggregates_of_dates_never_fetched_come_from_the_data_set_and_match_the_
     _, dates = import_form345(_zips(mirror), warehouse=WarehouseResource(url=warehouse_url), instance=instance)
     defs = build_definitions({"warehouse": WarehouseResource(url=warehouse_url), "edgar": EdgarSourceResource(),
                               "form345": Form345Resource(paths=[str(z) for z in _zips(mirror)])})
-    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey(a) for a in AGGREGATES})
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection={dg.AssetKey(a) for a in (*AGGREGATES, *SIGNALS)})
     result = execute_range(job, dates[0].isoformat(), dates[-1].isoformat(), instance)
     assert result.success
     checked = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-               and e.event_specific_data.asset_key.path[0] in AGGREGATES
+               and e.event_specific_data.asset_key.path[0] in (*AGGREGATES, *SIGNALS)
                and e.event_specific_data.check_name != "freshness_check"]  # old dates are stale by design
     failed = [(c.check_name, c.partition, c.metadata.get("offending_rows_json")) for c in checked if not c.passed]
     assert checked and not failed  # the aggregates' own checks hold on the SEC's rows
@@ -299,6 +301,7 @@ def test_aggregates_of_dates_never_fetched_come_from_the_data_set_and_match_the_
 
     for name in AGGREGATES[1:]:  # shares, rows, buyers and sellers do not depend on the source
         assert key_figures(parsed, name) == key_figures(warehouse_url, name), name
+    _signals_agree(parsed, warehouse_url)
 
     row = sec[0]
     engine = make_engine(warehouse_url)
@@ -307,3 +310,41 @@ def test_aggregates_of_dates_never_fetched_come_from_the_data_set_and_match_the_
     finally:
         engine.dispose()
     assert "from the SEC's data set" in text and row["SEC_SOURCE"] in text
+
+
+def _signals_agree(parsed: str, sec: str) -> None:
+    """The signals of dates known only from the data set equal those of the parse, but for what
+    the SEC's set holds less of: dollars (rounded prices), the surrogate keys, the issuer's fiscal
+    year end (no SEC header: only a Form 5's due date reads it), and the plan checkbox, which the
+    2024 Q3 layout lacks (a filing that ticked it has its plan status from its text alone)."""
+    def rows(url: str, name: str, key: tuple[str, ...]) -> list[dict]:
+        found = sorted(_read(url, name), key=lambda r: tuple(str(r[c]) for c in key))
+        assert found, (url, name)
+        return found
+
+    timely = [rows(u, "filing_timeliness", ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK")) for u in (parsed, sec)]
+    assert len(timely[0]) == len(timely[1])
+    for a, b in zip(*timely):
+        same = set(a) - {"TRANS_SK", "FISCAL_YEAR_END"} - ({"DUE_DATE", "DEADLINE_BUSINESS_DAYS", "IS_LATE"}
+                                         if a["DOCUMENT_TYPE"].startswith("5") else set())
+        assert {c: a[c] for c in same} == {c: b[c] for c in same}, a["ACCESSION_NUMBER"]
+
+    plan_columns = {"AFF10B5ONE", "PLAN_STATUS", "PLAN_EVIDENCE", "PLAN_ROWS", "ADOPTION_DATE", "ADOPTION_TEXT",
+                    "ADOPTION_SOURCE", "TRANS_DATE", "DAYS_SINCE_ADOPTION", "COOLING_OFF_STATUS"}
+    plans = [rows(u, "trading_plans", ("ACCESSION_NUMBER",)) for u in (parsed, sec)]
+    assert [r["ACCESSION_NUMBER"] for r in plans[0]] == [r["ACCESSION_NUMBER"] for r in plans[1]]
+    from_text = 0
+    for a, b in zip(*plans):
+        assert b["AFF10B5ONE"] is None  # not in the 2024 Q3 layout
+        same = set(a) - (plan_columns if a["AFF10B5ONE"] is not None else {"AFF10B5ONE"})
+        assert {c: a[c] for c in same} == {c: b[c] for c in same}, a["ACCESSION_NUMBER"]
+        from_text += a["AFF10B5ONE"] is None and a["PLAN_STATUS"] == "plan"
+    assert from_text > 0  # plans read from footnotes and remarks agree, adoption dates included
+
+    signals = [rows(u, "insider_signals", ("ISSUERCIK",)) for u in (parsed, sec)]
+    assert [r["ISSUERCIK"] for r in signals[0]] == [r["ISSUERCIK"] for r in signals[1]]
+    compared = sorted(c for c in signals[0][0] if "DOLLARS" not in c and "PLAN" not in c)
+    assert {"EXEC_BUY_ROWS", "EXEC_BUYERS", "OWN_INCREASE_ROWS", "LATE_ROWS_90D", "OPP_BUY_SHARES_90D"} <= set(compared)
+    for a, b in zip(*signals):
+        assert {c: a[c] for c in compared} == {c: b[c] for c in compared}, a["ISSUERCIK"]
+    assert any(r["EXEC_BUY_ROWS"] or r["OWN_INCREASE_ROWS"] for r in signals[1])  # purchases read from the SEC's rows

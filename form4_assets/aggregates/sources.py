@@ -50,3 +50,14 @@ def source_of(conn: sa.Connection, day: dt.date) -> Source:
     if conn.execute(sa.select(sa.literal(1)).where(sec.c.FILING_DATE == day).limit(1)).first() is not None:
         return SEC_DATA_SET
     return FILINGS
+
+
+def first_owner(source: Source, owner: sa.Table, accession: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """The condition that `owner` (the source's owner table) is the first reporting owner of the
+    filing `accession`: RPTOWNER_SK 1 in our parse, the first line of the SEC's file otherwise."""
+    if source is FILINGS:
+        return owner.c.RPTOWNER_SK == 1
+    earlier = owner.alias("earlier_owner")
+    return owner.c[source.owner_order] == (
+        sa.select(sa.func.min(earlier.c[source.owner_order])).where(earlier.c.ACCESSION_NUMBER == accession).scalar_subquery()
+    )

@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.effective import cites_10b5_1, footnote_ids
+from form4_assets.aggregates.sources import Source, source_of
 from form4_assets.aggregates.sql import chunks, fetch, table
 from form4_assets.signals.adoption import adoption
 
@@ -81,10 +82,11 @@ _ROW_COLUMNS = ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK", "RPTOWNERCIK", "I
                 "ISSUERTRADINGSYMBOL", "IS_DIRECTOR", "IS_OFFICER", "PLAN_10B5_1", "PLAN_EVIDENCE", "TRANS_DATE")
 
 
-def _trans_footnote_ids(conn: sa.Connection, day: dt.date, accessions: list[str]) -> dict[tuple[str, str, int], set[str]]:
+def _trans_footnote_ids(conn: sa.Connection, day: dt.date, accessions: list[str],
+                        source: Source) -> dict[tuple[str, str, int], set[str]]:
     ids: dict[tuple[str, str, int], set[str]] = {}
-    for name in ("nonderiv", "deriv"):
-        src = table(f"{name}_trans")
+    for name, trans in (("nonderiv", source.nonderiv), ("deriv", source.deriv)):
+        src = table(trans)
         sk = f"{name.upper()}_TRANS_SK"
         columns = [src.c.ACCESSION_NUMBER, src.c[sk], *(c for c in src.c if c.name.endswith("_FN"))]
         for batch in chunks(accessions):
@@ -95,8 +97,12 @@ def _trans_footnote_ids(conn: sa.Connection, day: dt.date, accessions: list[str]
 
 
 def compute_trading_plans(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
-    """The trading_plans rows partition `day` writes: one per effective filing of the day with P/S rows."""
-    et, sub, fnt = table("effective_transactions"), table("submission"), table("footnotes")
+    """The trading_plans rows partition `day` writes: one per effective filing of the day with P/S rows.
+
+    The checkbox, remarks and footnotes come from where the day's effective transactions
+    came from (aggregates.sources: our parse, or the SEC's data set on a date never fetched)."""
+    source = source_of(conn, day)
+    et, sub, fnt = table("effective_transactions"), table(source.submission), table(source.footnotes)
     query = (
         sa.select(*(et.c[c] for c in _ROW_COLUMNS))
         .where(et.c.FILING_DATE == day, et.c.TRANS_CODE.in_(OPEN_MARKET_CODES))
@@ -121,7 +127,7 @@ def compute_trading_plans(conn: sa.Connection, day: dt.date) -> list[dict[str, A
         q = sa.select(fnt.c.ACCESSION_NUMBER, fnt.c.FOOTNOTE_ID, fnt.c.FOOTNOTE_TXT).where(fnt.c.ACCESSION_NUMBER.in_(batch))
         for r in fetch(conn, q):
             notes[r["ACCESSION_NUMBER"]][r["FOOTNOTE_ID"]] = r["FOOTNOTE_TXT"] or ""
-    row_ids = _trans_footnote_ids(conn, day, planned_filings)
+    row_ids = _trans_footnote_ids(conn, day, planned_filings, source)
 
     out: list[dict[str, Any]] = []
     for acc in accessions:

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates.sources import first_owner, source_of
 from form4_assets.aggregates.sql import ZERO, fetch, superseded_as_of, table
 from form4_assets.signals.screens import (
     HUNDRED,
@@ -51,8 +52,10 @@ def _day_purchases(day: dt.date) -> sa.Select:
 
 def exec_buys(conn: sa.Connection, day: dt.date) -> dict[str, dict[str, Any]]:
     """Per issuer: the rows, shares, dollars and accessions of the day's purchases by a CEO, CFO, president or chair."""
-    et, own = table("effective_transactions"), table("reporting_owner")
-    titled = _day_purchases(day).join(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (own.c.RPTOWNER_SK == 1))
+    source = source_of(conn, day)  # our parse, or the SEC's data set on a date never fetched
+    et, own = table("effective_transactions"), table(source.owner)
+    titled = _day_purchases(day).join(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER)
+                                      & first_owner(source, own, et.c.ACCESSION_NUMBER))
     groups = fetch(conn, titled.add_columns(
         et.c.ISSUERCIK, own.c.RPTOWNER_TITLE, sa.func.count().label("ROWS"), sa.func.sum(et.c.TRANS_SHARES).label("SHARES"),
         sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"), sa.func.aggregate_strings(et.c.ACCESSION_NUMBER, ",").label("ACCESSIONS"),
@@ -71,7 +74,7 @@ def exec_buys(conn: sa.Connection, day: dt.date) -> dict[str, dict[str, Any]]:
 
 def own_increases(conn: sa.Connection, day: dt.date, min_pct: dict[str, Decimal]) -> dict[str, dict[str, Any]]:
     """Per issuer: the day's purchases raising the holding by at least the issuer row's `min_pct` (or opening one)."""
-    et, nd = table("effective_transactions"), table("nonderiv_trans")
+    et, nd = table("effective_transactions"), table(source_of(conn, day).nonderiv)
     rows = fetch(conn, _day_purchases(day).join(
         nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK)
     ).add_columns(et.c.ISSUERCIK, et.c.ACCESSION_NUMBER, nd.c.TRANS_SHARES, nd.c.SHRS_OWND_FOLWNG_TRANS))

@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates.sources import FILINGS, Source, first_owner, source_of
 from form4_assets.aggregates.sql import ZERO, superseded_as_of, table
 from form4_assets.signals.patterns import OPPORTUNISTIC
 from form4_assets.tables import DECIMAL_PLACES, WINDOWS
@@ -163,14 +164,17 @@ def _names_statement() -> sa.Select:
 
 
 @cache
-def _purchases_statement() -> sa.Select:
-    et, own, nd = table("effective_transactions"), table("reporting_owner"), table("nonderiv_trans")
+def _purchases_statement(source: Source = FILINGS) -> sa.Select:
+    """The day's purchases with the first reporting owner's title and the shares owned after,
+    read from the day's source (our parse, or the SEC's data set: its owners in file order)."""
+    et, own, nd = table("effective_transactions"), table(source.owner), table(source.nonderiv)
     return (
         sa.select(et.c.ACCESSION_NUMBER, et.c.ISSUERCIK, et.c.RPTOWNERNAME, et.c.TRANS_SHARES, et.c.TRANS_DOLLARS,
                   own.c.RPTOWNER_TITLE, nd.c.SHRS_OWND_FOLWNG_TRANS)
         .select_from(
             et.join(nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK))
-            .outerjoin(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (own.c.RPTOWNER_SK == 1))
+            .outerjoin(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER)
+                       & first_owner(source, own, et.c.ACCESSION_NUMBER))
         )
         .where(et.c.FILING_DATE == _DAY, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE == "P",
                et.c.ISSUERCIK.is_not(None))
@@ -267,7 +271,7 @@ def compute_insider_signals(conn: sa.Connection, day: dt.date, config: ScreenCon
     opportunistic = _by_issuer(_rows(conn, _opportunistic_statement(), params))
     buys = _by_issuer(_rows(conn, _cluster_statement(), params))
     sales = {r["ISSUERCIK"]: (r["SOLD"] or ZERO, r["PLANNED"] or ZERO) for r in _rows(conn, _sales_statement(), params)}
-    purchases = _by_issuer(_rows(conn, _purchases_statement(), params))
+    purchases = _by_issuer(_rows(conn, _purchases_statement(source_of(conn, day)), params))
     late = _by_issuer(_rows(conn, _late_statement(), params))
     # Most issuers have no opportunistic trade, purchase or late row: their columns are those of
     # empty inputs, computed once.

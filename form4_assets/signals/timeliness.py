@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.effective import base_form, is_amendment
+from form4_assets.aggregates.sources import FILINGS, Source, source_of
 from form4_assets.aggregates.sql import fetch, table
 from form4_assets.signals.business_time import business_day_after, business_days_between, on_or_after
 
@@ -88,15 +89,17 @@ def timeliness(
     return out
 
 
-def _source_query(day: dt.date, trans_table: str) -> sa.Select:
-    et, sub, parties = table("effective_transactions"), table("submission"), table("header_parties")
-    src = table(f"{trans_table}_trans")
+def _source_query(day: dt.date, trans_table: str, source: Source = FILINGS) -> sa.Select:
+    """The day's rows of `trans_table` with their filing's dates, from the day's source (our parse,
+    or the SEC's data set, which has no SEC header and so no fiscal year end)."""
+    et, sub, parties = table("effective_transactions"), table(source.submission), table("header_parties")
+    src = table(source.nonderiv if trans_table == "nonderiv" else source.deriv)
     sk = src.c[f"{trans_table.upper()}_TRANS_SK"]
     issuer_fye = (
         sa.select(sa.func.max(parties.c.FISCAL_YEAR_END))
         .where(parties.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER, parties.c.ROLE == "ISSUER")
         .scalar_subquery()
-    )
+    ) if source is FILINGS else sa.null()
     return (
         sa.select(
             et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE, et.c.TRANS_SK, et.c.RPTOWNERCIK, et.c.ISSUERCIK,
@@ -116,8 +119,9 @@ def _source_query(day: dt.date, trans_table: str) -> sa.Select:
 def compute_filing_timeliness(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
     """The filing_timeliness rows partition `day` writes: one per effective transaction row filed that day."""
     out: list[dict[str, Any]] = []
+    source = source_of(conn, day)
     for trans_table in ("nonderiv", "deriv"):
-        for r in fetch(conn, _source_query(day, trans_table)):
+        for r in fetch(conn, _source_query(day, trans_table, source)):
             computed = timeliness(
                 r["DOCUMENT_TYPE"] or "", r["TRANS_DATE"], r["DEEMED_EXECUTION_DATE"], r["FILING_DATE"],
                 r["DATE_OF_ORIG_SUB"], r["PERIOD_OF_REPORT"], r["FISCAL_YEAR_END"],
