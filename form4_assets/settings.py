@@ -62,6 +62,9 @@ FEED_FROM = Setting("FORM4_FEED_FROM", "mirror",
 CACHE_DIR = Setting("FORM4_CACHE_DIR", "<data dir>/cache", "On-disk cache of fetched filings (live mode).")
 FORM345_PATHS = Setting("FORM4_FORM345_PATHS", "none",
                         f"The SEC's Form 345 data sets: .zip files or directories, separated by '{os.pathsep}'.")
+FORM345_QUARTERS = Setting("FORM4_FORM345_QUARTERS", "none",
+                           "Quarters (YYYYqN, separated by commas) whose Form 345 data sets the form345 assets download "
+                           "from EDGAR once, with the live mode's User-Agent, rate and cache, beside FORM4_FORM345_PATHS.")
 PARSE_PROCESSES = Setting("FORM4_PARSE_PROCESSES", "1",
                           "Processes that parse filings in a run of at least 2,000 filings (1: in the run's own process).")
 
@@ -74,7 +77,7 @@ PRICES_BENCHMARK = Setting("FORM4_PRICES_BENCHMARK", "none",
                            "The benchmark ticker in the price source (e.g. SPY) for excess returns and the trading calendar.")
 
 SETTINGS: tuple[Setting, ...] = (DATA_DIR, WAREHOUSE_URL, EDGAR_MODE, FEED_FROM, MIRROR_DIR, USER_AGENT, BASE_URL,
-                                 MAX_RPS, CACHE_DIR, FORM345_PATHS, DAGSTER_HOME, PRICES_PATH, PRICES_BENCHMARK,
+                                 MAX_RPS, CACHE_DIR, FORM345_PATHS, FORM345_QUARTERS, DAGSTER_HOME, PRICES_PATH, PRICES_BENCHMARK,
                                  PARSE_PROCESSES)
 
 
@@ -200,6 +203,12 @@ def form345_paths(given: list[str] | None = None) -> list[Path]:
     """The Form 345 data sets, absolute: given, else FORM4_FORM345_PATHS split on the path separator."""
     values = list(given) if given is not None else [p for p in (env(FORM345_PATHS.env) or "").split(os.pathsep) if p]
     return [absolute(p) for p in values]
+
+
+def form345_quarters(given: list[str] | None = None) -> list[str]:
+    """The quarters to download: given, else FORM4_FORM345_QUARTERS split on commas (and spaces)."""
+    values = list(given) if given is not None else (env(FORM345_QUARTERS.env) or "").replace(",", " ").split()
+    return [q.strip() for q in values if q.strip()]
 
 
 def prices(path: str | None = None, benchmark: str | None = None) -> tuple[Path | None, str | None]:

@@ -228,6 +228,37 @@ def test_a_quarters_data_set_downloads_once_and_imports_like_the_local_zip(
     assert any("sec_submission" in line and not line.endswith("\t0 rows") for line in from_file)
 
 
+def test_the_form345_resource_downloads_its_quarters_once_through_the_live_client(
+    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A UI run of form345_import_job with the resource's `quarters` fetches each data set from
+    EDGAR (the loopback) once, then reads the cache, and writes what the local zip writes."""
+    from form4_assets.definitions import build_definitions
+    from form4_assets.defs.resources import Form345Resource
+    from form4_assets.runs import execute_range
+
+    first, last = "2023-10-02", "2023-10-03"
+
+    def imported(url: str, form345: Form345Resource) -> dict[str, int]:
+        defs = build_definitions({"warehouse": WarehouseResource(url=url), "edgar": EdgarSourceResource(),
+                                  "form345": form345})
+        assert execute_range(defs.resolve_job_def("form345_import_job"), first, last, dg.DagsterInstance.ephemeral()).success
+        return {name: len(_read(url, name)) for name in ("sec_submission", "sec_nonderiv_trans", "sec_footnotes")}
+
+    local = imported(f"sqlite:///{tmp_path / 'local.sqlite'}", Form345Resource(paths=[str(_zips(mirror)[1])]))
+    assert local["sec_submission"] > 0
+    with LoopbackEdgar(mirror) as server:
+        monkeypatch.setenv("FORM4_USER_AGENT", USER_AGENT)
+        monkeypatch.setenv("FORM4_EDGAR_BASE_URL", server.base_url)
+        monkeypatch.setenv("FORM4_CACHE_DIR", str(tmp_path / "cache"))
+        for name in ("one", "two"):
+            assert imported(f"sqlite:///{tmp_path / name}.sqlite", Form345Resource(quarters=["2023q4"])) == local
+        assert [(r.path, r.user_agent) for r in server.log] == [("/" + form345_dataset_path(2023, 4), USER_AGENT)]
+        monkeypatch.setenv("FORM4_FORM345_QUARTERS", "2019q1")  # the variable, for UI runs: a quarter EDGAR lacks
+        with pytest.raises(dg.Failure, match="2019q1"):
+            Form345Resource().resolved_paths()
+
+
 AGGREGATES = ("effective_transactions", "issuer_daily_activity", "net_insider_selling", "cluster_buys")
 SIGNALS = ("filing_timeliness", "trading_plans", "insider_patterns", "insider_signals")
 

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from pydantic import Field, PrivateAttr
 
 from form4_assets import settings
+from form4_assets.edgar.datasets import download_quarters
+from form4_assets.edgar.errors import EdgarError
 from form4_assets.edgar.feed import FeedSource
 from form4_assets.edgar.source import FilingSource, LiveSource, MirrorSource
 from form4_assets.prices import PriceBook, PriceFileError, read_prices
@@ -153,16 +155,27 @@ def describe_source(source: FilingSource) -> str:
 
 
 class Form345Resource(dg.ConfigurableResource):
-    """Where the SEC's Form 345 data sets are: .zip files or directories, read by header name."""
+    """Where the SEC's Form 345 data sets are: .zip files or directories, read by header name, and
+    quarters downloaded from EDGAR once (the live client: User-Agent, 10 requests/s, retries, cache)."""
 
     paths: list[str] | None = Field(default=None, description=settings.FORM345_PATHS.describe())
+    quarters: list[str] | None = Field(default=None, description=settings.FORM345_QUARTERS.describe())
 
     def resolved_paths(self) -> list[Path]:
         values = settings.form345_paths(self.paths)
+        quarters = settings.form345_quarters(self.quarters)
+        if quarters:
+            config = settings.edgar_settings()
+            try:
+                values += download_quarters(quarters, config.user_agent, config.cache_dir, base_url=config.base_url,
+                                            max_requests_per_second=config.max_requests_per_second)
+            except (EdgarError, ValueError) as exc:
+                raise dg.Failure(f"Form 345 data sets {', '.join(quarters)}: {exc}") from None
         if not values:
             raise dg.Failure(
                 f"no Form 345 data set configured: set {settings.FORM345_PATHS.env} to the data-set .zip files or "
-                "directories (or the form345 resource's paths), or run `form4-assets import-form345 PATH...`"
+                f"directories or {settings.FORM345_QUARTERS.env} to quarters to download (or the form345 resource's "
+                "paths or quarters), or run `form4-assets import-form345 PATH...`"
             )
         return values
 

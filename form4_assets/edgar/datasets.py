@@ -10,6 +10,7 @@ sends no request.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from form4_assets.edgar.errors import EdgarError
@@ -39,3 +40,17 @@ def download_dataset(source: LiveSource, year: int, quarter: int) -> Path:
     if response.status != 200:
         raise EdgarError(f"Form 345 data set {response.url}: HTTP {response.status} after {response.retries} retries")
     return source.cache.write(rel, response.data).path
+
+
+def download_quarters(quarters: Sequence[str], user_agent: str, cache_dir: Path, *, base_url: str,
+                      max_requests_per_second: float) -> list[Path]:
+    """The cached data set of each quarter (YYYYqN), downloaded through one live client as needed.
+
+    Raises ValueError for a quarter not written YYYYqN (before any request) and EdgarError
+    for one EDGAR does not have."""
+    wanted = [parse_quarter(q) for q in quarters]
+    source = LiveSource(user_agent, cache_dir, base_url=base_url, max_requests_per_second=max_requests_per_second)
+    try:
+        return [download_dataset(source, year, quarter) for year, quarter in wanted]
+    finally:
+        source.close()

@@ -18,17 +18,11 @@ def download(quarters: Sequence[str]) -> list[str]:
     """The cached data set of each quarter (YYYYqN), downloaded from live EDGAR as needed,
     with the live mode's settings (User-Agent, base URL, rate, cache directory)."""
     from form4_assets import settings
-    from form4_assets.edgar.datasets import download_dataset, parse_quarter
-    from form4_assets.edgar.source import LiveSource
+    from form4_assets.edgar.datasets import download_quarters
 
-    wanted = [parse_quarter(q) for q in quarters]
     config = settings.edgar_settings()
-    source = LiveSource(config.user_agent, config.cache_dir, base_url=config.base_url,
-                        max_requests_per_second=config.max_requests_per_second)
-    try:
-        return [str(download_dataset(source, year, quarter)) for year, quarter in wanted]
-    finally:
-        source.close()
+    return [str(p) for p in download_quarters(quarters, config.user_agent, config.cache_dir, base_url=config.base_url,
+                                              max_requests_per_second=config.max_requests_per_second)]
 
 
 def run_import(paths: Sequence[str], warehouse_url: str | None, out: TextIO) -> int:
