@@ -96,3 +96,29 @@ def test_generated_decimals_reach_every_path() -> None:
     assert any(o[0] == "refused" for o in outcomes)
     assert any(o[0] == "value" and o[3] is not None for o in outcomes)
     assert any(o[0] == "value" and o[3] is None and isinstance(o[2], Decimal) for o in outcomes)
+
+
+def test_the_bulk_writer_binds_decimals_for_sqlite_like_the_schema() -> None:
+    """warehouse.bulk's quick SQLite decimal binding gives schema.to_sql_decimal's integer, and
+    refuses (through it) what the storage cannot hold exactly."""
+    from form4_assets.warehouse.bulk import _sqlite_decimal
+    from form4_assets.warehouse.schema import to_sql_decimal
+
+    rng = random.Random(7)
+    values = [Decimal(t) for t in ("0", "-0", "-0.0", "17.04", "250000.0", "999999999999.9999", "-999999999999.9999",
+                                   "1000000000000", "1.00000000000000000000000000000", "0.00001", "12.34560")]
+    values += [Decimal(rng.randint(-10**17, 10**17)).scaleb(-rng.randint(0, 6)) for _ in range(3000)]
+    values += [Decimal("NaN"), Decimal("Infinity"), 5, True, 1.5]
+    refused = 0
+    for value in values:
+        try:
+            expected: object = to_sql_decimal(value, "sqlite")
+        except (TypeError, ValueError) as exc:
+            expected = type(exc)
+        try:
+            got: object = _sqlite_decimal(value)
+        except (TypeError, ValueError) as exc:
+            got = type(exc)
+        assert (got, type(got)) == (expected, type(expected)), value
+        refused += isinstance(expected, type)
+    assert 0 < refused < len(values)

@@ -50,6 +50,7 @@ class Record(NamedTuple):
 
     line: int
     values: list[str]
+    nul: bool  # some field holds a NUL (checked on the whole line at once: the fields need not be)
 
     @property
     def text(self) -> str:
@@ -151,7 +152,7 @@ def _read(dataset: str, name: str, stream: IO[str]) -> Iterator[tuple[TableFile,
             elif len(values) != width:
                 yield (start, f"{len(values)} fields where the header has {width}", text)
             else:
-                yield Record(start, values)
+                yield Record(start, values, "\x00" in text)
             start = reader.line_num + 1
 
     yield table, rows()

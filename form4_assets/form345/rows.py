@@ -37,6 +37,8 @@ REJECTED = SEC_REJECTED_ROWS.name
 SecRow = tuple[Any, ...]
 _REJECTED_COLUMNS = SEC_REJECTED_ROWS.column_names
 _REJECTED_DATE = _REJECTED_COLUMNS.index("FILING_DATE")
+#: json.dumps(..., sort_keys=True) makes an encoder per call; one is enough (same text).
+_JSON = json.JSONEncoder(sort_keys=True)
 
 
 def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
@@ -101,6 +103,10 @@ class _Plan:
     accession_at: int | None
     filing_date: int  # slot of FILING_DATE in the row
     slots: dict[str, int]
+    texts: tuple[tuple[int, int], ...]  # (field position, slot) of the text columns: stored as read
+    typed: tuple[tuple[int, _Field], ...]  # (field position, field) of the columns converted
+    extras: tuple[tuple[int, str], ...]  # (field position, header name) of the columns kept in EXTRA_COLUMNS
+    every: tuple[tuple[int, _Field], ...]  # (field position, field) of every catalogue column, in header order
 
     @classmethod
     def of(cls, spec: Table, table_file: TableFile) -> _Plan:
@@ -116,7 +122,11 @@ class _Plan:
         header = table_file.header
         return cls(table_file, spec, tuple(fields), json.dumps(missing) if missing else None,
                    header.index("ACCESSION_NUMBER") if "ACCESSION_NUMBER" in header else None,
-                   slots["FILING_DATE"], slots)
+                   slots["FILING_DATE"], slots,
+                   texts=tuple((i, f.slot) for i, f in enumerate(fields) if f.slot is not None and f.convert is None),
+                   typed=tuple((i, f) for i, f in enumerate(fields) if f.slot is not None and f.convert is not None),
+                   extras=tuple((i, f.name) for i, f in enumerate(fields) if f.slot is None),
+                   every=tuple((i, f) for i, f in enumerate(fields) if f.slot is not None))
 
     def rejected(self, line: int, day: dt.date | None, accession: str | None, field: str | None,
                  reason: str, message: str, text: str) -> tuple[str, SecRow]:
@@ -156,30 +166,31 @@ class _Plan:
             # filing date; the import's metadata counts such rows as orphans.
             day = fallback
         row: list[Any] = [None] * len(self.slots)
+        if record.nul:  # every field is then checked in header order, and the first refused one names the reason
+            texts, typed = (), self.every
+        else:
+            texts, typed = self.texts, self.typed
+        for i, slot in texts:
+            row[slot] = values[i] or None
         spelled: dict[str, str] = {}
-        extra: dict[str, str] = {}
-        for field, text in zip(self.fields, values):
+        for i, field in typed:
+            text = values[i]
             if text == "":
                 continue
-            if field.slot is None:
-                extra[field.name] = text
-                continue
-            if field.convert is None and FORBIDDEN_TEXT_CHAR not in text:
-                row[field.slot] = text
-                continue
             try:
-                value = field.convert(text) if field.convert is not None else to_warehouse(field.column, text)
+                value = to_warehouse(field.column, text) if field.convert is None else field.convert(text)
             except BadValue as exc:
                 return self.rejected(record.line, day, accession, field.name, exc.reason, str(exc), record.text)
             row[field.slot] = value
             if field.spell is not None and (as_filed := field.spell(text, value)) is not None:
                 spelled[field.column.name] = as_filed  # type: ignore[union-attr]
+        extra = {name: values[i] for i, name in self.extras if values[i] != ""}
         slots = self.slots
         row[slots["SOURCE_FILE"]] = self.table_file.source
         row[slots["SOURCE_LINE"]] = record.line
         row[slots["FILING_DATE"]] = day
-        row[slots["SEC_SPELLING"]] = json.dumps(spelled, sort_keys=True) if spelled else None
-        row[slots["EXTRA_COLUMNS"]] = json.dumps(extra, sort_keys=True) if extra else None
+        row[slots["SEC_SPELLING"]] = _JSON.encode(spelled) if spelled else None
+        row[slots["EXTRA_COLUMNS"]] = _JSON.encode(extra) if extra else None
         row[slots["ABSENT_COLUMNS"]] = self.absent
         return self.spec.name, tuple(row)
 
