@@ -102,7 +102,12 @@ def test_quirks_unknown_columns_and_bad_lines(tmp_path: Path, warehouse_url: str
     ) + "\n"
     raw = submission.encode("utf-8").replace("caf\xe9".encode("utf-8"), b"caf\xe9")
     footnotes = "ACCESSION_NUMBER\tFOOTNOTE_ID\tFOOTNOTE_TXT\n0000000001-24-000006\tF1\tPrice is a weighted average.\n"
-    dataset = _write_set(tmp_path / "2024q3_form345", {"SUBMISSION.tsv": raw, "FOOTNOTES.tsv": footnotes})
+    # A transaction without its key (the SEC's NONDERIV_TRANS_SK) and one with a NUL in its text.
+    nonderiv = ("ACCESSION_NUMBER\tNONDERIV_TRANS_SK\tSECURITY_TITLE\tTRANS_SHARES\n"
+                "0000000001-24-000006\t1\tCommon Stock\t100.5\n0000000001-24-000006\t\tCommon Stock\t5\n"
+                "0000000001-24-000006\t3\tCommon\x00Stock\t7\n")
+    dataset = _write_set(tmp_path / "2024q3_form345", {"SUBMISSION.tsv": raw, "FOOTNOTES.tsv": footnotes,
+                                                       "NONDERIV_TRANS.tsv": nonderiv})
 
     dates = _import([dataset], warehouse_url)
     assert dates == [dt.date(2024, 8, 1), dt.date(2024, 8, 2)]
@@ -114,12 +119,19 @@ def test_quirks_unknown_columns_and_bad_lines(tmp_path: Path, warehouse_url: str
         assert json.loads(subs["0000000001-24-000001"]["EXTRA_COLUMNS"]) == {"NEW_COLUMN_2031": "x1"}
         line = sec_line(SEC_TABLES_BY_FILE["SUBMISSION.tsv"], header.split("\t"), subs["0000000001-24-000001"])
         assert line == submission.splitlines()[1]
-        rejected = {r["SOURCE_LINE"]: r for r in _rows(engine, "sec_rejected_rows")}
+        rejected = {r["SOURCE_LINE"]: r for r in _rows(engine, "sec_rejected_rows")
+                    if r["SOURCE_FILE"].endswith("/SUBMISSION.tsv")}
         assert {n: (r["REASON_CODE"], r["FIELD"]) for n, r in rejected.items()} == {
             4: ("bad_date", "FILING_DATE"),
             5: ("field_count", None),
             6: ("not_utf8", None),
         }
+        trans = {r["SOURCE_LINE"]: (r["REASON_CODE"], r["FIELD"], r["FILING_DATE"]) for r in _rows(engine, "sec_rejected_rows")
+                 if r["SOURCE_FILE"] == "2024q3_form345/NONDERIV_TRANS.tsv"}
+        assert trans == {3: ("missing_key", "NONDERIV_TRANS_SK", dt.date(2024, 8, 2)),
+                         4: ("nul_in_text", "SECURITY_TITLE", dt.date(2024, 8, 2))}
+        ((kept, shares),) = [(r["NONDERIV_TRANS_SK"], r["TRANS_SHARES"]) for r in _rows(engine, "sec_nonderiv_trans")]
+        assert (kept, shares) == (1, Decimal("100.5"))
         assert rejected[4]["SOURCE_FILE"] == "2024q3_form345/SUBMISSION.tsv"
         assert "line 4" in rejected[4]["MESSAGE"] and "2024-08-01" in rejected[4]["MESSAGE"]
         # The footnote follows its submission to 2024-08-02.

@@ -107,6 +107,7 @@ class _Plan:
     typed: tuple[tuple[int, _Field], ...]  # (field position, field) of the columns converted
     extras: tuple[tuple[int, str], ...]  # (field position, header name) of the columns kept in EXTRA_COLUMNS
     every: tuple[tuple[int, _Field], ...]  # (field position, field) of every catalogue column, in header order
+    keys: tuple[tuple[int, str], ...]  # (field position, header name) of the SEC's *_SK keys: never empty
 
     @classmethod
     def of(cls, spec: Table, table_file: TableFile) -> _Plan:
@@ -126,7 +127,9 @@ class _Plan:
                    texts=tuple((i, f.slot) for i, f in enumerate(fields) if f.slot is not None and f.convert is None),
                    typed=tuple((i, f) for i, f in enumerate(fields) if f.slot is not None and f.convert is not None),
                    extras=tuple((i, f.name) for i, f in enumerate(fields) if f.slot is None),
-                   every=tuple((i, f) for i, f in enumerate(fields) if f.slot is not None))
+                   every=tuple((i, f) for i, f in enumerate(fields) if f.slot is not None),
+                   keys=tuple((i, f.name) for i, f in enumerate(fields) if f.column is not None
+                              and f.column.name.endswith("_SK")))
 
     def rejected(self, line: int, day: dt.date | None, accession: str | None, field: str | None,
                  reason: str, message: str, text: str) -> tuple[str, SecRow]:
@@ -160,6 +163,10 @@ class _Plan:
             filed = values[self.table_file.header.index("FILING_DATE")] if "FILING_DATE" in self.table_file.header else None
             return self.rejected(record.line, fallback, accession, "FILING_DATE", "bad_date",
                                  f"FILING_DATE {filed!r} is not a DD-MON-YYYY date", record.text)
+        for i, name in self.keys:
+            if values[i] == "":
+                return self.rejected(record.line, day or fallback, accession, name, "missing_key",
+                                     f"no {name}: the SEC's key of the row", record.text)
         if day is None:
             # A row whose accession has no SUBMISSION row in this data set (a partial extract, or
             # a submission the SEC filed in another quarter) is kept, on the data set's first
