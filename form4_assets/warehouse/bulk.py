@@ -59,6 +59,14 @@ def replace_dataset_rows(
                 conn.execute(table.delete().where(
                     table.c.FILING_DATE.in_(sorted(wanted)), table.c.SOURCE_FILE.startswith(f"{source}/", autoescape=True)
                 ))
+        # SQLite: the secondary indexes are built once at the end, sorting (CREATE INDEX), instead of
+        # taking each row at a random place (accessions and dates are in no order in the files),
+        # which costs more than the rows themselves; inside the transaction, so readers and a
+        # failed import see the indexes as they were. PostgreSQL keeps them: dropping one would
+        # lock the table's readers out for the whole import.
+        rebuilt = [index for w in writers.values() for index in w.table.indexes] if conn.dialect.name == "sqlite" else []
+        for index in rebuilt:
+            index.drop(conn)
         for name, row in rows:
             waiting = pending[name]
             waiting.append(row)
@@ -67,6 +75,8 @@ def replace_dataset_rows(
                 pending[name] = []
         for name, waiting in pending.items():
             writers[name].write(conn, waiting)
+        for index in rebuilt:
+            index.create(conn)
     return {name: writer.written for name, writer in writers.items()}
 
 
