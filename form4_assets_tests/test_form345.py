@@ -98,6 +98,7 @@ def test_quirks_unknown_columns_and_bad_lines(tmp_path: Path, warehouse_url: str
             "01-AUG-2024\t0000000001-24-000004\t4",
             "02-AUG-2024\t0000000001-24-000005\t4\t0000000042\tcaf\xe9\t",  # Latin-1 byte below
             "02-AUG-2024\t0000000001-24-000006\t4/A\t0000000042\t\t",
+            '02-AUG-2024\t0000000001-24-000007\t4\t0000000042\t"two\nlines, a \\ and\ra return"\t',
         ]
     ) + "\n"
     raw = submission.encode("utf-8").replace("caf\xe9".encode("utf-8"), b"caf\xe9")
@@ -114,7 +115,10 @@ def test_quirks_unknown_columns_and_bad_lines(tmp_path: Path, warehouse_url: str
     engine = make_engine(warehouse_url)
     try:
         subs = {r["ACCESSION_NUMBER"]: r for r in _rows(engine, "sec_submission")}
-        assert set(subs) == {"0000000001-24-000001", "0000000001-24-000002", "0000000001-24-000006"}
+        assert set(subs) == {"0000000001-24-000001", "0000000001-24-000002", "0000000001-24-000006",
+                             "0000000001-24-000007"}
+        # A quoted field spanning lines, with a backslash (both escaped in PostgreSQL's COPY).
+        assert subs["0000000001-24-000007"]["REMARKS"] == "two\nlines, a \\ and\ra return"
         assert subs["0000000001-24-000001"]["REMARKS"] == 'He said "hold" twice'
         assert json.loads(subs["0000000001-24-000001"]["EXTRA_COLUMNS"]) == {"NEW_COLUMN_2031": "x1"}
         line = sec_line(SEC_TABLES_BY_FILE["SUBMISSION.tsv"], header.split("\t"), subs["0000000001-24-000001"])

@@ -24,7 +24,6 @@ from form4_assets.form345.convert import Converter, Spelling, converter, spellin
 from form4_assets.form345.dataset import Dataset, Record, TableFile
 from form4_assets.form345.values import BadValue, parse_sec_date, to_warehouse
 from form4_assets.tables import (
-    FORBIDDEN_TEXT_CHAR,
     SEC_COLUMN_ALIASES,
     SEC_REJECTED_ROWS,
     SEC_TABLES_BY_FILE,
