@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from form4_assets.warehouse.engine import create_schema, make_engine
+from form4_assets.warehouse.engine import SQLITE_WAL_AUTOCHECKPOINT_PAGES, create_schema, make_engine
 from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import count_rows, read_partition, replace_partitions
 
@@ -100,6 +100,7 @@ def test_engine_sets_sqlite_wal(tmp_path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == SQLITE_WAL_AUTOCHECKPOINT_PAGES
 
 
 def test_concurrent_first_runs_create_the_schema_once(warehouse_url: str) -> None:
