@@ -15,9 +15,12 @@ they are: nothing is rounded or cut.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
+from itertools import chain, repeat
+from operator import eq, is_not, itemgetter
 from typing import Any
 
 from form4_assets.parsing.errors import NUL_IN_TEXT, OUT_OF_RANGE
@@ -69,6 +72,68 @@ def _kinds(table: str) -> tuple[tuple[str, str], ...]:
 
 _BOUNDED = {name: _kinds(name) for name in TABLES_BY_NAME}
 
+Picker = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+
+
+def _picker(columns: Sequence[str]) -> Picker | None:
+    """A function giving a row's values of `columns` as a tuple, in one C-level call."""
+    if not columns:
+        return None
+    if len(columns) == 1:
+        one = itemgetter(columns[0])
+        return lambda row: (one(row),)
+    return itemgetter(*columns)
+
+
+@dataclass(frozen=True)
+class _Pickers:
+    """One table's bounded columns by kind, for `_may_be_unstorable`."""
+
+    text: Picker | None  # text and footnote-id columns
+    decimal: Picker | None
+    int: Picker | None
+
+
+def _pickers(table: str) -> _Pickers:
+    by_kind = {kind: [c for c, k in _BOUNDED[table] if k in kinds]
+               for kind, kinds in (("text", ("text", "fn")), ("decimal", ("decimal",)), ("int", ("int",)))}
+    return _Pickers(**{kind: _picker(columns) for kind, columns in by_kind.items()})
+
+
+_PICKERS = {name: _pickers(name) for name in TABLES_BY_NAME}
+_not_none = partial(is_not, None)
+
+
+def _may_be_unstorable(table: str, rows: Sequence[Mapping[str, Any]]) -> bool:
+    """False when every value of `rows` is certainly within the bounds: the same tests as
+    `row_problem`, run a column kind at a time over all the rows with C-level map and join
+    (a Python loop per value was most of the cost of checking). True sends the caller to
+    `row_problem` for the exact first problem, as does anything unexpected (a row without
+    one of the columns, a value of another type), whose handling `row_problem` owns."""
+    pickers = _PICKERS[table]
+    try:
+        if pickers.text and FORBIDDEN_TEXT_CHAR in "".join(filter(None, chain.from_iterable(map(pickers.text, rows)))):
+            return True
+        if pickers.decimal:
+            values = list(filter(_not_none, chain.from_iterable(map(pickers.decimal, rows))))
+            # magnitude first: quantizing is then exact; unequal after quantizing = too many places
+            if values and (max(map(abs, values)) > DECIMAL_MAX
+                           or not all(map(eq, values, map(Decimal.quantize, values, repeat(_QUANTUM))))):
+                return True
+        if pickers.int:
+            values = list(filter(_not_none, chain.from_iterable(map(pickers.int, rows))))
+            if values and max(map(abs, values)) > INT_MAX:
+                return True
+        factors = DERIVED_PRODUCTS.get(table)
+        if factors:
+            for row in rows:
+                a, b = row[factors[0]], row[factors[1]]
+                if a is not None and b is not None and abs(a * b) > DECIMAL_MAX:
+                    return True
+    except Exception:  # noqa: BLE001 - row_problem decides, and raises what it raises
+        return True
+    return False
+
 
 def value_problem(kind: str, value: Any) -> tuple[str, str] | None:
     """(reason, what is wrong) for one value of a column of `kind`, or None when storable."""
@@ -110,6 +175,19 @@ def first_problem(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> Unstorab
             if problem:
                 return problem
     return None
+
+
+def all_storable(filings: Iterable[Mapping[str, Sequence[Mapping[str, Any]]]]) -> bool:
+    """True when every value of these filings' rows (each: table name -> rows) is certainly
+    within the bounds, checked a table at a time over all of them (`_may_be_unstorable`),
+    which for a batch of filings costs a fraction of `first_problem` on each. False says
+    only that some filing may hold a problem: `first_problem` tells which and what."""
+    by_table: dict[str, list[Mapping[str, Any]]] = {}
+    for tables in filings:
+        for table, rows in tables.items():
+            if rows:
+                by_table.setdefault(table, []).extend(rows)
+    return not any(_may_be_unstorable(table, rows) for table, rows in by_table.items())
 
 
 def escaped_text(text: str | None) -> str | None:

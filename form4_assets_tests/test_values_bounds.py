@@ -216,3 +216,41 @@ def test_the_form345_import_applies_the_same_bounds() -> None:
         with pytest.raises(BadValue) as raised:
             to_warehouse(column, text)
         assert raised.value.reason == reason
+
+
+@pytest.mark.parametrize(("table", "column", "value"), [
+    ("nonderiv_trans", "TRANS_SHARES", Decimal("17.040000")),  # clean: trailing zeros
+    ("nonderiv_trans", "TRANS_SHARES", Decimal("0")),  # clean, and falsy
+    ("nonderiv_trans", "TRANS_SHARES", DECIMAL_MAX + Decimal("0.0001")),
+    ("nonderiv_trans", "TRANS_PRICEPERSHARE", Decimal("-0.00001")),
+    ("nonderiv_trans", "TRANS_PRICEPERSHARE", Decimal("1000000")),  # with shares 10^7: the product is too large
+    ("nonderiv_trans", "TRANS_SHARES_FN", "F1\x00"),
+    ("header_parties", "NAME", "Snow\x00Jessica"),
+    ("header_parties", "PARTY_SK", INT_MAX + 1),
+    ("footnotes", "FOOTNOTE_TXT", "clean text"),
+])
+@pytest.mark.parametrize("position", [1, 2])
+def test_a_filings_bounds_checked_table_at_a_time_find_what_row_by_row_finds(
+        table: str, column: str, value: object, position: int) -> None:
+    """all_storable checks a batch of filings a table at a time, and says a batch is clean only
+    when the row-by-row search (row_problem, first_problem) finds nothing in any of them."""
+    from form4_assets.bounds import all_storable, first_problem, row_problem
+    from form4_assets.tables import TABLES_BY_NAME
+
+    def rows(name: str) -> list[dict[str, object]]:
+        base = dict.fromkeys(TABLES_BY_NAME[name].column_names)
+        made = [{**base, "ACCESSION_NUMBER": "0000000001-24-000001"} for _ in range(2)]
+        if name == "nonderiv_trans":
+            for row in made:
+                row.update(TRANS_SHARES=Decimal("10000000"), TRANS_PRICEPERSHARE=Decimal("12.5"), SECURITY_TITLE="Common")
+        return made
+
+    tables = {name: rows(name) for name in ("header_parties", "nonderiv_trans", "footnotes")}
+    tables[table][position - 1][column] = value
+    expected = next((p for name, table_rows in tables.items() for i, row in enumerate(table_rows, 1)
+                     if (p := row_problem(name, row, i))), None)
+    assert first_problem(tables) == expected
+    clean = {name: rows(name) for name in tables}
+    assert all_storable([clean, clean]) and all_storable([])
+    assert all_storable([clean, tables, clean]) == (expected is None)
+    assert (expected is None) == (column in ("FOOTNOTE_TXT",) or value in (Decimal("17.04"), Decimal("0")))

@@ -26,10 +26,10 @@ from form4_assets.defs.metadata import ASSET_TABLES, materialize_result, parsed_
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import WarehouseResource
 from form4_assets.defs.transactions import transaction_specs
-from form4_assets.pipeline.day import parse_pool, parsed_rows
+from form4_assets.pipeline.day import parse_pool, parsed_days
 from form4_assets.pipeline.relisting import write_parsed_day
 from form4_assets.settings import parse_processes
-from form4_assets.warehouse.store import count_rows, read_partition
+from form4_assets.warehouse.store import count_rows
 
 _FROM_RAW = {
     "ACCESSION_NUMBER": ("raw_filings", "ACCESSION_NUMBER"),
@@ -90,11 +90,11 @@ def parse_filings(
     dates = partition_dates(context)
     reasons: dict[dt.date, Counter[str]] = {}
     written: dict[str, dict[dt.date, int]] = {}  # rows per table and date, for the metadata (no read-back)
-    # Worker processes parse (a large run only); this process writes each day in its own transaction.
+    # Worker processes parse (a large run only), the next day while this process writes a day,
+    # each day in its own transaction.
     with parse_pool(count_rows(engine, "raw_filings", dates), parse_processes()) as pool:
-        for i, day in enumerate(dates, 1):
-            raw = read_partition(engine, "raw_filings", day)
-            tables = write_parsed_day(engine, day, raw, parsed_rows(raw, day, pool))
+        for i, (day, raw, parsed) in enumerate(parsed_days(engine, dates, pool), 1):
+            tables = write_parsed_day(engine, day, raw, parsed)
             reasons[day] = Counter(row["REASON_CODE"] for row in tables["quarantine"])
             for table, rows in tables.items():
                 written.setdefault(table, {})[day] = len(rows)

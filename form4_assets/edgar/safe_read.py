@@ -51,7 +51,7 @@ def real_path_inside(root: Path, path: Path) -> Path:
     return real
 
 
-def open_regular_file(path: Path) -> BinaryIO:
+def open_regular_file(path: str | Path) -> BinaryIO:
     """`path` opened for reading if it is a regular file (not a symlink, FIFO or device).
 
     Raises FileNotFoundError if absent, UnsafeFile for a symlink or a non-regular file,
@@ -72,8 +72,9 @@ def open_regular_file(path: Path) -> BinaryIO:
     return handle
 
 
-def read_regular_file(path: Path, max_bytes: int) -> bytes:
+def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
     """The bytes of `path` if it is a regular file (not a symlink) of at most `max_bytes`.
+    (A str path is taken as it is: making a Path of it cost more than the read of a small file.)
 
     Raises FileNotFoundError if absent, UnsafeFile for a symlink, a non-regular file or
     one over the cap, OSError for other read failures. Nothing is read beyond the cap.

@@ -14,20 +14,23 @@ import datetime as dt
 import functools
 import hashlib
 import multiprocessing
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from itertools import chain
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from form4_assets.edgar.errors import InvalidIndexEntry
 from form4_assets.edgar.paths import InvalidIdentifier, split_index_filename
 from form4_assets.edgar.safe_read import UnsafeFile, read_regular_file
 from form4_assets.edgar.source import FilingSource
-from form4_assets.bounds import escaped_text, first_problem, row_problem
+from form4_assets.bounds import all_storable, escaped_text, first_problem, row_problem
 from form4_assets.parsing import MAX_FILING_BYTES, Quarantined, parse_filing
 from form4_assets.parsing.errors import FETCH_FAILED, INDEX_LINE_REJECTED, RAW_BYTES_CHANGED
 from form4_assets.tables import FILING_HEADERS, HEADER_PARTIES, PARSED_TABLES, QUARANTINE, Row
+from form4_assets.warehouse.store import read_partition
 
 #: How raw_filings.FETCH_ERROR starts for a refused index line (what the parse step keys on).
 REFUSED_LINE_PREFIX = "index line refused: "
@@ -168,7 +171,7 @@ def _stored_bytes(raw: Mapping[str, Any]) -> bytes | Row:
     if raw["FETCH_ERROR"] or not raw["LOCAL_PATH"]:
         return quarantine_row(raw, FETCH_FAILED, raw["FETCH_ERROR"] or "no stored bytes")
     try:  # no longer a regular file (swapped for a FIFO or a link since the fetch): refused
-        data = read_regular_file(Path(raw["LOCAL_PATH"]), MAX_FILING_BYTES)
+        data = read_regular_file(raw["LOCAL_PATH"], MAX_FILING_BYTES)
     except (OSError, UnsafeFile) as exc:
         return quarantine_row(raw, FETCH_FAILED, f"cannot read the stored bytes: {exc}")
     digest = hashlib.sha256(data).hexdigest()
@@ -188,30 +191,65 @@ def parse_raw(raw: Mapping[str, Any], day: dt.date) -> tuple[Row | None, dict[st
     header rows are kept only when they can be stored). Every row gets FILING_DATE = `day`.
     A pure function of the row and the bytes it points at, so it runs in a worker process too.
     """
+    return parse_batch([raw], day)[0]
+
+
+def _unbounded(raw: Mapping[str, Any]) -> tuple[Row | None, dict[str, list[Row]]]:
+    """`parse_raw` before the bounds: the quarantine row of bytes that cannot be used or
+    parsed (None when they parsed), and the rows read."""
     data = _stored_bytes(raw)
     if isinstance(data, dict):
         return data, {}
-    quarantine: Row | None = None
     result = parse_filing(data, source=raw["LOCAL_PATH"], accession=raw["ACCESSION_NUMBER"])
     if isinstance(result, Quarantined):
-        quarantine = quarantine_row(raw, result.reason, result.message, result.field, result.offset)
-        rows_by_table = result.header_rows()
-    else:
-        rows_by_table = result.rows()
+        return quarantine_row(raw, result.reason, result.message, result.field, result.offset), result.header_rows()
+    return None, result.rows()
+
+
+def _bounded(raw: Mapping[str, Any], quarantine: Row | None,
+             rows_by_table: dict[str, list[Row]]) -> tuple[Row | None, dict[str, list[Row]]]:
+    """One filing's outcome with the bounds applied (see `parse_raw`)."""
+    if quarantine is None:
         problem = first_problem(rows_by_table)
         if problem is not None:  # found before the day's transaction, which it would fail
             quarantine = quarantine_row(raw, problem.reason, problem.message, problem.field)
             rows_by_table = {name: rows_by_table[name] for name in ("filing_headers", "header_parties")}
     if quarantine is not None and first_problem(rows_by_table) is not None:
         rows_by_table = {}
-    for rows in rows_by_table.values():
-        for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
-            row["FILING_DATE"] = day
     return quarantine, rows_by_table
+
+
+def parse_batch(raws: Sequence[Mapping[str, Any]], day: dt.date) -> list[tuple[Row | None, dict[str, list[Row]]]]:
+    """`parse_raw` of each of `raws`, in order. The bounds are checked over the whole batch
+    at once (`bounds.all_storable`, a fraction of the cost of checking each filing); only a
+    batch that may hold an unstorable value is checked filing by filing, which is what
+    decides. A pure function of the rows and their bytes: a worker process's task."""
+    results = [_unbounded(raw) for raw in raws]
+    if not all_storable(rows for _, rows in results):
+        results = [_bounded(raw, quarantine, rows) for raw, (quarantine, rows) in zip(raws, results)]
+    for _, rows_by_table in results:
+        for rows in rows_by_table.values():
+            for row in rows:  # the parser's own fresh dicts, used nowhere else: stamped in place
+                row["FILING_DATE"] = day
+    return results
 
 
 #: Filings a worker parses per task: large enough that the pickling overhead stays small.
 POOL_CHUNK = 32
+
+
+def _batches(raw_rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, Any]]]:
+    return [raw_rows[i : i + POOL_CHUNK] for i in range(0, len(raw_rows), POOL_CHUNK)]
+
+
+def _collect(results: Iterable[tuple[Row | None, dict[str, list[Row]]]]) -> dict[str, list[Row]]:
+    tables: dict[str, list[Row]] = {name: [] for name in PARSED_PARTITION_TABLES}
+    for quarantine, rows_by_table in results:
+        if quarantine is not None:
+            tables["quarantine"].append(quarantine)
+        for name, rows in rows_by_table.items():
+            tables[name].extend(rows)
+    return tables
 
 
 def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date, pool: Executor | None = None) -> dict[str, list[Row]]:
@@ -222,15 +260,38 @@ def parsed_rows(raw_rows: Sequence[Mapping[str, Any]], day: dt.date, pool: Execu
     verifies in the warehouse. The rows come out in the raw rows' order either way, so a
     run with a pool writes exactly what a run without one writes.
     """
-    tables: dict[str, list[Row]] = {name: [] for name in PARSED_PARTITION_TABLES}
-    parse = functools.partial(parse_raw, day=day)
-    results = pool.map(parse, raw_rows, chunksize=POOL_CHUNK) if pool is not None else map(parse, raw_rows)
-    for quarantine, rows_by_table in results:
-        if quarantine is not None:
-            tables["quarantine"].append(quarantine)
-        for name, rows in rows_by_table.items():
-            tables[name].extend(rows)
-    return tables
+    if pool is None:
+        return _collect(parse_batch(raw_rows, day))
+    return _collect(chain.from_iterable(pool.map(functools.partial(parse_batch, day=day), _batches(raw_rows))))
+
+
+def parsed_days(
+    engine: sa.Engine, dates: Sequence[dt.date], pool: Executor | None = None
+) -> Iterator[tuple[dt.date, list[dict[str, Any]], dict[str, list[Row]]]]:
+    """(day, its raw_filings rows, `parsed_rows` of them) for each of `dates` in order.
+
+    With a pool, the next day's filings are already handed to the workers when a day is
+    yielded, so they parse while the caller writes the day: the writes stay in the
+    caller's process, one transaction per day in date order, and the workers are not idle
+    meanwhile. The raw rows are read before the caller writes anything of the day before,
+    which is safe because the parse step never writes raw_filings.
+    """
+    def submit(day: dt.date) -> tuple[dt.date, list[dict[str, Any]], list[Future[Any]]]:
+        raw = read_partition(engine, "raw_filings", day)
+        assert pool is not None
+        return day, raw, [pool.submit(parse_batch, batch, day) for batch in _batches(raw)]
+
+    if pool is None:
+        for day in dates:
+            raw = read_partition(engine, "raw_filings", day)
+            yield day, raw, parsed_rows(raw, day)
+        return
+    pending = submit(dates[0]) if dates else None
+    for i in range(len(dates)):
+        assert pending is not None
+        day, raw, futures = pending
+        pending = submit(dates[i + 1]) if i + 1 < len(dates) else None
+        yield day, raw, _collect(chain.from_iterable(f.result() for f in futures))
 
 
 #: Below this many filings in a run, starting worker processes costs more than it saves.

@@ -60,39 +60,68 @@ def _table(name: str) -> sa.Table:
 
 def _tuples(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[dt.date],
             dialect: sa.Dialect) -> list[tuple[Any, ...]]:
-    """Rows as tuples in column order (absent → NULL), bound for the driver, checked against the partition.
+    """Rows as tuples in column order (absent → NULL), bound for the driver, checked against the partition
+    (see `_bind`)."""
+    return _bind(table, rows, dates, dialect)[0]
+
+
+def _bind(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[dt.date],
+          dialect: sa.Dialect) -> tuple[list[tuple[Any, ...]], dict[dt.date, list[tuple[Any, ...]]]]:
+    """Rows as tuples in column order (absent → NULL), bound for the driver, checked against
+    the partition; and the same tuples grouped by FILING_DATE (every one of `dates` present).
 
     The column types' own bind processors convert each value (dates, decimals, flags, and
     any TypeDecorator of the schema), exactly as SQLAlchemy would for a dict, but without
-    compiling and processing one parameter dict per row. A row outside `dates` would
-    survive the next re-run's delete and break idempotency, and an unknown column is a
-    programming error worth naming. A value its type refuses raises StatementError (as
+    compiling and processing one parameter dict per row. A date or date-time type's
+    conversion is remembered per value for the call (a day's rows share a handful of
+    dates; the conversion is a pure function of the value), and NULL binds as NULL (as for
+    every type of the schema). A row outside `dates` would survive the next re-run's delete
+    and break idempotency, and an unknown column is a programming error worth naming. A value its type refuses raises StatementError (as
     SQLAlchemy's own binding would), before the transaction starts.
     """
     names = [c.name for c in table.columns]
     known = frozenset(names)
-    processors = [(i, p) for i, c in enumerate(table.columns) if (p := c.type._cached_bind_processor(dialect))]
+    processors = []
+    for i, c in enumerate(table.columns):
+        process = c.type._cached_bind_processor(dialect)
+        if process is not None:
+            memo = {} if isinstance(c.type, (sa.Date, sa.DateTime)) else None
+            processors.append((i, process, memo))
     out: list[tuple[Any, ...]] = []
+    by_day: dict[dt.date, list[tuple[Any, ...]]] = {day: [] for day in dates}
     for i, row in enumerate(rows):
         if not known.issuperset(row):
             raise ValueError(f"{table.name} row {i}: unknown column(s) {', '.join(sorted(set(row) - known))}")
-        if row.get("FILING_DATE") not in dates:
+        day_rows = by_day.get(row.get("FILING_DATE"))
+        if day_rows is None:
             raise ValueError(
                 f"{table.name} row {i} (ACCESSION_NUMBER={row.get('ACCESSION_NUMBER')}): "
                 f"FILING_DATE {row.get('FILING_DATE')} is not one of the partitions being replaced"
             )
         values = list(map(row.get, names))
-        for k, process in processors:
+        for k, process, memo in processors:
+            value = values[k]
+            if value is None:
+                continue
+            if memo is not None:
+                bound = memo.get(value)
+                if bound is not None:
+                    values[k] = bound
+                    continue
             try:
-                values[k] = process(values[k])
+                values[k] = process(value)
             except (TypeError, ValueError) as exc:  # e.g. a decimal the storage cannot hold exactly
                 # The error SQLAlchemy raises when a bind processor refuses a value, naming where.
                 raise sa.exc.StatementError(
                     f"{table.name} row {i} (ACCESSION_NUMBER={row.get('ACCESSION_NUMBER')}), column {names[k]}: {exc}",
-                    f"INSERT INTO {table.name}", {names[k]: values[k]}, exc,
+                    f"INSERT INTO {table.name}", {names[k]: value}, exc,
                 ) from exc
-        out.append(tuple(values))
-    return out
+            if memo is not None:
+                memo[value] = values[k]
+        bound_row = tuple(values)
+        out.append(bound_row)
+        day_rows.append(bound_row)
+    return out, by_day
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
@@ -133,12 +162,12 @@ def replace_partitions_in(
     """`replace_partitions` inside the caller's `write_transaction` (to compute and write under one lock)."""
     wanted = frozenset(dates)
     prepared = {name: (_table(name), rows) for name, rows in tables.items()}
-    bound = {name: _tuples(table, rows, wanted, conn.dialect) for name, (table, rows) in prepared.items()}
-    digests = {key: d for name, (table, rows) in prepared.items() for key, d in _digests(name, table, rows, wanted).items()}
+    bound = {name: _bind(table, rows, wanted, conn.dialect) for name, (table, rows) in prepared.items()}
+    digests = {(name, day): _digest(rows) for name, (_, by_day) in bound.items() for day, rows in by_day.items()}
     for name, (table, _) in prepared.items():
         conn.execute(table.delete().where(table.c.FILING_DATE.in_(sorted(wanted))))
-        if bound[name]:
-            _insert(conn, table, bound[name])
+        if bound[name][0]:
+            _insert(conn, table, bound[name][0])
     _record_versions(conn, digests)
     return {name: len(rows) for name, (_, rows) in prepared.items()}
 
@@ -180,16 +209,11 @@ def mark_rewritten(conn: sa.Connection, partitions: Iterable[tuple[str, dt.date]
     _record_versions(conn, {key: None for key in partitions})
 
 
-def _digests(
-    name: str, table: sa.Table, rows: Iterable[Mapping[str, Any]], days: frozenset[dt.date]
-) -> dict[tuple[str, dt.date], str]:
-    """SHA-256 of each date's rows as given, each row in column order (same rows in the same
-    order, same digest; a date without rows has the empty digest)."""
-    names = [c.name for c in table.columns]
-    hashes = {day: hashlib.sha256() for day in days}
-    for row in rows:  # every row's FILING_DATE is one of `days` (checked by _tuples)
-        hashes[row["FILING_DATE"]].update(repr(tuple(map(row.get, names))).encode())
-    return {(name, day): h.hexdigest() for day, h in hashes.items()}
+def _digest(rows: list[tuple[Any, ...]]) -> str:
+    """SHA-256 of one date's rows as bound for the database, in the order given (same stored
+    rows in the same order, same digest). The bound tuples are what the table will hold,
+    and one `repr` of the list costs far less than one per row."""
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def _record_versions(conn: sa.Connection, digests: Mapping[tuple[str, dt.date], str | None]) -> None:
