@@ -135,3 +135,26 @@ def test_a_daily_index_that_is_not_a_regular_file_inside_is_an_error_not_a_holid
         index.symlink_to(tmp_path / "elsewhere.idx")
     with pytest.raises(EdgarError, match="cannot read the daily index: refused"):
         MirrorSource(root).list_filings(SEED_DAY)
+
+
+def test_a_plain_path_inside_the_mirror_needs_no_resolving_and_a_link_below_the_root_does(tmp_path):
+    """real_path_inside takes a path of plain names under an absolute root as it is (one lstat
+    per name); a symlink among the names, or '..', goes to full resolution, which refuses a
+    way out and gives the same real path as resolving would."""
+    from form4_assets.edgar.safe_read import UnsafeFile, _plain_path_inside, real_path_inside
+
+    real_root = tmp_path / "real"
+    (real_root / "a" / "b").mkdir(parents=True)
+    (real_root / "a" / "b" / "f.txt").write_bytes(b"x")
+    root = tmp_path / "root"
+    root.symlink_to(real_root)  # the root itself may be a link: names below it are what is checked
+    (tmp_path / "outside").mkdir()
+    (real_root / "out").symlink_to(tmp_path / "outside")
+    (tmp_path / "outside" / "g.txt").write_bytes(b"y")
+    plain = f"{root}/a/b/f.txt"
+    assert _plain_path_inside(root, plain) == Path(plain).resolve() == real_path_inside(root, plain)
+    for other in (f"{root}/out/g.txt", f"{root}/a/../a/b/f.txt", f"{root}/a//b/f.txt", f"{root}/missing"):
+        assert _plain_path_inside(root, other) is None, other
+    with pytest.raises(UnsafeFile, match="outside"):
+        real_path_inside(root, f"{root}/out/g.txt")
+    assert real_path_inside(root, f"{root}/a/../a/b/f.txt") == Path(plain).resolve()

@@ -10,6 +10,7 @@ size cap, so no such name can make a run read outside the mirror, hang or run ou
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from pathlib import Path
@@ -32,11 +33,15 @@ class UnsafeFile(EdgarError):
     """A name in a mirror or cache that is not a regular file inside it, or is over the cap."""
 
 
-def real_path_inside(root: Path, path: Path) -> Path:
+def real_path_inside(root: Path, path: str | Path) -> Path:
     """`path` with every symlink resolved, if that lies inside `root`'s real path.
 
     Raises FileNotFoundError if it does not exist and UnsafeFile if it leads outside.
     """
+    plain = _plain_path_inside(root, path)
+    if plain is not None:
+        return plain
+    path = Path(path)
     try:
         real = path.resolve()
     except RuntimeError as exc:  # a symlink loop
@@ -49,6 +54,37 @@ def real_path_inside(root: Path, path: Path) -> Path:
     if not real.is_relative_to(root.resolve()):
         raise UnsafeFile(f"refused {path}: it leads to {real}, outside {root}")
     return real
+
+
+@functools.lru_cache(maxsize=64)
+def _real_root(root: str) -> str:
+    """The real path of a mirror or cache root, resolved once per process (a run reads
+    thousands of files under one root)."""
+    return os.path.realpath(root)
+
+
+def _plain_path_inside(root: Path, path: str | Path) -> Path | None:
+    """The real path of `path` when it is an absolute `root` followed by plain names ('.',
+    '..' and empty names excepted) none of which is a symlink, so that nothing needs
+    resolving: it is the real root followed by the same names. None otherwise (a link, a
+    name that does not exist, ...), for `real_path_inside` to resolve. One lstat per name
+    below the root instead of resolving every component of the whole path, which cost
+    more than reading the file."""
+    base, full = os.fspath(root).rstrip(os.sep), os.fspath(path)
+    if not (os.path.isabs(base) and full.startswith(base + os.sep)):
+        return None
+    names = full[len(base) + 1 :].split(os.sep)
+    current = base
+    for name in names:
+        if name in ("", ".", ".."):
+            return None
+        current = f"{current}{os.sep}{name}"
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return None
+        except OSError:
+            return None
+    return Path(_real_root(base) + os.sep + os.sep.join(names))
 
 
 def open_regular_file(path: str | Path) -> BinaryIO:
@@ -92,7 +128,7 @@ def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
         return b"".join(chunks)
 
 
-def read_inside(root: Path, path: Path, max_bytes: int) -> tuple[Path, bytes]:
+def read_inside(root: Path, path: str | Path, max_bytes: int) -> tuple[Path, bytes]:
     """(real path, bytes) of `path`, a regular file whose real path is inside `root`."""
     real = real_path_inside(root, path)
     return real, read_regular_file(real, max_bytes)

@@ -101,8 +101,9 @@ class MirrorSource:
             candidates = filing_candidates(entry)
         except InvalidIdentifier as exc:
             return FetchedFiling(entry, None, None, None, None, f"invalid index entry: {exc}")
+        base = os.fspath(self.root)
         for rel in candidates:
-            path = self.root / rel
+            path = f"{base}{os.sep}{rel}"  # a str: joining Paths cost a tenth of the fetch
             try:
                 return fetched(entry, *read_inside(self.root, path, MAX_FILING_BYTES))
             except FileNotFoundError:
