@@ -140,3 +140,21 @@ def test_concurrent_first_connections_to_a_new_sqlite_file_all_switch_to_wal(tmp
         finally:
             for engine in engines:
                 engine.dispose()
+
+
+def test_a_writes_remembered_conversions_keep_every_value_exact_and_every_refusal(engine: sa.Engine) -> None:
+    """Dates and exact decimals are bound once per distinct value in a write: equal amounts
+    written differently are stored as the same exact value, and a value refused once is
+    refused again, not taken from what an equal value of another class bound to."""
+    acc = "0000000001-23-000001"
+    rows = [trans_row(MON, acc, 1, "17.04"), trans_row(MON, acc, 2, "17.0400"), trans_row(MON, acc, 3, "1"),
+            {**trans_row(MON, acc, 4, "2"), "TRANS_DATE": dt.date(2023, 11, 3)},
+            {**trans_row(MON, acc, 5, "2"), "TRANS_DATE": dt.date(2023, 11, 3)}]
+    replace_partitions(engine, [MON], {"nonderiv_trans": rows})
+    stored = read_partition(engine, "nonderiv_trans", MON)
+    assert [r["TRANS_SHARES"] for r in stored] == [Decimal("17.04"), Decimal("17.04"), 1, 2, 2]
+    assert [r["TRANS_DATE"] for r in stored][3:] == [dt.date(2023, 11, 3)] * 2
+    for refused in (True, Decimal("1.00001"), Decimal("1.00001")):  # True == Decimal(1), yet no decimal
+        with pytest.raises(sa.exc.StatementError, match="TRANS_SHARES"):
+            replace_partitions(engine, [MON], {"nonderiv_trans": [*rows, {**trans_row(MON, acc, 6, "1"), "TRANS_SHARES": refused}]})
+    assert read_partition(engine, "nonderiv_trans", MON) == stored

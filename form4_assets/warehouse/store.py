@@ -22,11 +22,12 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES
+from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES, ExactDecimal
 
 #: Key of the PostgreSQL advisory lock that serialises partition writes ("F4WR"); the
 #: second key is the schema's hash, so warehouses in other schemas do not wait for it.
@@ -58,6 +59,11 @@ def _table(name: str) -> sa.Table:
         raise KeyError(f"no warehouse table named {name!r} (known: {', '.join(sorted(TABLES))})") from None
 
 
+#: Column types whose bound value is remembered per value of exactly this class (see `_bind`).
+#: Not date-times: equal aware date-times in two zones are written differently.
+_REMEMBERED: tuple[tuple[type, type], ...] = ((sa.Date, dt.date), (ExactDecimal, Decimal))
+
+
 def _tuples(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[dt.date],
             dialect: sa.Dialect) -> list[tuple[Any, ...]]:
     """Rows as tuples in column order (absent → NULL), bound for the driver, checked against the partition
@@ -72,12 +78,14 @@ def _bind(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[d
 
     The column types' own bind processors convert each value (dates, decimals, flags, and
     any TypeDecorator of the schema), exactly as SQLAlchemy would for a dict, but without
-    compiling and processing one parameter dict per row. A date or date-time type's
-    conversion is remembered per value for the call (a day's rows share a handful of
-    dates; the conversion is a pure function of the value), and NULL binds as NULL (as for
-    every type of the schema). A row outside `dates` would survive the next re-run's delete
-    and break idempotency, and an unknown column is a programming error worth naming. A value its type refuses raises StatementError (as
-    SQLAlchemy's own binding would), before the transaction starts.
+    compiling and processing one parameter dict per row. NULL binds as NULL (as for every
+    type of the schema). A date's or an exact decimal's conversion is remembered per value
+    for the call, keyed by values of exactly that class (a day's rows share a handful of
+    dates and many amounts; equal values of the class bind alike, and a refused value is
+    never remembered, so it is refused each time). A row outside `dates` would survive the
+    next re-run's delete and break idempotency, and an unknown column is a programming
+    error worth naming. A value its type refuses raises StatementError (as SQLAlchemy's own
+    binding would), before the transaction starts.
     """
     names = [c.name for c in table.columns]
     known = frozenset(names)
@@ -85,8 +93,8 @@ def _bind(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[d
     for i, c in enumerate(table.columns):
         process = c.type._cached_bind_processor(dialect)
         if process is not None:
-            memo = {} if isinstance(c.type, (sa.Date, sa.DateTime)) else None
-            processors.append((i, process, memo))
+            remembered = next((cls for kind, cls in _REMEMBERED if isinstance(c.type, kind)), None)
+            processors.append((i, process, remembered, {}))
     out: list[tuple[Any, ...]] = []
     by_day: dict[dt.date, list[tuple[Any, ...]]] = {day: [] for day in dates}
     for i, row in enumerate(rows):
@@ -99,25 +107,26 @@ def _bind(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[d
                 f"FILING_DATE {row.get('FILING_DATE')} is not one of the partitions being replaced"
             )
         values = list(map(row.get, names))
-        for k, process, memo in processors:
+        for k, process, remembered, memo in processors:
             value = values[k]
             if value is None:
                 continue
-            if memo is not None:
+            if value.__class__ is remembered:
                 bound = memo.get(value)
                 if bound is not None:
                     values[k] = bound
                     continue
             try:
-                values[k] = process(value)
+                bound = process(value)
             except (TypeError, ValueError) as exc:  # e.g. a decimal the storage cannot hold exactly
                 # The error SQLAlchemy raises when a bind processor refuses a value, naming where.
                 raise sa.exc.StatementError(
                     f"{table.name} row {i} (ACCESSION_NUMBER={row.get('ACCESSION_NUMBER')}), column {names[k]}: {exc}",
                     f"INSERT INTO {table.name}", {names[k]: value}, exc,
                 ) from exc
-            if memo is not None:
-                memo[value] = values[k]
+            if value.__class__ is remembered:
+                memo[value] = bound
+            values[k] = bound
         bound_row = tuple(values)
         out.append(bound_row)
         day_rows.append(bound_row)
