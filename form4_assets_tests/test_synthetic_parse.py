@@ -141,7 +141,9 @@ def test_worker_processes_parse_exactly_what_the_run_process_parses(tmp_path) ->
     import hashlib
     from collections import defaultdict
 
-    from form4_assets.pipeline.day import POOL_MIN_FILINGS, parse_pool, parsed_rows
+    from form4_assets.pipeline.day import POOL_MIN_FILINGS, parse_pool, parsed_days, parsed_rows
+    from form4_assets.warehouse.engine import create_schema, make_engine
+    from form4_assets.warehouse.store import read_partition, replace_partitions
 
     root = build_small_mirror(tmp_path / "mirror")
     raws: dict[dt.date, list[dict]] = defaultdict(list)
@@ -154,10 +156,20 @@ def test_worker_processes_parse_exactly_what_the_run_process_parses(tmp_path) ->
     first = min(raws)
     raws[first][0]["SHA256"] = "0" * 64  # one filing whose bytes changed: quarantined in both
     serial = {day: parsed_rows(rows, day) for day, rows in sorted(raws.items())}
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    create_schema(engine)
+    for day, rows in raws.items():
+        replace_partitions(engine, [day], {"raw_filings": rows})
+    days = sorted(raws)
     with parse_pool(POOL_MIN_FILINGS, 2) as pool:
         assert pool is not None
         pooled = {day: parsed_rows(rows, day, pool) for day, rows in sorted(raws.items())}
+        ahead = list(parsed_days(engine, days, pool))  # the next day parsing while one is yielded
     assert pooled == serial
+    stored = [(day, parsed_rows(read_partition(engine, "raw_filings", day), day)) for day in days]
+    assert [(day, tables) for day, _, tables in ahead] == stored == [(d, t) for d, _, t in parsed_days(engine, days)]
+    assert sum(len(t["submission"]) + len(t["quarantine"]) for _, t in stored) == sum(map(len, raws.values()))
+    engine.dispose()
     assert serial[first]["quarantine"] and sum(len(t["submission"]) for t in serial.values()) > 0
     with parse_pool(POOL_MIN_FILINGS - 1, 2) as small, parse_pool(POOL_MIN_FILINGS, 1) as single:
         assert small is None and single is None  # too few filings, or one process: parsed in-process

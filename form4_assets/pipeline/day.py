@@ -14,10 +14,10 @@ import datetime as dt
 import functools
 import hashlib
 import multiprocessing
-from itertools import chain
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -270,28 +270,31 @@ def parsed_days(
 ) -> Iterator[tuple[dt.date, list[dict[str, Any]], dict[str, list[Row]]]]:
     """(day, its raw_filings rows, `parsed_rows` of them) for each of `dates` in order.
 
-    With a pool, the next day's filings are already handed to the workers when a day is
-    yielded, so they parse while the caller writes the day: the writes stay in the
-    caller's process, one transaction per day in date order, and the workers are not idle
-    meanwhile. The raw rows are read before the caller writes anything of the day before,
-    which is safe because the parse step never writes raw_filings.
+    With a pool, the next day's filings are handed to the workers before a day is yielded,
+    so they parse while the caller writes the day: the writes stay in the caller's process,
+    one transaction per day in date order, and the workers are not idle meanwhile. (The
+    next day's raw rows are read before the caller writes the day, outside the write lock
+    as they always were; the parse step itself never writes raw_filings.)
     """
-    def submit(day: dt.date) -> tuple[dt.date, list[dict[str, Any]], list[Future[Any]]]:
-        raw = read_partition(engine, "raw_filings", day)
-        assert pool is not None
-        return day, raw, [pool.submit(parse_batch, batch, day) for batch in _batches(raw)]
-
     if pool is None:
         for day in dates:
             raw = read_partition(engine, "raw_filings", day)
             yield day, raw, parsed_rows(raw, day)
         return
-    pending = submit(dates[0]) if dates else None
-    for i in range(len(dates)):
-        assert pending is not None
-        day, raw, futures = pending
-        pending = submit(dates[i + 1]) if i + 1 < len(dates) else None
-        yield day, raw, _collect(chain.from_iterable(f.result() for f in futures))
+    ahead = _handed_out(engine, pool, dates[0]) if dates else None
+    for following in [*dates[1:], None]:
+        assert ahead is not None
+        day, raw, futures = ahead
+        ahead = _handed_out(engine, pool, following) if following is not None else None
+        yield day, raw, _collect(chain.from_iterable(future.result() for future in futures))
+
+
+def _handed_out(
+    engine: sa.Engine, pool: Executor, day: dt.date
+) -> tuple[dt.date, list[dict[str, Any]], list[Future[list[tuple[Row | None, dict[str, list[Row]]]]]]]:
+    """A day's raw rows, and their batches handed to the pool's workers."""
+    raw = read_partition(engine, "raw_filings", day)
+    return day, raw, [pool.submit(parse_batch, batch, day) for batch in _batches(raw)]
 
 
 #: Below this many filings in a run, starting worker processes costs more than it saves.
