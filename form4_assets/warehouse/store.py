@@ -200,12 +200,14 @@ def replace_partition_carrying_in(
     bound; the copy must write as many rows as `rows` carries, else the transaction fails.
     """
     table, wanted = _table(name), frozenset([day])
-    fresh = [r for r in rows if not carried.is_carried(r)]
-    bound = _tuples(table, fresh, wanted, conn.dialect)
-    digests = _digests(name, table, rows, wanted)
+    # Every row is bound, carried ones too: the digest is over the bound rows, the same as
+    # replace_partitions_in gives for these rows (a re-run through either path is unchanged).
+    bound, by_day = _bind(table, rows, wanted, conn.dialect)
+    fresh = [b for b, row in zip(bound, rows) if not carried.is_carried(row)]
+    digests = {(name, day): _digest(by_day[day])}
     conn.execute(table.delete().where(table.c.FILING_DATE == day))
-    if bound:
-        _insert(conn, table, bound)
+    if fresh:
+        _insert(conn, table, fresh)
     copied = conn.execute(carried.insert).rowcount
     if copied != len(rows) - len(fresh):
         raise RuntimeError(f"{name} {day}: carried {copied} rows where {len(rows) - len(fresh)} were expected")
