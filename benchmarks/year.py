@@ -1,7 +1,7 @@
 """Benchmark: a synthetic year through the whole graph as ONE run (a single-run backfill).
 
     python benchmarks/year.py [--days 250] [--per-day N] [--work-dir DIR] [--warehouse-url URL]
-                              [--history] [--heavy-day] [--json]
+                              [--instance memory|disk] [--history] [--heavy-day] [--json]
 
 A generated mirror of `--days` business days (about 200,000 filings for the default 250
 days: a median day of about 500-800 filings, heavy days up to about 2,500) goes through
@@ -22,6 +22,11 @@ one-partition run. `--history` re-materializes the aggregates of one day with on
 loaded and again with the whole range loaded (and the range's last day), to show the
 per-day aggregate cost does not grow with history.
 
+`--instance disk` records each measured run (the floor's too) in a fresh local Dagster
+instance made by form4_assets.instance.prepare_home in the work directory, the SQLite
+storage on disk a user's run gets (the demo's DAGSTER_HOME, `dagster dev`); the default
+`memory` is Dagster's ephemeral in-memory instance, which leaves Dagster's storage cost out.
+
 Each measured run is a child process, so its peak RSS (VmHWM) is its own. The mirror is
 generated first (not timed) and kept with `--work-dir` for the next run. The warehouse
 is a fresh SQLite file, or with `--warehouse-url postgresql+psycopg2://...` a fresh
@@ -34,6 +39,7 @@ import argparse
 import datetime as dt
 import json
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -82,7 +88,12 @@ def child(args: argparse.Namespace) -> None:
     from form4_assets.defs.resources import EdgarSourceResource, WarehouseResource
     from form4_assets.runs import daily_job, execute_range
 
-    instance = dg.DagsterInstance.ephemeral()
+    if args.instance == "disk":
+        from form4_assets.instance import prepare_home
+
+        instance = prepare_home(Path(args.data_dir) / "dagster_home")
+    else:
+        instance = dg.DagsterInstance.ephemeral()
     warehouse = WarehouseResource(url=args.warehouse_url, data_dir=args.data_dir)
     edgar = EdgarSourceResource(mode="mirror", mirror_dir=args.mirror)
     if args.child == "trivial":
@@ -104,9 +115,14 @@ def child(args: argparse.Namespace) -> None:
                       "steps": {k: round(v, 3) for k, v in step_seconds(instance, result.run_id).items()}}))
 
 
-def run_child(kind: str, first: dt.date, last: dt.date, mirror: Path, url: str, work: Path) -> dict[str, Any]:
+def run_child(kind: str, first: dt.date, last: dt.date, mirror: Path, url: str, work: Path,
+              instance: str = "memory") -> dict[str, Any]:
+    """One measured run in a child process; with `instance="disk"` in a fresh local Dagster instance."""
+    home = work / "data" / "dagster_home"
+    if home.exists():
+        shutil.rmtree(home)  # a fresh instance for every measured run, as a first `dagster dev` has
     cmd = [sys.executable, __file__, "--child", kind, "--first", first.isoformat(), "--last", last.isoformat(),
-           "--mirror", str(mirror), "--warehouse-url", url, "--data-dir", str(work / "data")]
+           "--mirror", str(mirror), "--warehouse-url", url, "--data-dir", str(work / "data"), "--instance", instance]
     log = work / f"{kind}-{first}-{last}.log"
     outcome = run_json_child(cmd, log, f"{kind} run {first}..{last}")
     if not outcome["success"]:
@@ -212,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", default=None, help="keep the mirror (reused next time), logs and warehouses here")
     parser.add_argument("--warehouse-url", default=None,
                         help="a PostgreSQL database to use (a fresh schema is made in it); default SQLite files")
+    parser.add_argument("--instance", choices=("memory", "disk"), default="memory",
+                        help="record the runs in Dagster's in-memory instance (default) or a fresh local one on disk")
     parser.add_argument("--heavy-day", action="store_true", help="also time the heaviest day alone against the floor")
     parser.add_argument("--history", action="store_true",
                         help="also re-run one day's aggregates with 1 month and with everything loaded")
@@ -241,11 +259,14 @@ def main(argv: list[str] | None = None) -> int:
             "filings": filings, "business_days": len(days), "first": first.isoformat(), "last": last.isoformat(),
             "per_day_median": per_day[len(per_day) // 2], "per_day_p90": per_day[int(0.9 * (len(per_day) - 1))],
             "per_day_max": per_day[-1], "backend": "postgresql" if args.warehouse_url else "sqlite",
+            "instance": args.instance,
         }
         log(f"{filings} filings over {len(days)} business days ({first}..{last}); per day median "
-            f"{out['per_day_median']}, p90 {out['per_day_p90']}, max {out['per_day_max']}; {out['backend']}")
+            f"{out['per_day_median']}, p90 {out['per_day_p90']}, max {out['per_day_max']}; {out['backend']}; "
+            f"Dagster instance {args.instance}")
 
-        floor = run_child("trivial", first, last, mirror, fresh_warehouse(args.warehouse_url, work, "floor"), work)
+        floor_url = fresh_warehouse(args.warehouse_url, work, "floor")
+        floor = run_child("trivial", first, last, mirror, floor_url, work, args.instance)
         out["floor_seconds"] = round(floor["seconds"], 2)
         log(f"floor (trivial one-asset run over the range): {floor['seconds']:.1f}s")
         bare, bare_n = bare_parse_seconds(mirror)
@@ -253,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"bare lxml.etree.fromstring of {bare_n} filings' XML: {bare:.1f}s")
 
         year_url = fresh_warehouse(args.warehouse_url, work, "year")
-        graph = run_child("graph", first, last, mirror, year_url, work)
+        graph = run_child("graph", first, last, mirror, year_url, work, args.instance)
         out.update(seconds=round(graph["seconds"], 2), peak_rss_mb=round(graph["peak_rss_mb"]), steps=graph["steps"],
                    parse_processes=parse_processes(), worker_peak_rss_mb=round(graph["worker_peak_rss_mb"]))
         out["ms_per_filing"] = round(1000 * graph["seconds"] / max(filings, 1), 3)
@@ -269,8 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.heavy_day:
             heavy = max(summary["days"], key=lambda d: d["filings"])
             day = dt.date.fromisoformat(heavy["date"])
-            one_floor = run_child("trivial", day, day, mirror, fresh_warehouse(args.warehouse_url, work, "floor"), work)
-            one = run_child("graph", day, day, mirror, fresh_warehouse(args.warehouse_url, work, "heavy"), work)
+            one_floor = run_child("trivial", day, day, mirror, fresh_warehouse(args.warehouse_url, work, "floor"), work,
+                                  args.instance)
+            one = run_child("graph", day, day, mirror, fresh_warehouse(args.warehouse_url, work, "heavy"), work,
+                            args.instance)
             out["heavy_day"] = {"date": day.isoformat(), "filings": heavy["filings"], "seconds": round(one["seconds"], 2),
                                 "floor_seconds": round(one_floor["seconds"], 2), "steps": one["steps"]}
             log(f"heaviest day {day} ({heavy['filings']} filings) alone: {one['seconds']:.1f}s, floor "
@@ -289,13 +312,13 @@ def history(args: argparse.Namespace, days: Sequence[dt.date], mirror: Path, wor
     """Aggregate seconds of re-materializing one day: with a month loaded, then with the whole range."""
 
     def aggregates(url: str, day: dt.date) -> float:
-        steps = run_child("aggregates", day, day, mirror, url, work)["steps"]
+        steps = run_child("aggregates", day, day, mirror, url, work, args.instance)["steps"]
         return round(sum(steps[s] for s in AGGREGATE_STEPS), 3)
 
     month = [d for d in days if (d.year, d.month) == (days[0].year, days[0].month)]
     early, late = month[-1], days[-1]
     month_url = fresh_warehouse(args.warehouse_url, work, "month")
-    run_child("graph", month[0], early, mirror, month_url, work)
+    run_child("graph", month[0], early, mirror, month_url, work, args.instance)
     found = {
         "day": early.isoformat(), "last_day": late.isoformat(),
         "one_month_loaded": aggregates(month_url, early),
