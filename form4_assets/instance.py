@@ -14,6 +14,7 @@ run whose process is killed is marked failed instead of staying STARTED.
 from __future__ import annotations
 
 import fcntl
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -39,11 +40,20 @@ run_monitoring:
   start_timeout_seconds: 180
   max_resume_run_attempts: 0
   poll_interval_seconds: {poll}
+# Dagster's SQLite event log (the same files) keeping its connections open: Dagster's own opens
+# a new one and syncs to disk for every event, tens of milliseconds each (form4_assets.event_storage).
+event_log_storage:
+  module: form4_assets.event_storage
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {event_logs}
 """
 
 
-def instance_yaml(telemetry: bool = False, poll_seconds: int = MONITOR_POLL_SECONDS) -> str:
-    return _TEMPLATE.format(marker=MARKER, telemetry=str(telemetry).lower(), poll=poll_seconds)
+def instance_yaml(home: Path, telemetry: bool = False, poll_seconds: int = MONITOR_POLL_SECONDS) -> str:
+    """The dagster.yaml of the instance at `home` (its event logs where Dagster's default puts them)."""
+    event_logs = json.dumps(str(home.resolve() / "history" / "runs"))  # a quoted YAML string
+    return _TEMPLATE.format(marker=MARKER, telemetry=str(telemetry).lower(), poll=poll_seconds, event_logs=event_logs)
 
 
 def prepare_home(home: Path, *, telemetry: bool = False) -> dg.DagsterInstance:
@@ -58,7 +68,7 @@ def prepare_home(home: Path, *, telemetry: bool = False) -> dg.DagsterInstance:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not config.exists() or config.read_text(encoding="utf-8").startswith(MARKER):
-                config.write_text(instance_yaml(telemetry), encoding="utf-8")
+                config.write_text(instance_yaml(home, telemetry), encoding="utf-8")
             instance = dg.DagsterInstance.from_config(str(home))
             instance.get_runs(limit=1)  # every storage is created by now; touch them to be sure
             instance.all_instigator_state()
