@@ -31,13 +31,13 @@ import sys, time
 from pathlib import Path
 import dagster as dg
 
-go = Path(sys.argv[2])
+go, events = Path(sys.argv[2]), int(sys.argv[3])
 
 @dg.op
 def emit(context) -> None:
     while not go.exists():
         time.sleep(0.1)
-    for i in range(%d):
+    for i in range(events):
         context.log_event(dg.AssetMaterialization("watched", metadata={"i": i}))
         time.sleep(0.3)
     time.sleep(600)
@@ -47,7 +47,7 @@ def emitter() -> None:
     emit()
 
 emitter.execute_in_process(instance=dg.DagsterInstance.from_config(sys.argv[1]))
-""" % EVENTS
+"""
 
 
 def _wait(what: str, timeout: float, probe):
@@ -83,7 +83,7 @@ def test_a_second_process_follows_a_live_run_and_commits_survive_kill_9(tmp_path
     home = tmp_path / "home"
     prepare_home(home).dispose()
     go = tmp_path / "go"
-    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(home), str(go)],
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(home), str(go), str(EVENTS)],
                               env={**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     instance = dg.DagsterInstance.from_config(str(home))
