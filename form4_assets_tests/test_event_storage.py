@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 
 from form4_assets.event_storage import PooledSqliteEventLogStorage
 from form4_assets.instance import prepare_home
+from form4_assets_tests.e2e_support import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = 5
@@ -50,14 +50,11 @@ emitter.execute_in_process(instance=dg.DagsterInstance.from_config(sys.argv[1]))
 """
 
 
-def _wait(what: str, timeout: float, probe):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+def _latest_index(instance: dg.DagsterInstance) -> int | None:
+    """The metadata `i` of the latest materialization the index file holds."""
+    latest = instance.get_latest_materialization_event(dg.AssetKey("watched"))
+    return None if latest is None else latest.asset_materialization.metadata["i"].value
 
 
 def _materializations(entries) -> list[int]:
@@ -96,13 +93,18 @@ def test_a_second_process_follows_a_live_run_and_commits_survive_kill_9(tmp_path
             all_seen.set()
 
     try:
-        run = _wait("the run to start", 90, lambda: next(iter(instance.get_runs(limit=1)), None))
+        run = wait_until(lambda: next(iter(instance.get_runs(limit=1)), None), what="the run to start", timeout=90,
+                         interval=0.2)
         instance.watch_event_logs(run.run_id, None, follow)
         go.touch()
         # The watcher is woken by the worker's writes while the run is still going on.
         assert all_seen.wait(60), f"the watcher saw {_materializations(seen)}"
         assert worker.poll() is None
         assert _materializations(instance.all_logs(run.run_id)) == list(range(EVENTS))
+        # Dagster writes an event to the run's file, then to the index: killed between the two,
+        # the index would rightly lack the last one. Kill only once both have committed it.
+        wait_until(lambda: _latest_index(instance) == EVENTS - 1, what="the index to hold the last event",
+                   timeout=30, interval=0.2)
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
     finally:
@@ -113,8 +115,7 @@ def test_a_second_process_follows_a_live_run_and_commits_survive_kill_9(tmp_path
     fresh = dg.DagsterInstance.from_config(str(home))
     try:
         assert _materializations(fresh.all_logs(run.run_id)) == list(range(EVENTS))
-        latest = fresh.get_latest_materialization_event(dg.AssetKey("watched"))  # the index file's copy
-        assert latest is not None and latest.asset_materialization.metadata["i"].value == EVENTS - 1
+        assert _latest_index(fresh) == EVENTS - 1  # the index file's copy survived the kill
         assert fresh.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
     finally:
         fresh.dispose()

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from form4_assets.instance import MARKER, prepare_home
+from form4_assets_tests.e2e_support import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 DAGSTER_BIN = Path(sys.executable).parent
@@ -81,15 +82,6 @@ defs = dg.Definitions(jobs=[sleeper])
 """
 
 
-def _wait(what: str, timeout: float, probe):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
 
 RUN_IN_PROCESS = """
 import sys
@@ -116,8 +108,9 @@ def test_run_killed_with_sigkill_is_marked_failed_by_the_daemon(tmp_path: Path) 
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     instance = dg.DagsterInstance.from_config(str(home))
     try:
-        run = _wait("the run to start", 90, lambda: next(iter(instance.get_runs(limit=1)), None))
-        _wait("the run to be STARTED", 60, lambda: instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED)
+        run = wait_until(lambda: next(iter(instance.get_runs(limit=1)), None), what="the run to start", timeout=90)
+        wait_until(lambda: instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED,
+                   what="the run to be STARTED", timeout=60)
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
     finally:
@@ -130,8 +123,8 @@ def test_run_killed_with_sigkill_is_marked_failed_by_the_daemon(tmp_path: Path) 
     daemon = subprocess.Popen([str(DAGSTER_BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=tmp_path,
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait("the run to be marked failed", 120,
-              lambda: instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE)
+        wait_until(lambda: instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE,
+                   what="the run to be marked failed", timeout=120)
         messages = [e.message or "" for e in instance.all_logs(run.run_id)]
         assert any(f"run worker process {worker.pid} is gone" in m for m in messages), messages[-3:]
     finally:
