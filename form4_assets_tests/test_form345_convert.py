@@ -99,10 +99,14 @@ def test_generated_decimals_reach_every_path() -> None:
 
 
 def test_the_bulk_writer_binds_decimals_for_sqlite_like_the_schema() -> None:
-    """warehouse.bulk's quick SQLite decimal binding gives schema.to_sql_decimal's integer, and
-    refuses (through it) what the storage cannot hold exactly."""
-    from form4_assets.warehouse.bulk import _sqlite_decimal
-    from form4_assets.warehouse.schema import to_sql_decimal
+    """The decimal columns' SQLite binding (which the bulk writer uses, with its quick path for
+    common values) gives the general conversion's integer, and refuses what the storage cannot
+    hold exactly."""
+    from sqlalchemy.dialects import sqlite
+
+    from form4_assets.warehouse.schema import _SCALE, TABLES, to_stored_decimal
+
+    bind = TABLES["sec_nonderiv_trans"].c.TRANS_SHARES.type._cached_bind_processor(sqlite.dialect())
 
     rng = random.Random(7)
     values = [Decimal(t) for t in ("0", "-0", "-0.0", "17.04", "250000.0", "999999999999.9999", "-999999999999.9999",
@@ -112,11 +116,11 @@ def test_the_bulk_writer_binds_decimals_for_sqlite_like_the_schema() -> None:
     refused = 0
     for value in values:
         try:
-            expected: object = to_sql_decimal(value, "sqlite")
+            expected: object = int(to_stored_decimal(value) * _SCALE)
         except (TypeError, ValueError) as exc:
             expected = type(exc)
         try:
-            got: object = _sqlite_decimal(value)
+            got: object = bind(value)
         except (TypeError, ValueError) as exc:
             got = type(exc)
         assert (got, type(got)) == (expected, type(expected)), value

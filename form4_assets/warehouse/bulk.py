@@ -5,7 +5,7 @@ SEC's data sets is 1.5M rows, and there per-row dicts and one bind call per valu
 more than the database's own work. Here rows come as tuples in the table's column order
 holding the warehouse's values (exact Decimals, dates, booleans), and each batch is bound
 column by column, only for the columns whose type converts (decimals through the one
-exact conversion of `schema.to_sql_decimal`, dates remembered as they repeat), then handed
+exact conversion of `schema.to_sql_decimal` with its quick path, dates remembered as they repeat), then handed
 to the driver's bulk path: sqlite3 `executemany`, PostgreSQL `COPY ... FROM STDIN`.
 Every write holds the warehouse write lock (`store.write_transaction`).
 """
@@ -16,13 +16,11 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.tables import DECIMAL_MAX, DECIMAL_PLACES
-from form4_assets.warehouse.schema import TABLES, ExactDecimal, to_sql_decimal
+from form4_assets.warehouse.schema import TABLES
 from form4_assets.warehouse.store import write_transaction
 
 BATCH_ROWS = 20_000
@@ -97,9 +95,7 @@ class _Writer:
             found = []
             for i, column in enumerate(self.table.columns):
                 process = column.type._cached_bind_processor(dialect)
-                if isinstance(column.type, ExactDecimal) and dialect.name == "sqlite":
-                    process = _sqlite_decimal
-                elif isinstance(column.type, sa.Date) and process is not None:
+                if isinstance(column.type, sa.Date) and process is not None:
                     process = _remembered(process)
                 if process is not None:
                     found.append((i, process))
@@ -157,19 +153,6 @@ def _remembered(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
             seen[value] = result = process(value)
             return result
     return bind
-
-
-def _sqlite_decimal(value: Any) -> Any:
-    """schema.to_sql_decimal for SQLite (the count of 10^-4), quicker for what the import brings:
-    a Decimal of at most DECIMAL_PLACES places within DECIMAL_MAX is scaled exactly (19 digits
-    at most, within the context's 28); anything else takes the one conversion, which refuses
-    what the storage cannot hold exactly."""
-    if type(value) is Decimal and value.is_finite() and abs(value) <= DECIMAL_MAX:
-        scaled = value.scaleb(DECIMAL_PLACES)
-        as_int = int(scaled)
-        if as_int == scaled:
-            return as_int
-    return to_sql_decimal(value, "sqlite")
 
 
 def _refuses(process: Callable[[Any], Any], value: Any) -> bool:
