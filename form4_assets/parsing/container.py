@@ -136,14 +136,15 @@ def document_list(data: bytes, start: int = 0, known: XmlPart | None = None) -> 
         # without <TEXT> from making this scan the rest of the submission
         text_at = data.find(b"<TEXT>", pos, pos + _PREAMBLE_MAX)
         preamble = data[pos + 10 : text_at if text_at >= 0 else pos + _PREAMBLE_MAX]
-        meta = dict(_DOC_META.findall(preamble))  # a tag given twice: the last one wins
-        sequence = _meta_text(meta, b"SEQUENCE")
+        # a tag given twice: the last one wins
+        meta = {tag: value.decode("latin-1").strip() for tag, value in _DOC_META.findall(preamble)}
+        sequence = meta.get(b"SEQUENCE")
         documents.append(
             {
-                "type": _meta_text(meta, b"TYPE"),
+                "type": meta.get(b"TYPE"),
                 "sequence": int(sequence) if sequence and sequence.isdigit() else sequence,
-                "filename": _meta_text(meta, b"FILENAME"),
-                "description": _meta_text(meta, b"DESCRIPTION"),
+                "filename": meta.get(b"FILENAME"),
+                "description": meta.get(b"DESCRIPTION"),
             }
         )
         if text_at < 0:
@@ -154,11 +155,6 @@ def document_list(data: bytes, start: int = 0, known: XmlPart | None = None) -> 
             break
         pos = data.find(b"<DOCUMENT>", end)
     return documents
-
-
-def _meta_text(meta: dict[bytes, bytes], tag: bytes) -> str | None:
-    value = meta.get(tag)
-    return None if value is None else value.decode("latin-1").strip()
 
 
 def documents_json(documents: list[dict[str, object]]) -> str:

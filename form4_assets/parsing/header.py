@@ -119,6 +119,12 @@ _ACTIONS: dict[str, tuple[int, Any]] = {
 #: INTEGER, PostgreSQL bigint), so a larger count could not be stored as written.
 MAX_COUNT = 2**63 - 1
 _SIC_CODE = re.compile(r"\[(\d{3,4})\]")
+#: The action table again under each key as a `.txt` header indents it (one or two
+#: tabs), so the common line is looked up as split, without stripping its key first;
+#: any other spelling of a key is found by stripping it (the same action either way).
+_INDENTED: dict[str, tuple[int, Any]] = {
+    **_ACTIONS, **{f"\t{k}": a for k, a in _ACTIONS.items()}, **{f"\t\t{k}": a for k, a in _ACTIONS.items()}
+}
 
 # `.nc`: `<TAG>value` anywhere, values running to the next tag. The middle group makes
 # the matches (name, separator, value) triples, the shape `str.partition` gives `.txt` lines.
@@ -192,14 +198,14 @@ def _build(triples: list[tuple[str, str, str]], container: str, nul: bool) -> Se
     party: Row = {}  # fields outside any party block are dropped
     address = None  # BUSINESS or MAIL inside an address block
     formers: list[dict[str, str | None]] = []
-    lookup = _ACTIONS.get
+    lookup, indented = _ACTIONS.get, _INDENTED.get
     for name, separator, value in triples:
         if not separator:
             name = name.strip()
             if not name.startswith("<"):
                 continue
             name, _, value = name[1:].partition(">")
-        action = lookup(name.strip())
+        action = indented(name) or lookup(name.strip())
         if action is None:
             continue
         kind, payload = action

@@ -190,7 +190,13 @@ def _convert(converter: Converter, text: str, column: str, el: etree._Element) -
     try:
         return converter(text)
     except ValueError as exc:
-        raise _BadValue(_REASON_BY_CONVERTER[converter], column, el, str(exc)) from None
+        raise _bad(converter, column, el, exc) from None
+
+
+def _bad(converter: Converter, column: str, el: etree._Element, exc: ValueError) -> _BadValue:
+    """What a failed conversion raises (the hot paths call their converter inline and
+    come here only on failure: a call less per value)."""
+    return _BadValue(_REASON_BY_CONVERTER[converter], column, el, str(exc))
 
 
 def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[str, Any]:
@@ -241,7 +247,13 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                         text = text.strip()
                         if text:
                             converter = spec[3]
-                            row[spec[1]] = text if converter is None else _convert(converter, text, spec[1], holder)
+                            if converter is None:
+                                row[spec[1]] = text
+                            else:
+                                try:
+                                    row[spec[1]] = converter(text)
+                                except ValueError as exc:
+                                    raise _bad(converter, spec[1], holder, exc) from None
                 continue
             fresh = False
             if tag == "footnoteId":
@@ -270,7 +282,13 @@ def extract(root: etree._Element, part: XmlPart, accession: str | None) -> dict[
                     text = text.strip()
                     if text:
                         converter = action[2]
-                        row[action[1]] = text if converter is None else _convert(converter, text, action[1], el)
+                        if converter is None:
+                            row[action[1]] = text
+                        else:
+                            try:
+                                row[action[1]] = converter(text)
+                            except ValueError as exc:
+                                raise _bad(converter, action[1], el, exc) from None
             elif kind == OWNER_LEAF:
                 text = el.text
                 if text is not None:

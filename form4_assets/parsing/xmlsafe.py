@@ -17,7 +17,6 @@ XXE and entity expansion have nothing to work with even past the check.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import re
 import threading
 
@@ -155,7 +154,8 @@ def parse_xml(part: XmlPart) -> tuple[etree._Element, XmlPart]:
     """The ownershipDocument element, parsed with the hardened parser, and the part
     with its encoding settled (what `byte_offset` needs to count bytes)."""
     data, encoding = prepare(part)
-    part = dataclasses.replace(part, encoding=encoding)
+    if encoding != part.encoding:  # the part as found says UTF-8, the common case: kept as is
+        part = XmlPart(part.data, part.offset, encoding)
     try:
         root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
