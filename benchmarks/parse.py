@@ -12,6 +12,15 @@ for all filings and for the complete submissions alone (which also pay for the S
 header). The
 target is a ratio of at most 2.5 (full extraction costs at most 1.5 parses more).
 
+    python benchmarks/parse.py --step WAREHOUSE.sqlite
+
+splits instead the CPU of the parse_filings step's own work over a warehouse a
+`benchmarks/year.py --work-dir DIR` run left (DIR/year.sqlite, copied first: nothing is
+changed in it): per day, the raw filings read back, then reading and hashing their stored
+bytes, `parse_filing` alone, `parsed_rows` (read, hash, parse, the bounds, the rows) and
+`write_parsed_day` (the day's transaction), each in CPU and wall seconds. Dagster's own
+part of the step is what the step's seconds in year.py add to these.
+
     python benchmarks/parse.py --pathological [--corpus DIR]
 
 times instead the pathological filings of issue 14, each made from the seed at a size
@@ -176,12 +185,67 @@ def pathological(seed: bytes) -> int:
     return 1 if over else 0
 
 
+def step(warehouse: Path) -> int:
+    """CPU and wall seconds of the parse step's parts over every day of `warehouse`'s raw_filings."""
+    import datetime as dt
+    import hashlib
+    import shutil
+    import tempfile
+
+    import sqlalchemy as sa
+
+    from form4_assets.edgar.safe_read import read_regular_file
+    from form4_assets.parsing import MAX_FILING_BYTES
+    from form4_assets.pipeline.day import parsed_rows
+    from form4_assets.pipeline.relisting import write_parsed_day
+    from form4_assets.warehouse.store import read_partition
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "warehouse.sqlite"
+        shutil.copyfile(warehouse, copy)
+        engine = sa.create_engine(f"sqlite:///{copy}")
+        with engine.connect() as conn:
+            days = [dt.date.fromisoformat(str(d)) for (d,) in
+                    conn.execute(sa.text("SELECT DISTINCT FILING_DATE FROM raw_filings ORDER BY 1"))]
+        parts = ("read and hash the stored bytes", "parse_filing", "parsed_rows (all of the above and the rows)",
+                 "write_parsed_day")
+        spent = {part: [0.0, 0.0] for part in parts}
+        filings = 0
+        for day in days:
+            raws = read_partition(engine, "raw_filings", day)
+            filings += len(raws)
+            marks = [(time.process_time(), time.perf_counter())]
+            stored = [(raw, read_regular_file(raw["LOCAL_PATH"], MAX_FILING_BYTES)) for raw in raws if raw["LOCAL_PATH"]]
+            for _, data in stored:
+                hashlib.sha256(data).hexdigest()
+            marks.append((time.process_time(), time.perf_counter()))
+            for raw, data in stored:
+                parse_filing(data, source=raw["LOCAL_PATH"], accession=raw["ACCESSION_NUMBER"])
+            marks.append((time.process_time(), time.perf_counter()))
+            tables = parsed_rows(raws, day)
+            marks.append((time.process_time(), time.perf_counter()))
+            write_parsed_day(engine, day, raws, tables)
+            marks.append((time.process_time(), time.perf_counter()))
+            for part, (cpu0, wall0), (cpu1, wall1) in zip(parts, marks, marks[1:]):
+                spent[part][0] += cpu1 - cpu0
+                spent[part][1] += wall1 - wall0
+        engine.dispose()
+    print(f"{warehouse}: {filings} raw filings over {len(days)} days (load average {os.getloadavg()[0]:.1f})")
+    for part, (cpu, wall) in spent.items():
+        print(f"  {part:45s} CPU {cpu:6.2f} s ({cpu / filings * 1e3:.3f} ms/filing), wall {wall:6.2f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=None, help="corpus folder with filings/ and bulk/")
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--pathological", action="store_true", help="time the issue-14 pathological filings instead")
+    ap.add_argument("--step", type=Path, default=None, metavar="WAREHOUSE.sqlite",
+                    help="split the parse step's CPU over the raw filings of this SQLite warehouse instead")
     args = ap.parse_args(argv)
+    if args.step is not None:
+        return step(args.step)
     corpus = args.corpus or find_corpus()
     if corpus is None or not (corpus / "filings").is_dir():
         print("corpus not found: pass --corpus DIR (the folder holding filings/ and bulk/)", file=sys.stderr)

@@ -34,6 +34,20 @@ def test_crlf_submission_gives_the_same_rows(seed_bytes: bytes) -> None:
     assert crlf.owner_signature == plain.owner_signature
 
 
+def test_header_keys_are_read_however_indented(seed_bytes: bytes) -> None:
+    """EDGAR indents a header's keys by block with one or two tabs (looked up as split);
+    any other indentation (spaces, three tabs, none, trailing blanks before the colon)
+    names the same keys and must read the same header and parties."""
+    plain = _parsed(seed_bytes)
+    end = seed_bytes.find(b"</SEC-HEADER>")
+    head, rest = seed_bytes[:end], seed_bytes[end:]
+    for indent in (b"    ", b"\t\t\t", b"", b" \t"):
+        lines = [indent + line.lstrip(b"\t") if b":" in line else line for line in head.split(b"\n")]
+        lines = [line.replace(b":", b" \t:", 1) if indent == b" \t" else line for line in lines]
+        edited = _parsed(b"\n".join(lines) + rest)
+        assert (edited.header, edited.parties) == (plain.header, plain.parties), indent
+
+
 def test_submission_with_a_power_of_attorney_exhibit(seed_bytes: bytes) -> None:
     exhibit = (
         b"<DOCUMENT>\n<TYPE>EX-24\n<SEQUENCE>2\n<FILENAME>poa.txt\n<DESCRIPTION>POWER OF ATTORNEY\n<TEXT>\n"
