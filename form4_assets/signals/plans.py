@@ -23,13 +23,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from form4_assets.aggregates.effective import cites_10b5_1, footnote_ids
 from form4_assets.aggregates.sources import Source, source_of
-from form4_assets.aggregates.sql import chunks, fetch, table
+from form4_assets.aggregates.sql import fetch, table
 from form4_assets.signals.adoption import adoption
 
 OPEN_MARKET_CODES = ("P", "S")
@@ -37,6 +38,12 @@ CHECKBOX_MANDATORY = dt.date(2023, 4, 1)
 AMENDMENTS_EFFECTIVE = dt.date(2023, 2, 27)
 INSIDER_MIN_DAYS, INSIDER_MAX_DAYS, OTHER_MIN_DAYS = 90, 120, 30
 PLAN, NOT_PLAN, UNKNOWN = "plan", "not_plan", "unknown"
+
+
+#: Footnote and remark texts repeat from filing to filing (an insider's plan footnote is the same
+#: every time): each distinct text is searched once per process.
+_cites = lru_cache(maxsize=1 << 14)(cites_10b5_1)
+_adoption = lru_cache(maxsize=1 << 14)(adoption)
 
 
 def plan_status(plan_rows: int, aff10b5one: bool | None, filing_date: dt.date) -> str:
@@ -70,7 +77,7 @@ def adoption_candidates(
         return (int(digits) if digits else 0, fid)
 
     bound = [f for f in sorted(bound_to_plan_rows, key=natural) if f in footnotes]
-    others = [f for f in sorted(footnotes, key=natural) if f not in bound_to_plan_rows and cites_10b5_1(footnotes[f])]
+    others = [f for f in sorted(footnotes, key=natural) if f not in bound_to_plan_rows and _cites(footnotes[f])]
     out = [(f, footnotes[f]) for f in (*bound, *others)]
     if remarks:
         out.append(("REMARKS", remarks))
@@ -78,57 +85,59 @@ def adoption_candidates(
 
 
 #: The effective_transactions columns a filing's plan row reads.
-_ROW_COLUMNS = ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK", "RPTOWNERCIK", "ISSUERCIK", "RPTOWNERNAME",
+_ROW_COLUMNS = ("FILING_DATE", "ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK", "RPTOWNERCIK", "ISSUERCIK", "RPTOWNERNAME",
                 "ISSUERTRADINGSYMBOL", "IS_DIRECTOR", "IS_OFFICER", "PLAN_10B5_1", "PLAN_EVIDENCE", "TRANS_DATE")
 
+class PlanInputs:
+    """What the trading_plans partitions of the filing dates `days` (ascending) read, one query per
+    source and table for them all: the P/S rows, their filings' checkbox and remarks, and for the
+    filings under a plan their footnotes and the footnote ids bound to each row. The checkbox,
+    remarks and footnotes come from where a date's effective transactions came from
+    (aggregates.sources: our parse, or the SEC's data set on a date never fetched)."""
 
-def _trans_footnote_ids(conn: sa.Connection, day: dt.date, accessions: list[str],
-                        source: Source) -> dict[tuple[str, str, int], set[str]]:
-    ids: dict[tuple[str, str, int], set[str]] = {}
-    for name, trans in (("nonderiv", source.nonderiv), ("deriv", source.deriv)):
-        src = table(trans)
-        sk = f"{name.upper()}_TRANS_SK"
-        columns = [src.c.ACCESSION_NUMBER, src.c[sk], *(c for c in src.c if c.name.endswith("_FN"))]
-        for batch in chunks(accessions):
-            q = sa.select(*columns).where(src.c.FILING_DATE == day, src.c.ACCESSION_NUMBER.in_(batch))
+    def __init__(self, conn: sa.Connection, days: list[dt.date]) -> None:
+        self.last = days[-1]
+        by_source: dict[Source, list[dt.date]] = defaultdict(list)
+        for day in days:
+            by_source[source_of(conn, day)].append(day)
+        self.by_filing: dict[dt.date, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        self.filings: dict[str, dict[str, Any]] = {}
+        self.notes: dict[str, dict[str, str]] = defaultdict(dict)
+        self.row_ids: dict[tuple[str, str, int], set[str]] = {}
+        et = table("effective_transactions")
+        for source, filed in by_source.items():
+            open_market = (et.c.FILING_DATE.in_(filed), et.c.TRANS_CODE.in_(OPEN_MARKET_CODES))
+            rows = sa.select(*(et.c[c] for c in _ROW_COLUMNS)).where(*open_market).order_by(
+                et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE.desc(), et.c.TRANS_SK)
+            for r in fetch(conn, rows):
+                self.by_filing[r["FILING_DATE"]][r["ACCESSION_NUMBER"]].append(r)
+            sub, fnt = table(source.submission), table(source.footnotes)
+            filings = sa.select(et.c.ACCESSION_NUMBER).where(*open_market)
+            q = sa.select(sub.c.ACCESSION_NUMBER, sub.c.AFF10B5ONE, sub.c.REMARKS).where(sub.c.ACCESSION_NUMBER.in_(filings))
+            self.filings.update({r["ACCESSION_NUMBER"]: r for r in fetch(conn, q)})
+            # Footnotes are read only for the filings under a plan: only their adoption dates are looked for.
+            planned = filings.where(et.c.PLAN_10B5_1.is_(True))
+            q = sa.select(fnt.c.ACCESSION_NUMBER, fnt.c.FOOTNOTE_ID, fnt.c.FOOTNOTE_TXT).where(fnt.c.ACCESSION_NUMBER.in_(planned))
             for r in fetch(conn, q):
-                ids[(r["ACCESSION_NUMBER"], name, r[sk])] = footnote_ids(r)
-    return ids
+                self.notes[r["ACCESSION_NUMBER"]][r["FOOTNOTE_ID"]] = r["FOOTNOTE_TXT"] or ""
+            for name, trans in (("nonderiv", source.nonderiv), ("deriv", source.deriv)):
+                src = table(trans)
+                sk = f"{name.upper()}_TRANS_SK"
+                columns = [src.c.ACCESSION_NUMBER, src.c[sk], *(c for c in src.c if c.name.endswith("_FN"))]
+                q = sa.select(*columns).where(src.c.FILING_DATE.in_(filed), src.c.ACCESSION_NUMBER.in_(planned))
+                for r in fetch(conn, q):
+                    self.row_ids[(r["ACCESSION_NUMBER"], name, r[sk])] = footnote_ids(r)
 
 
-def compute_trading_plans(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
-    """The trading_plans rows partition `day` writes: one per effective filing of the day with P/S rows.
-
-    The checkbox, remarks and footnotes come from where the day's effective transactions
-    came from (aggregates.sources: our parse, or the SEC's data set on a date never fetched)."""
-    source = source_of(conn, day)
-    et, sub, fnt = table("effective_transactions"), table(source.submission), table(source.footnotes)
-    query = (
-        sa.select(*(et.c[c] for c in _ROW_COLUMNS))
-        .where(et.c.FILING_DATE == day, et.c.TRANS_CODE.in_(OPEN_MARKET_CODES))
-        .order_by(et.c.ACCESSION_NUMBER, et.c.TRANS_TABLE.desc(), et.c.TRANS_SK)
-    )
-    by_filing: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in fetch(conn, query):
-        by_filing[r["ACCESSION_NUMBER"]].append(r)
-    if not by_filing:
-        return []
+def compute_trading_plans(conn: sa.Connection, day: dt.date, inputs: PlanInputs) -> list[dict[str, Any]]:
+    """The trading_plans rows partition `day` writes: one per effective filing of the day with P/S rows."""
+    if day > inputs.last:
+        raise ValueError(f"plan inputs read up to {inputs.last}, not {day}")
+    by_filing = inputs.by_filing.get(day, {})
     accessions = sorted(by_filing)
-    filings: dict[str, dict[str, Any]] = {}
-    for batch in chunks(accessions):
-        q = sa.select(sub.c.ACCESSION_NUMBER, sub.c.AFF10B5ONE, sub.c.REMARKS).where(sub.c.ACCESSION_NUMBER.in_(batch))
-        filings.update({r["ACCESSION_NUMBER"]: r for r in fetch(conn, q)})
+    filings, notes, row_ids = inputs.filings, inputs.notes, inputs.row_ids
     statuses = {acc: plan_status(sum(1 for r in by_filing[acc] if r["PLAN_10B5_1"]), filings[acc]["AFF10B5ONE"], day)
                 for acc in accessions}
-    # Footnotes are read only for the filings under a plan: only their adoption dates are looked for.
-    planned_filings = [acc for acc in accessions if statuses[acc] == PLAN]
-    notes: dict[str, dict[str, str]] = defaultdict(dict)
-    for batch in chunks(planned_filings):
-        q = sa.select(fnt.c.ACCESSION_NUMBER, fnt.c.FOOTNOTE_ID, fnt.c.FOOTNOTE_TXT).where(fnt.c.ACCESSION_NUMBER.in_(batch))
-        for r in fetch(conn, q):
-            notes[r["ACCESSION_NUMBER"]][r["FOOTNOTE_ID"]] = r["FOOTNOTE_TXT"] or ""
-    row_ids = _trans_footnote_ids(conn, day, planned_filings, source)
-
     out: list[dict[str, Any]] = []
     for acc in accessions:
         rows = by_filing[acc]
@@ -141,8 +150,8 @@ def compute_trading_plans(conn: sa.Connection, day: dt.date) -> list[dict[str, A
         found, source = None, None
         if status == PLAN:
             bound = set().union(*(row_ids.get((acc, r["TRANS_TABLE"], r["TRANS_SK"]), set()) for r in planned))
-            for source_id, text in adoption_candidates(bound, notes[acc], filing["REMARKS"]):
-                found = adoption(text) if (cites_10b5_1(text) or source_id in bound) else None
+            for source_id, text in adoption_candidates(bound, notes.get(acc, {}), filing["REMARKS"]):
+                found = _adoption(text) if (_cites(text) or source_id in bound) else None
                 if found:
                     source = source_id
                     break

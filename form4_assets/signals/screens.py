@@ -30,8 +30,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sources import FILINGS, Source, first_owner, source_of
-from form4_assets.aggregates.sql import ZERO, superseded_as_of, table
-from form4_assets.signals.patterns import OPPORTUNISTIC
+from form4_assets.aggregates.sql import ZERO, table
+from form4_assets.signals.windows import WindowInputs
 from form4_assets.tables import DECIMAL_PLACES, WINDOWS
 
 #: Ratios and percentages are rounded once, half-even, to the warehouse's four decimal places
@@ -112,22 +112,13 @@ def _joined(values: list[str]) -> str | None:
     return ",".join(dict.fromkeys(values)) or None
 
 
-# The statements are built once, with the dates as bound parameters (`_dates`): building
-# and caching a statement of this size per date costs more than the database spends on it.
+# The day's statements are built once, with the date as a bound parameter: building and
+# caching a statement per date costs more than the database spends on it.
 _DAY = sa.bindparam("day", type_=sa.Date())
-_SINCE = {days: sa.bindparam(f"since_{days}", type_=sa.Date()) for days in WINDOWS}
-_CLUSTER_SINCE = sa.bindparam("cluster_since", type_=sa.Date())
-_YEAR_FROM = sa.bindparam("year_from", type_=sa.Integer())
 
 
-def _dates(day: dt.date, definition: ClusterDefinition) -> dict[str, Any]:
-    """The bound dates of the statements for partition `day`: the first day of each window."""
-    return {"day": day, "cluster_since": day - dt.timedelta(days=definition.window_days - 1),
-            "year_from": day.year - 1, **{f"since_{n}": day - dt.timedelta(days=n - 1) for n in WINDOWS}}
-
-
-def _rows(conn: sa.Connection, statement: sa.Select, params: dict[str, Any]) -> list[dict[str, Any]]:
-    result = conn.execute(statement, params)
+def _rows(conn: sa.Connection, statement: sa.Select, day: dt.date) -> list[dict[str, Any]]:
+    result = conn.execute(statement, {"day": day})
     keys = list(result.keys())
     return [dict(zip(keys, row)) for row in result]
 
@@ -139,27 +130,11 @@ def _by_issuer(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _day_issuers() -> sa.Select:
-    """The issuers with effective filings on the day (the issuers the partition writes), for IN."""
-    et = table("effective_transactions").alias("day_rows")
-    return sa.select(et.c.ISSUERCIK).where(et.c.FILING_DATE == _DAY, et.c.ISSUERCIK.is_not(None))
-
-
-def _window(since: sa.BindParameter[dt.date], *columns: str) -> sa.Select:
-    """The day's issuers' non-derivative rows counting as of the day (filed by then, not superseded
-    by then), transaction dates from `since` to the day."""
-    et = table("effective_transactions")
-    return sa.select(*(et.c[c] for c in columns)).where(
-        et.c.FILING_DATE <= _DAY, ~superseded_as_of(et.c.ACCESSION_NUMBER, _DAY),
-        et.c.ISSUERCIK.in_(_day_issuers()), et.c.TRANS_TABLE == "nonderiv", et.c.RPTOWNERCIK.is_not(None),
-        et.c.TRANS_DATE.between(since, _DAY),
-    )
-
-
 @cache
 def _names_statement() -> sa.Select:
+    """The day's filings' issuers with the name and ticker each filing gives (one row per filing), by accession."""
     et = table("effective_transactions")
-    return (sa.select(et.c.ISSUERCIK, et.c.ISSUERNAME, et.c.ISSUERTRADINGSYMBOL)
+    return (sa.select(et.c.ACCESSION_NUMBER, et.c.ISSUERCIK, et.c.ISSUERNAME, et.c.ISSUERTRADINGSYMBOL).distinct()
             .where(et.c.FILING_DATE == _DAY, et.c.ISSUERCIK.is_not(None)).order_by(et.c.ACCESSION_NUMBER))
 
 
@@ -182,97 +157,23 @@ def _purchases_statement(source: Source = FILINGS) -> sa.Select:
     )
 
 
-@cache
-def _sales_statement() -> sa.Select:
-    """Per issuer: open-market shares sold and sold under a plan, transaction dates in the 90 days.
-
-    Summed in SQL: the warehouse stores decimals exactly on both databases
-    (warehouse.schema.ExactDecimal), so the sums are exact.
-    """
-    et = table("effective_transactions")
-    return _window(_SINCE[max(WINDOWS)], "ISSUERCIK").add_columns(
-        sa.func.sum(et.c.TRANS_SHARES).label("SOLD"),
-        sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLANNED"),
-    ).where(et.c.TRANS_CODE == "S").group_by(et.c.ISSUERCIK)
-
-
-@cache
-def _late_statement() -> sa.Select:
-    """Per issuer and accession (in filing order): late rows filed in the 90 days, not superseded by the day."""
-    ft = table("filing_timeliness")
-    return (
-        sa.select(ft.c.ISSUERCIK, ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER, sa.func.count().label("ROWS"))
-        .where(ft.c.ISSUERCIK.in_(_day_issuers()), ft.c.FILING_DATE.between(_SINCE[max(WINDOWS)], _DAY),
-               ft.c.IS_LATE.is_(True), ~superseded_as_of(ft.c.ACCESSION_NUMBER, _DAY))
-        .group_by(ft.c.ISSUERCIK, ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER)
-        .order_by(ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER)
-    )
-
-
-@cache
-def _opportunistic_statement() -> sa.Select:
-    """Per issuer and accession (in filing order), the sums per window of the accession's trades by
-    insiders whose insider_patterns CLASS for the trade's year, as known on the day, is opportunistic
-    (the class of a year never changes); the trades of the 90 days."""
-    et, ip = table("effective_transactions"), table("insider_patterns")
-    buy, sale = et.c.TRANS_CODE == "P", et.c.TRANS_CODE == "S"
-    sums = []
-    for days in WINDOWS:
-        recent = et.c.TRANS_DATE >= _SINCE[days]
-        sums += [
-            sa.func.sum(sa.case((buy & recent, et.c.TRANS_SHARES), else_=0)).label(f"OPP_BUY_SHARES_{days}D"),
-            sa.func.sum(sa.case((sale & recent, et.c.TRANS_SHARES), else_=0)).label(f"OPP_SELL_SHARES_{days}D"),
-            sa.func.sum(sa.case((buy & recent, et.c.TRANS_DOLLARS), (sale & recent, -et.c.TRANS_DOLLARS), else_=0))
-            .label(f"OPP_NET_BUY_DOLLARS_{days}D"),
-        ]
-    classed = (
-        sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
-        .where(ip.c.ISSUERCIK.in_(_day_issuers()), ip.c.FILING_DATE <= _DAY, ip.c.YEAR >= _YEAR_FROM,
-               ip.c.CLASS == OPPORTUNISTIC)
-        .distinct().subquery("opportunistic")
-    )
-    return (
-        _window(_SINCE[max(WINDOWS)], "ISSUERCIK", "FILING_DATE", "ACCESSION_NUMBER").add_columns(*sums)
-        .join_from(et, classed, (classed.c.RPTOWNERCIK == et.c.RPTOWNERCIK) & (classed.c.ISSUERCIK == et.c.ISSUERCIK)
-                   & (classed.c.YEAR == sa.cast(sa.extract("year", et.c.TRANS_DATE), sa.Integer)))
-        .where(buy | sale)
-        .group_by(et.c.ISSUERCIK, et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
-        .order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
-    )
-
-
-_BUYER = ("ISSUERCIK", "RPTOWNERCIK", "FILING_DATE", "ACCESSION_NUMBER", "RPTOWNERNAME", "IS_OFFICER", "IS_DIRECTOR",
-          "IS_TEN_PCT_OWNER")
-
-
-@cache
-def _cluster_statement() -> sa.Select:
-    """Per issuer, the purchases of the cluster window summed per buyer and accession (in filing order)."""
-    et = table("effective_transactions")
-    return (
-        _window(_CLUSTER_SINCE, *_BUYER).add_columns(sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"))
-        .where(et.c.TRANS_CODE == "P")
-        .group_by(*(et.c[c] for c in _BUYER))
-        .order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
-    )
-
-
-def compute_insider_signals(conn: sa.Connection, day: dt.date, config: ScreenConfig = ScreenConfig()) -> list[dict[str, Any]]:
+def compute_insider_signals(
+    conn: sa.Connection, day: dt.date, windows: WindowInputs, config: ScreenConfig = ScreenConfig()
+) -> list[dict[str, Any]]:
     """The insider_signals rows partition `day` writes: one per issuer with effective filings that day.
 
-    The window work is set-based SQL, GROUP BY per issuer and accession; Python adds up
-    those groups and applies the word rules (officer titles, fund names) to the day's
-    purchases and to the cluster window's buyers.
+    The window groups (per issuer and accession, in filing order) come from the block's
+    `windows`, as of the day; the day's purchases from one query. Python adds up the
+    groups and applies the word rules (officer titles, fund names) to the day's purchases
+    and to the cluster window's buyers.
     """
-    params = _dates(day, config.cluster)
-    names = {r["ISSUERCIK"]: r for r in _rows(conn, _names_statement(), params)}  # the day's latest filing
+    names = {r["ISSUERCIK"]: r for r in _rows(conn, _names_statement(), day)}  # the day's latest filing
     if not names:
         return []
-    opportunistic = _by_issuer(_rows(conn, _opportunistic_statement(), params))
-    buys = _by_issuer(_rows(conn, _cluster_statement(), params))
-    sales = {r["ISSUERCIK"]: (r["SOLD"] or ZERO, r["PLANNED"] or ZERO) for r in _rows(conn, _sales_statement(), params)}
-    purchases = _by_issuer(_rows(conn, _purchases_statement(source_of(conn, day)), params))
-    late = _by_issuer(_rows(conn, _late_statement(), params))
+    groups = windows.groups_as_of(day, set(names), config.cluster.window_days)
+    opportunistic, buys, late = groups["opportunistic"], groups["cluster"], groups["late"]
+    sales = {issuer: (g[0]["SOLD"], g[0]["PLANNED"]) for issuer, g in groups["sales"].items()}
+    purchases = _by_issuer(_rows(conn, _purchases_statement(source_of(conn, day)), day))
     # Most issuers have no opportunistic trade, purchase or late row: their columns are those of
     # empty inputs, computed once.
     empty = {**_opportunistic_columns([]), **_purchase_columns([], config.own_increase_min_pct),

@@ -16,13 +16,15 @@ DATE_ERROR and the timeliness_dates_sane check reports it; no lateness is comput
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from form4_assets.aggregates.effective import base_form, is_amendment
 from form4_assets.aggregates.sources import FILINGS, Source, source_of
-from form4_assets.aggregates.sql import fetch, table
+from form4_assets.aggregates.sql import table
 from form4_assets.signals.business_time import business_day_after, business_days_between, on_or_after
 
 FORM4_BUSINESS_DAYS = 2
@@ -89,9 +91,9 @@ def timeliness(
     return out
 
 
-def _source_query(day: dt.date, trans_table: str, source: Source = FILINGS) -> sa.Select:
-    """The day's rows of `trans_table` with their filing's dates, from the day's source (our parse,
-    or the SEC's data set, which has no SEC header and so no fiscal year end)."""
+def _source_query(days: list[dt.date], trans_table: str, source: Source = FILINGS) -> sa.Select:
+    """The rows of `trans_table` filed on `days` with their filing's dates, from those days' source (our
+    parse, or the SEC's data set, which has no SEC header and so no fiscal year end); by date, accession, row."""
     et, sub, parties = table("effective_transactions"), table(source.submission), table("header_parties")
     src = table(source.nonderiv if trans_table == "nonderiv" else source.deriv)
     sk = src.c[f"{trans_table.upper()}_TRANS_SK"]
@@ -111,21 +113,50 @@ def _source_query(day: dt.date, trans_table: str, source: Source = FILINGS) -> s
             et.join(src, (src.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (sk == et.c.TRANS_SK))
             .join(sub, sub.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER)
         )
-        .where(et.c.FILING_DATE == day, et.c.TRANS_TABLE == trans_table)
-        .order_by(et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
+        .where(et.c.FILING_DATE.in_(days), et.c.TRANS_TABLE == trans_table)
+        .order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
     )
 
 
-def compute_filing_timeliness(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
+TRANS_TABLES = ("nonderiv", "deriv")  # a partition's rows: the non-derivative ones first
+
+#: The columns a filing_timeliness row takes from its source row (DATE_OF_ORIG_SUB only decides REPORTED_DATE).
+_KEPT = ("FILING_DATE", "ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK", "RPTOWNERCIK", "ISSUERCIK", "DOCUMENT_TYPE",
+         "TRANS_CODE", "TRANS_DATE", "PERIOD_OF_REPORT", "DEEMED_EXECUTION_DATE", "TRANS_TIMELINESS", "FISCAL_YEAR_END")
+
+
+@lru_cache(maxsize=1 << 16)  # a filing's rows share their dates: one computation per distinct set of them
+def _computed(*dates_and_form: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple(timeliness(*dates_and_form).items())
+
+
+class TimelinessInputs:
+    """The source rows of the filing dates `days` (ascending), one query per source and table for them all."""
+
+    def __init__(self, conn: sa.Connection, days: list[dt.date]) -> None:
+        self.last = days[-1]
+        by_source: dict[Source, list[dt.date]] = defaultdict(list)
+        for day in days:
+            by_source[source_of(conn, day)].append(day)
+        self.rows: dict[tuple[dt.date, str], list[tuple[Any, ...]]] = defaultdict(list)
+        for source, filed in by_source.items():
+            for trans_table in TRANS_TABLES:
+                for r in conn.execute(_source_query(filed, trans_table, source)):
+                    self.rows[(r[0], trans_table)].append(tuple(r))
+
+
+_ORIG_SUB = 12  # DATE_OF_ORIG_SUB's place in _source_query's columns
+
+
+def compute_filing_timeliness(conn: sa.Connection, day: dt.date, inputs: TimelinessInputs) -> list[dict[str, Any]]:
     """The filing_timeliness rows partition `day` writes: one per effective transaction row filed that day."""
+    if day > inputs.last:
+        raise ValueError(f"timeliness inputs read up to {inputs.last}, not {day}")
     out: list[dict[str, Any]] = []
-    source = source_of(conn, day)
-    for trans_table in ("nonderiv", "deriv"):
-        for r in fetch(conn, _source_query(day, trans_table, source)):
-            computed = timeliness(
-                r["DOCUMENT_TYPE"] or "", r["TRANS_DATE"], r["DEEMED_EXECUTION_DATE"], r["FILING_DATE"],
-                r["DATE_OF_ORIG_SUB"], r["PERIOD_OF_REPORT"], r["FISCAL_YEAR_END"],
-            )
-            row = {k: v for k, v in r.items() if k != "DATE_OF_ORIG_SUB"}
-            out.append({**row, **computed})
+    for trans_table in TRANS_TABLES:
+        for r in inputs.rows.get((day, trans_table), ()):
+            row = dict(zip(_KEPT, (*r[:_ORIG_SUB], r[_ORIG_SUB + 1])))
+            row.update(_computed(row["DOCUMENT_TYPE"] or "", row["TRANS_DATE"], row["DEEMED_EXECUTION_DATE"],
+                                 row["FILING_DATE"], r[_ORIG_SUB], row["PERIOD_OF_REPORT"], row["FISCAL_YEAR_END"]))
+            out.append(row)
     return out
