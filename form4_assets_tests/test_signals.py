@@ -10,12 +10,13 @@ import sqlalchemy as sa
 
 from form4_assets.signals import reconcile
 from form4_assets.signals.adoption import adoption
-from form4_assets.signals.build import build_all_signals
+from form4_assets.signals.build import build_all_signals, per_block
 from form4_assets.signals.business_time import business_days_between
 from form4_assets.signals.plans import cooling_off, plan_status
 from form4_assets.signals.screens import ClusterDefinition, ScreenConfig, exec_role
 from form4_assets.signals.timeliness import due_date, timeliness
 from form4_assets.warehouse.schema import TABLES
+from form4_assets.warehouse.store import mark_rewritten
 from form4_assets_tests.aggregates_support import Filing, Owner, Trade, build_all, insert, load_filing, select_all
 
 SEED_DAY = dt.date(2023, 11, 8)
@@ -189,3 +190,26 @@ def test_late_filings_and_amendments_as_of(engine: sa.Engine) -> None:
     [signal] = select_all(engine, "insider_signals", FILING_DATE=amended)
     assert (signal["LATE_ROWS_90D"], signal["LATE_ACCESSIONS"]) == (1, "0000000001-23-000011")
     assert signal["SALE_SHARES_90D"] == Decimal(150)
+
+
+def test_a_block_is_read_again_when_an_input_partition_changes(engine: sa.Engine) -> None:
+    """per_block reads a block's inputs once, and again (for the dates left) when another write changed
+    an input partition between two of its dates: each date is then computed from what is stored."""
+    days = [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4)]
+    reads: list[list[dt.date]] = []
+
+    def read(conn: sa.Connection, block: list[dt.date]) -> list[dt.date]:
+        reads.append(list(block))
+        return block
+
+    def compute(conn: sa.Connection, day: dt.date, block: list[dt.date]) -> list[dict]:
+        assert day in block
+        if day == days[0]:  # what a write of another run between two dates records
+            mark_rewritten(conn, [("effective_transactions", days[0])])
+        return []
+
+    assert per_block(engine, days, "insider_patterns", read, compute) == {"insider_patterns": 0}
+    assert reads == [days, days[1:]]
+    reads.clear()
+    per_block(engine, days, "insider_patterns", read, lambda conn, day, block: [])
+    assert reads == [days]  # nothing changed: one read for the block

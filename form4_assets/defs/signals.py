@@ -18,7 +18,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from form4_assets.defs.checks import CheckPolicy
-from form4_assets.defs.current import CURRENT, ScopedCheck, evaluate, on_each, report
+from form4_assets.defs.current import CURRENT, ByDate, ScopedCheck, evaluate, on_each, report
 from form4_assets.defs.metadata import (
     asset_options,
     definition_metadata,
@@ -94,9 +94,10 @@ Checked = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
 
 def _materialize(
     context: AssetExecutionContext, warehouse: WarehouseResource, asset: str, write: Callable,
-    checks: Sequence[tuple[CheckPolicy, Callable]], preview: Sequence[str] = (),
+    checks: Sequence[tuple[CheckPolicy, ByDate]], preview: Sequence[str] = (),
 ) -> Checked:
-    """Write the asset's dates, then its result and each check on each date (as the aggregates do)."""
+    """Write the asset's dates, then its result and each check on each date (as the aggregates do);
+    each check gives its outcome per date from a few queries over all of them."""
     engine = warehouse.engine()
     dates = partition_dates(context)
     written = write(engine, dates)
@@ -107,7 +108,7 @@ def _materialize(
         per_date[dates[-1]] = {
             "latest": dg.MetadataValue.md(f"### {asset} as of {dates[-1]}\n\n" + markdown_table(rows, list(preview)))
         }
-    outcomes = evaluate(context, engine, asset, dates, [ScopedCheck(policy, on_each(run)) for policy, run in checks])
+    outcomes = evaluate(context, engine, asset, dates, [ScopedCheck(policy, by_date) for policy, by_date in checks])
     yield materialize_result(context, engine, asset, dates, per_date=per_date)
     yield from report(context, outcomes, [*(policy for policy, _ in checks), CURRENT[asset]], dates)
 
@@ -122,7 +123,7 @@ def _materialize(
 )
 def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     yield from _materialize(context, warehouse, "filing_timeliness", build.build_filing_timeliness,
-                        [(TIMELINESS_RECONCILES, reconcile.timeliness_reconciles), (TIMELINESS_DATES_SANE, reconcile.dates_sane)])
+                        [(TIMELINESS_RECONCILES, reconcile.timeliness_by_date), (TIMELINESS_DATES_SANE, reconcile.dates_sane_by_date)])
 
 
 @dg.asset(
@@ -135,7 +136,7 @@ def filing_timeliness(context: AssetExecutionContext, warehouse: WarehouseResour
 )
 def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     yield from _materialize(context, warehouse, "trading_plans", build.build_trading_plans,
-                        [(PLANS_RECONCILE, reconcile.plans_reconcile)],
+                        [(PLANS_RECONCILE, reconcile.plans_by_date)],
                         ("ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "PLAN_STATUS", "ADOPTION_DATE", "TRANS_DATE",
                          "DAYS_SINCE_ADOPTION", "COOLING_OFF_STATUS"))
 
@@ -150,7 +151,7 @@ def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) 
 )
 def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     yield from _materialize(context, warehouse, "insider_patterns", build.build_insider_patterns,
-                        [(PATTERNS_RECONCILE, reconcile.patterns_reconcile)],
+                        [(PATTERNS_RECONCILE, on_each(reconcile.patterns_reconcile))],
                         ("ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "YEAR", "CLASS", "ROUTINE_MONTHS"))
 
 
@@ -166,7 +167,7 @@ def insider_signals(context: AssetExecutionContext, config: SignalsConfig, wareh
     screens = config.screens()
     yield from _materialize(context, warehouse, "insider_signals",
                         lambda engine, dates: build.build_insider_signals(engine, dates, screens),
-                        [(SIGNALS_RECONCILE, reconcile.signals_reconcile)],
+                        [(SIGNALS_RECONCILE, reconcile.signals_by_date)],
                         ("ISSUERTRADINGSYMBOL", "OPP_NET_BUY_SHARES_90D", "EXEC_BUY_ROWS", "OWN_INCREASE_ROWS",
                          "CLUSTER_INSIDERS", "IS_CLUSTER", "LATE_ROWS_90D", "PLAN_SALE_SHARE_90D"))
 

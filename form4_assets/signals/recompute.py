@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sources import first_owner, source_of
+from form4_assets.aggregates.sources import Source, first_owner, source_of
 from form4_assets.aggregates.sql import ZERO, fetch, superseded_as_of, table
 from form4_assets.signals.screens import (
     HUNDRED,
@@ -43,59 +43,77 @@ def _accessions(value: str | None) -> set[str]:
     return {a for a in (value or "").split(",") if a}
 
 
-def _day_purchases(day: dt.date) -> sa.Select:
+def _day_purchases(days: list[dt.date]) -> sa.Select:
     et = table("effective_transactions")
     return sa.select().select_from(et).where(
-        et.c.FILING_DATE == day, et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE == "P", et.c.ISSUERCIK.is_not(None)
+        et.c.FILING_DATE.in_(days), et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE == "P", et.c.ISSUERCIK.is_not(None)
     )
 
 
-def exec_buys(conn: sa.Connection, day: dt.date) -> dict[str, dict[str, Any]]:
-    """Per issuer: the rows, shares, dollars and accessions of the day's purchases by a CEO, CFO, president or chair."""
-    source = source_of(conn, day)  # our parse, or the SEC's data set on a date never fetched
-    et, own = table("effective_transactions"), table(source.owner)
-    titled = _day_purchases(day).join(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER)
-                                      & first_owner(source, own, et.c.ACCESSION_NUMBER))
-    groups = fetch(conn, titled.add_columns(
-        et.c.ISSUERCIK, own.c.RPTOWNER_TITLE, sa.func.count().label("ROWS"), sa.func.sum(et.c.TRANS_SHARES).label("SHARES"),
-        sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"), sa.func.aggregate_strings(et.c.ACCESSION_NUMBER, ",").label("ACCESSIONS"),
-    ).group_by(et.c.ISSUERCIK, own.c.RPTOWNER_TITLE))
-    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"EXEC_BUY_ROWS": 0, "EXEC_BUY_SHARES": ZERO,
-                                                          "EXEC_BUY_DOLLARS": ZERO, "EXEC_BUY_ACCESSIONS": set()})
-    for g in groups:
-        if exec_role(g["RPTOWNER_TITLE"]):
-            e = out[g["ISSUERCIK"]]
-            e["EXEC_BUY_ROWS"] += g["ROWS"]
-            e["EXEC_BUY_SHARES"] += g["SHARES"] or ZERO
-            e["EXEC_BUY_DOLLARS"] += g["DOLLARS"] or ZERO
-            e["EXEC_BUY_ACCESSIONS"] |= _accessions(g["ACCESSIONS"])
+Day = tuple[dt.date, str]  # (filing date, issuer)
+
+
+def _by_source(conn: sa.Connection, days: list[dt.date]) -> dict[Source, list[dt.date]]:
+    """The dates grouped by where their effective transactions came from (our parse, or the SEC's data set)."""
+    out: dict[Source, list[dt.date]] = defaultdict(list)
+    for day in days:
+        out[source_of(conn, day)].append(day)
     return out
 
 
-def own_increases(conn: sa.Connection, day: dt.date, min_pct: dict[str, Decimal]) -> dict[str, dict[str, Any]]:
-    """Per issuer: the day's purchases raising the holding by at least the issuer row's `min_pct` (or opening one)."""
-    et, nd = table("effective_transactions"), table(source_of(conn, day).nonderiv)
-    rows = fetch(conn, _day_purchases(day).join(
-        nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK)
-    ).add_columns(et.c.ISSUERCIK, et.c.ACCESSION_NUMBER, nd.c.TRANS_SHARES, nd.c.SHRS_OWND_FOLWNG_TRANS))
-    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"OWN_INCREASE_ROWS": 0, "OWN_INCREASE_MAX_PCT": None,
+def exec_buys(conn: sa.Connection, days: list[dt.date]) -> dict[Day, dict[str, Any]]:
+    """Per date and issuer: the rows, shares, dollars and accessions of the day's purchases by a CEO, CFO,
+    president or chair."""
+    et = table("effective_transactions")
+    out: dict[Day, dict[str, Any]] = defaultdict(lambda: {"EXEC_BUY_ROWS": 0, "EXEC_BUY_SHARES": ZERO,
+                                                          "EXEC_BUY_DOLLARS": ZERO, "EXEC_BUY_ACCESSIONS": set()})
+    for source, filed in _by_source(conn, days).items():
+        own = table(source.owner)
+        titled = _day_purchases(filed).join(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER)
+                                            & first_owner(source, own, et.c.ACCESSION_NUMBER))
+        groups = fetch(conn, titled.add_columns(
+            et.c.FILING_DATE, et.c.ISSUERCIK, own.c.RPTOWNER_TITLE, sa.func.count().label("ROWS"),
+            sa.func.sum(et.c.TRANS_SHARES).label("SHARES"), sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"),
+            sa.func.aggregate_strings(et.c.ACCESSION_NUMBER, ",").label("ACCESSIONS"),
+        ).group_by(et.c.FILING_DATE, et.c.ISSUERCIK, own.c.RPTOWNER_TITLE))
+        for g in groups:
+            if exec_role(g["RPTOWNER_TITLE"]):
+                e = out[(g["FILING_DATE"], g["ISSUERCIK"])]
+                e["EXEC_BUY_ROWS"] += g["ROWS"]
+                e["EXEC_BUY_SHARES"] += g["SHARES"] or ZERO
+                e["EXEC_BUY_DOLLARS"] += g["DOLLARS"] or ZERO
+                e["EXEC_BUY_ACCESSIONS"] |= _accessions(g["ACCESSIONS"])
+    return out
+
+
+def own_increases(conn: sa.Connection, days: list[dt.date], min_pct: dict[Day, Decimal]) -> dict[Day, dict[str, Any]]:
+    """Per date and issuer: the day's purchases raising the holding by at least the row's `min_pct` (or opening one)."""
+    et = table("effective_transactions")
+    out: dict[Day, dict[str, Any]] = defaultdict(lambda: {"OWN_INCREASE_ROWS": 0, "OWN_INCREASE_MAX_PCT": None,
                                                           "OWN_INCREASE_ACCESSIONS": set()})
-    for r in rows:
-        shares, after, floor = r["TRANS_SHARES"], r["SHRS_OWND_FOLWNG_TRANS"], min_pct.get(r["ISSUERCIK"])
-        if shares is None or after is None or floor is None:
-            continue
-        before = after - shares
-        if before > 0 and shares * HUNDRED >= floor * before:
-            pct = (shares * HUNDRED / before).quantize(RATIO_PLACES)
-        elif before <= 0 and shares != 0:
-            pct = None  # a new position: no percentage, but an increase
-        else:
-            continue
-        e = out[r["ISSUERCIK"]]
-        e["OWN_INCREASE_ROWS"] += 1
-        e["OWN_INCREASE_ACCESSIONS"].add(r["ACCESSION_NUMBER"])
-        if pct is not None and (e["OWN_INCREASE_MAX_PCT"] is None or pct > e["OWN_INCREASE_MAX_PCT"]):
-            e["OWN_INCREASE_MAX_PCT"] = pct
+    for source, filed in _by_source(conn, days).items():
+        nd = table(source.nonderiv)
+        rows = fetch(conn, _day_purchases(filed).join(
+            nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK)
+        ).add_columns(et.c.FILING_DATE, et.c.ISSUERCIK, et.c.ACCESSION_NUMBER, nd.c.TRANS_SHARES,
+                      nd.c.SHRS_OWND_FOLWNG_TRANS))
+        for r in rows:
+            key = (r["FILING_DATE"], r["ISSUERCIK"])
+            shares, after, floor = r["TRANS_SHARES"], r["SHRS_OWND_FOLWNG_TRANS"], min_pct.get(key)
+            if shares is None or after is None or floor is None:
+                continue
+            before = after - shares
+            if before > 0 and shares * HUNDRED >= floor * before:
+                pct = (shares * HUNDRED / before).quantize(RATIO_PLACES)
+            elif before <= 0 and shares != 0:
+                pct = None  # a new position: no percentage, but an increase
+            else:
+                continue
+            e = out[key]
+            e["OWN_INCREASE_ROWS"] += 1
+            e["OWN_INCREASE_ACCESSIONS"].add(r["ACCESSION_NUMBER"])
+            if pct is not None and (e["OWN_INCREASE_MAX_PCT"] is None or pct > e["OWN_INCREASE_MAX_PCT"]):
+                e["OWN_INCREASE_MAX_PCT"] = pct
     return out
 
 
@@ -131,34 +149,41 @@ def cluster_figures(conn: sa.Connection, day: dt.date, definition: ClusterDefini
     return out
 
 
-def day_screen_problems(conn: sa.Connection, day: dt.date) -> tuple[int, list[dict[str, Any]]]:
-    """(rows checked, problems): each insider_signals row of `day` whose SCREEN_COLUMNS differ from the recomputation."""
+def screen_problems(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, list[dict[str, Any]]]:
+    """Per date, each insider_signals row whose SCREEN_COLUMNS differ from the recomputation."""
     sig = table("insider_signals")
-    written = fetch(conn, sa.select(sig.c.ISSUERCIK, sig.c.OWN_INCREASE_MIN_PCT, sig.c.CLUSTER_DEFINITION,
-                                    *(sig.c[c] for c in SCREEN_COLUMNS)).where(sig.c.FILING_DATE == day))
-    problems: list[dict[str, Any]] = []
-    definitions: dict[str, ClusterDefinition] = {}
+    written = fetch(conn, sa.select(sig.c.FILING_DATE, sig.c.ISSUERCIK, sig.c.OWN_INCREASE_MIN_PCT, sig.c.CLUSTER_DEFINITION,
+                                    *(sig.c[c] for c in SCREEN_COLUMNS))
+                    .where(sig.c.FILING_DATE.in_(days)).order_by(sig.c.FILING_DATE, sig.c.ISSUERCIK))
+    out: dict[dt.date, list[dict[str, Any]]] = {day: [] for day in days}
+    on_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
     for w in written:
-        text = w["CLUSTER_DEFINITION"] or ""
-        if text not in definitions:
-            try:
-                definitions[text] = ClusterDefinition.parse(text)
-            except (ValueError, ArithmeticError):
-                problems.append({"issuer": w["ISSUERCIK"], "filing_date": day, "column": "CLUSTER_DEFINITION"})
-    clusters = {text: cluster_figures(conn, day, d) for text, d in definitions.items()}
-    execs = exec_buys(conn, day)
-    increases = own_increases(conn, day, {w["ISSUERCIK"]: w["OWN_INCREASE_MIN_PCT"] for w in written})
-    for w in written:
-        issuer, text = w["ISSUERCIK"], w["CLUSTER_DEFINITION"] or ""
-        if text not in definitions:
-            continue
-        cluster = clusters[text][issuer] if issuer in clusters[text] else {
-            "CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO, "CLUSTER_ACCESSIONS": set(),
-            "IS_CLUSTER": definitions[text].min_insiders <= 0}
-        expected = {**execs[issuer], **increases[issuer], **cluster}
-        wrong = [c for c in SCREEN_COLUMNS
-                 if (_accessions(w[c]) if c.endswith("_ACCESSIONS") else w[c]) != expected[c]]
-        if wrong:
-            problems.append({"issuer": issuer, "filing_date": day, "column": ",".join(wrong),
-                             **{f"expected_{c}": expected[c] for c in wrong if not c.endswith("_ACCESSIONS")}})
-    return len(written), problems
+        on_day[w["FILING_DATE"]].append(w)
+    execs = exec_buys(conn, days)
+    increases = own_increases(conn, days, {(w["FILING_DATE"], w["ISSUERCIK"]): w["OWN_INCREASE_MIN_PCT"] for w in written})
+    for day, rows in on_day.items():
+        problems: list[dict[str, Any]] = []
+        definitions: dict[str, ClusterDefinition] = {}
+        for w in rows:
+            text = w["CLUSTER_DEFINITION"] or ""
+            if text not in definitions:
+                try:
+                    definitions[text] = ClusterDefinition.parse(text)
+                except (ValueError, ArithmeticError):
+                    problems.append({"issuer": w["ISSUERCIK"], "filing_date": day, "column": "CLUSTER_DEFINITION"})
+        clusters = {text: cluster_figures(conn, day, d) for text, d in definitions.items()}
+        for w in rows:
+            issuer, text = w["ISSUERCIK"], w["CLUSTER_DEFINITION"] or ""
+            if text not in definitions:
+                continue
+            cluster = clusters[text][issuer] if issuer in clusters[text] else {
+                "CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO, "CLUSTER_ACCESSIONS": set(),
+                "IS_CLUSTER": definitions[text].min_insiders <= 0}
+            expected = {**execs[(day, issuer)], **increases[(day, issuer)], **cluster}
+            wrong = [c for c in SCREEN_COLUMNS
+                     if (_accessions(w[c]) if c.endswith("_ACCESSIONS") else w[c]) != expected[c]]
+            if wrong:
+                problems.append({"issuer": issuer, "filing_date": day, "column": ",".join(wrong),
+                                 **{f"expected_{c}": expected[c] for c in wrong if not c.endswith("_ACCESSIONS")}})
+        out[day] = problems
+    return out

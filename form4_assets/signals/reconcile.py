@@ -18,13 +18,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, fetch, superseded_as_of, table
-from form4_assets.signals.recompute import day_screen_problems
+from form4_assets.signals.recompute import screen_problems
 from form4_assets.warehouse.checks_sql import CheckOutcome
 
 _LINEAGE_COLUMNS = ("OPP_ACCESSIONS", "EXEC_BUY_ACCESSIONS", "OWN_INCREASE_ACCESSIONS", "CLUSTER_ACCESSIONS", "LATE_ACCESSIONS")
@@ -34,66 +34,94 @@ def _year(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.cast(sa.extract("year", column), sa.Integer)
 
 
-def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
-    """Set-based: the database returns only the offending keys (a missing or extra row, a differing column)."""
-    et, ft = table("effective_transactions"), table("filing_timeliness")
-    keys = ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK")
+def _merged(by_date: Mapping[dt.date, CheckOutcome]) -> CheckOutcome:
+    """The outcomes of several dates as one (in date order)."""
     finding = CheckOutcome()
-    for day in sorted(set(dates)):
-
-        def unmatched(a: sa.Table, b: sa.Table, day: dt.date = day) -> sa.Select:
-            """`a`'s rows of the day without a row of `b` of the day under the same key."""
-            return sa.select(*(a.c[k] for k in keys)).where(a.c.FILING_DATE == day, ~sa.exists().where(
-                b.c.FILING_DATE == day, *(b.c[k] == a.c[k] for k in keys))).order_by(*(a.c[k] for k in keys))
-
-        missing, extra = fetch(conn, unmatched(et, ft)), fetch(conn, unmatched(ft, et))
-        rows = conn.execute(sa.select(sa.func.count()).where(et.c.FILING_DATE == day)).scalar_one()
-        finding.checked += int(rows) + len(extra)
-        for r, found in [*((r, "missing") for r in missing), *((r, "not an effective row") for r in extra)]:
-            finding.add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
-                         "filing_date": day, "found": found})
-        differs = {c: et.c[c].is_distinct_from(ft.c[c]) for c in ("RPTOWNERCIK", "ISSUERCIK", "TRANS_DATE")}
-        differs["IS_LATE"] = ft.c.DATE_ERROR.is_(None) & ft.c.IS_LATE.is_distinct_from(
-            ft.c.BUSINESS_DAYS_TO_FILE > ft.c.DEADLINE_BUSINESS_DAYS)
-        wrong = sa.select(*(ft.c[k] for k in keys), *(d.label(c) for c, d in differs.items())).select_from(
-            ft.join(et, sa.and_(*(et.c[k] == ft.c[k] for k in keys)))
-        ).where(ft.c.FILING_DATE == day, et.c.FILING_DATE == day, sa.or_(*differs.values())).order_by(*(ft.c[k] for k in keys))
-        for r in fetch(conn, wrong):
-            finding.add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
-                         "column": ",".join(c for c in differs if r[c])})
+    for day in sorted(by_date):
+        finding.extend(by_date[day])
     return finding
 
 
-def dates_sane(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+def timeliness_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
+    """Set-based over the dates: the database returns only the offending keys (a missing or extra row,
+    a differing column), each with its filing date."""
+    et, ft = table("effective_transactions"), table("filing_timeliness")
+    keys = ("ACCESSION_NUMBER", "TRANS_TABLE", "TRANS_SK")
+    days = sorted(set(dates))
+    found = {day: CheckOutcome() for day in days}
+
+    def unmatched(a: sa.Table, b: sa.Table) -> sa.Select:
+        """`a`'s rows of the dates without a row of `b` of the same date under the same key."""
+        return sa.select(a.c.FILING_DATE, *(a.c[k] for k in keys)).where(a.c.FILING_DATE.in_(days), ~sa.exists().where(
+            b.c.FILING_DATE == a.c.FILING_DATE, *(b.c[k] == a.c[k] for k in keys))).order_by(a.c.FILING_DATE, *(a.c[k] for k in keys))
+
+    missing, extra = fetch(conn, unmatched(et, ft)), fetch(conn, unmatched(ft, et))
+    counted = sa.select(et.c.FILING_DATE, sa.func.count()).where(et.c.FILING_DATE.in_(days)).group_by(et.c.FILING_DATE)
+    for day, rows in conn.execute(counted):
+        found[day].checked += int(rows)
+    for r, what in [*((r, "missing") for r in missing), *((r, "not an effective row") for r in extra)]:
+        found[r["FILING_DATE"]].checked += what != "missing"
+        found[r["FILING_DATE"]].add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
+                                     "filing_date": r["FILING_DATE"], "found": what})
+    differs = {c: et.c[c].is_distinct_from(ft.c[c]) for c in ("RPTOWNERCIK", "ISSUERCIK", "TRANS_DATE")}
+    differs["IS_LATE"] = ft.c.DATE_ERROR.is_(None) & ft.c.IS_LATE.is_distinct_from(
+        ft.c.BUSINESS_DAYS_TO_FILE > ft.c.DEADLINE_BUSINESS_DAYS)
+    wrong = sa.select(ft.c.FILING_DATE, *(ft.c[k] for k in keys), *(d.label(c) for c, d in differs.items())).select_from(
+        ft.join(et, sa.and_(et.c.FILING_DATE == ft.c.FILING_DATE, *(et.c[k] == ft.c[k] for k in keys)))
+    ).where(ft.c.FILING_DATE.in_(days), sa.or_(*differs.values())).order_by(ft.c.FILING_DATE, *(ft.c[k] for k in keys))
+    for r in fetch(conn, wrong):
+        found[r["FILING_DATE"]].add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
+                                     "column": ",".join(c for c in differs if r[c])})
+    return found
+
+
+def timeliness_reconciles(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+    return _merged(timeliness_by_date(conn, dates))
+
+
+def dates_sane_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
     """Rows whose dates cannot be measured: missing, after the filing date, a Form 3 without its period."""
     ft = table("filing_timeliness")
-    finding = CheckOutcome()
-    wanted = sorted(set(dates))
-    finding.checked = int(conn.execute(sa.select(sa.func.count()).where(ft.c.FILING_DATE.in_(wanted))).scalar_one())
+    days = sorted(set(dates))
+    found = {day: CheckOutcome() for day in days}
+    counted = sa.select(ft.c.FILING_DATE, sa.func.count()).where(ft.c.FILING_DATE.in_(days)).group_by(ft.c.FILING_DATE)
+    for day, rows in conn.execute(counted):
+        found[day].checked = int(rows)
     bad = sa.select(ft).where(
-        ft.c.FILING_DATE.in_(wanted),
+        ft.c.FILING_DATE.in_(days),
         ft.c.DATE_ERROR.is_not(None) | (ft.c.BUSINESS_DAYS_TO_FILE < 0) | (ft.c.EXECUTION_DATE > ft.c.FILING_DATE),
     ).order_by(ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER, ft.c.TRANS_TABLE, ft.c.TRANS_SK)
     for r in fetch(conn, bad):
-        finding.add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
-                     "found": r["DATE_ERROR"], "trans_date": r["TRANS_DATE"], "filing_date": r["FILING_DATE"]})
-    return finding
+        found[r["FILING_DATE"]].add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
+                                     "found": r["DATE_ERROR"], "trans_date": r["TRANS_DATE"], "filing_date": r["FILING_DATE"]})
+    return found
 
 
-def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+def dates_sane(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+    return _merged(dates_sane_by_date(conn, dates))
+
+
+def plans_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
+    """Per date: exactly the filings with P/S rows, their row counts by GROUP BY, the status and day count."""
     et, tp = table("effective_transactions"), table("trading_plans")
-    finding = CheckOutcome()
-    for day in sorted(set(dates)):
-        grouped = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(
-            et.c.ACCESSION_NUMBER, sa.func.count().label("ROWS"),
-            sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), 1), else_=0)).label("PLANNED"),
-        ).where(et.c.FILING_DATE == day, et.c.TRANS_CODE.in_(("P", "S"))).group_by(et.c.ACCESSION_NUMBER))}
-        written = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(tp).where(tp.c.FILING_DATE == day))}
-        finding.checked += len(grouped.keys() | written.keys())
-        for acc in sorted(grouped.keys() ^ written.keys()):
-            finding.add({"accession": acc, "filing_date": day, "found": "missing" if acc in grouped else "no P/S rows"})
-        for acc in sorted(grouped.keys() & written.keys()):
-            g, w = grouped[acc], written[acc]
+    days = sorted(set(dates))
+    grouped: dict[dt.date, dict[str, dict[str, Any]]] = {day: {} for day in days}
+    for r in fetch(conn, sa.select(
+        et.c.FILING_DATE, et.c.ACCESSION_NUMBER, sa.func.count().label("ROWS"),
+        sa.func.sum(sa.case((et.c.PLAN_10B5_1.is_(True), 1), else_=0)).label("PLANNED"),
+    ).where(et.c.FILING_DATE.in_(days), et.c.TRANS_CODE.in_(("P", "S"))).group_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER)):
+        grouped[r["FILING_DATE"]][r["ACCESSION_NUMBER"]] = r
+    written: dict[dt.date, dict[str, dict[str, Any]]] = {day: {} for day in days}
+    for r in fetch(conn, sa.select(tp).where(tp.c.FILING_DATE.in_(days))):
+        written[r["FILING_DATE"]][r["ACCESSION_NUMBER"]] = r
+    found = {day: CheckOutcome() for day in days}
+    for day in days:
+        finding, expected, rows = found[day], grouped[day], written[day]
+        finding.checked += len(expected.keys() | rows.keys())
+        for acc in sorted(expected.keys() ^ rows.keys()):
+            finding.add({"accession": acc, "filing_date": day, "found": "missing" if acc in expected else "no P/S rows"})
+        for acc in sorted(expected.keys() & rows.keys()):
+            g, w = expected[acc], rows[acc]
             wrong = [c for c, ok in (
                 ("OPEN_MARKET_ROWS", w["OPEN_MARKET_ROWS"] == g["ROWS"]),
                 ("PLAN_ROWS", w["PLAN_ROWS"] == int(g["PLANNED"] or 0)),
@@ -103,7 +131,11 @@ def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutco
             ) if not ok]
             if wrong:
                 finding.add({"accession": acc, "column": ",".join(wrong)})
-    return finding
+    return found
+
+
+def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+    return _merged(plans_by_date(conn, dates))
 
 
 def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
@@ -187,47 +219,67 @@ def _window_sums(day: dt.date) -> sa.Subquery:
     )
 
 
-def _coverage(conn: sa.Connection, day: dt.date, finding: CheckOutcome) -> None:
-    """One row per issuer with effective filings on the day, and no other."""
+def _coverage(conn: sa.Connection, days: list[dt.date], found: dict[dt.date, CheckOutcome]) -> None:
+    """One row per issuer with effective filings on each date, and no other."""
     et, sig = table("effective_transactions"), table("insider_signals")
-    issuers = set(conn.execute(sa.select(et.c.ISSUERCIK).where(et.c.FILING_DATE == day, et.c.ISSUERCIK.is_not(None))
-                               .distinct()).scalars())
-    written = set(conn.execute(sa.select(sig.c.ISSUERCIK).where(sig.c.FILING_DATE == day)).scalars())
-    finding.checked += len(issuers | written)
-    for issuer in sorted(issuers ^ written):
-        finding.add({"issuer": issuer, "filing_date": day, "found": "missing" if issuer in issuers else "no filing that day"})
+    issuers: dict[dt.date, set[str]] = {day: set() for day in days}
+    written: dict[dt.date, set[str]] = {day: set() for day in days}
+    for day, issuer in conn.execute(sa.select(et.c.FILING_DATE, et.c.ISSUERCIK).where(
+            et.c.FILING_DATE.in_(days), et.c.ISSUERCIK.is_not(None)).distinct()):
+        issuers[day].add(issuer)
+    for day, issuer in conn.execute(sa.select(sig.c.FILING_DATE, sig.c.ISSUERCIK).where(sig.c.FILING_DATE.in_(days))):
+        written[day].add(issuer)
+    for day in days:
+        found[day].checked += len(issuers[day] | written[day])
+        for issuer in sorted(issuers[day] ^ written[day]):
+            found[day].add({"issuer": issuer, "filing_date": day,
+                            "found": "missing" if issuer in issuers[day] else "no filing that day"})
 
 
-def _lineage(conn: sa.Connection, day: dt.date, finding: CheckOutcome) -> None:
-    """Every accession a screen lists counts as of the day (filed by then, not superseded by then)."""
-    et, sig = table("effective_transactions"), table("insider_signals")
-    rows = fetch(conn, sa.select(sig.c.ISSUERCIK, *(sig.c[c] for c in _LINEAGE_COLUMNS)).where(
-        sig.c.FILING_DATE == day, sa.or_(*(sig.c[c].is_not(None) for c in _LINEAGE_COLUMNS))))
-    listed = {r["ISSUERCIK"]: {a for c in _LINEAGE_COLUMNS for a in (r[c] or "").split(",") if a} for r in rows}
-    counted: set[str] = set()
+def _lineage(conn: sa.Connection, days: list[dt.date], found: dict[dt.date, CheckOutcome]) -> None:
+    """Every accession a screen lists counts as of its date (filed by then, not superseded by then)."""
+    et, sig, sup = table("effective_transactions"), table("insider_signals"), table("supersessions")
+    rows = fetch(conn, sa.select(sig.c.FILING_DATE, sig.c.ISSUERCIK, *(sig.c[c] for c in _LINEAGE_COLUMNS)).where(
+        sig.c.FILING_DATE.in_(days), sa.or_(*(sig.c[c].is_not(None) for c in _LINEAGE_COLUMNS)))
+        .order_by(sig.c.FILING_DATE, sig.c.ISSUERCIK))
+    listed = {(r["FILING_DATE"], r["ISSUERCIK"]): {a for c in _LINEAGE_COLUMNS for a in (r[c] or "").split(",") if a}
+              for r in rows}
+    filed: dict[str, dt.date] = {}
+    superseded: dict[str, dt.date] = {}
     for batch in chunks(set().union(*listed.values())):
-        counted.update(conn.execute(sa.select(et.c.ACCESSION_NUMBER).where(
-            et.c.ACCESSION_NUMBER.in_(batch), et.c.FILING_DATE <= day, ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
-        ).distinct()).scalars())
-    for issuer, accessions in sorted(listed.items()):
-        if accessions - counted:
-            finding.add({"issuer": issuer, "filing_date": day, "column": "ACCESSIONS",
-                         "found": ",".join(sorted(accessions - counted))})
+        for accession, day in conn.execute(sa.select(et.c.ACCESSION_NUMBER, sa.func.min(et.c.FILING_DATE))
+                                           .where(et.c.ACCESSION_NUMBER.in_(batch)).group_by(et.c.ACCESSION_NUMBER)):
+            filed[accession] = day
+        for accession, day in conn.execute(sa.select(sup.c.SUPERSEDED_ACCESSION, sa.func.min(sup.c.FILING_DATE))
+                                           .where(sup.c.SUPERSEDED_ACCESSION.in_(batch))
+                                           .group_by(sup.c.SUPERSEDED_ACCESSION)):
+            superseded[accession] = day
+    for (day, issuer), accessions in listed.items():
+        uncounted = {a for a in accessions if not (a in filed and filed[a] <= day and superseded.get(a, dt.date.max) > day)}
+        if uncounted:
+            found[day].add({"issuer": issuer, "filing_date": day, "column": "ACCESSIONS", "found": ",".join(sorted(uncounted))})
 
 
-def signals_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+def signals_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
+    """Per date: coverage, the 90-day sums against a GROUP BY, lineage, and the day screens recomputed."""
     sig = table("insider_signals")
-    finding = CheckOutcome()
-    for day in sorted(set(dates)):
-        _coverage(conn, day, finding)
+    days = sorted(set(dates))
+    found = {day: CheckOutcome() for day in days}
+    _coverage(conn, days, found)
+    for day in days:
         expected = _window_sums(day)
         differs = {c: sig.c[c].is_distinct_from(sa.func.coalesce(expected.c[c], 0)) for c in _WINDOW_SUMS}
         for r in fetch(conn, sa.select(sig.c.ISSUERCIK, *(d.label(c) for c, d in differs.items())).select_from(
             sig.outerjoin(expected, expected.c.ISSUERCIK == sig.c.ISSUERCIK)
         ).where(sig.c.FILING_DATE == day, sa.or_(*differs.values())).order_by(sig.c.ISSUERCIK)):
             wrong = [c for c in _WINDOW_SUMS if r[c]]
-            finding.add({"issuer": r["ISSUERCIK"], "filing_date": day, "column": ",".join(wrong)})
-        _lineage(conn, day, finding)
-        for problem in day_screen_problems(conn, day)[1]:
-            finding.add(problem)
-    return finding
+            found[day].add({"issuer": r["ISSUERCIK"], "filing_date": day, "column": ",".join(wrong)})
+    _lineage(conn, days, found)
+    for day, problems in screen_problems(conn, days).items():
+        for problem in problems:
+            found[day].add(problem)
+    return found
+
+
+def signals_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+    return _merged(signals_by_date(conn, dates))
