@@ -40,7 +40,7 @@ SCREEN_COLUMNS = (
 
 
 def _accessions(value: str | None) -> set[str]:
-    return {a for a in (value or "").split(",") if a}
+    return {a for a in value.split(",") if a} if value else set()
 
 
 def _day_purchases(days: list[dt.date]) -> sa.Select:
@@ -61,12 +61,19 @@ def _by_source(conn: sa.Connection, days: list[dt.date]) -> dict[Source, list[dt
     return out
 
 
+def _no_exec_buys() -> dict[str, Any]:
+    return {"EXEC_BUY_ROWS": 0, "EXEC_BUY_SHARES": ZERO, "EXEC_BUY_DOLLARS": ZERO, "EXEC_BUY_ACCESSIONS": set()}
+
+
+def _no_increases() -> dict[str, Any]:
+    return {"OWN_INCREASE_ROWS": 0, "OWN_INCREASE_MAX_PCT": None, "OWN_INCREASE_ACCESSIONS": set()}
+
+
 def exec_buys(conn: sa.Connection, days: list[dt.date]) -> dict[Day, dict[str, Any]]:
     """Per date and issuer: the rows, shares, dollars and accessions of the day's purchases by a CEO, CFO,
     president or chair."""
     et = table("effective_transactions")
-    out: dict[Day, dict[str, Any]] = defaultdict(lambda: {"EXEC_BUY_ROWS": 0, "EXEC_BUY_SHARES": ZERO,
-                                                          "EXEC_BUY_DOLLARS": ZERO, "EXEC_BUY_ACCESSIONS": set()})
+    out: dict[Day, dict[str, Any]] = defaultdict(_no_exec_buys)
     for source, filed in _by_source(conn, days).items():
         own = table(source.owner)
         titled = _day_purchases(filed).join(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER)
@@ -89,8 +96,7 @@ def exec_buys(conn: sa.Connection, days: list[dt.date]) -> dict[Day, dict[str, A
 def own_increases(conn: sa.Connection, days: list[dt.date], min_pct: dict[Day, Decimal]) -> dict[Day, dict[str, Any]]:
     """Per date and issuer: the day's purchases raising the holding by at least the row's `min_pct` (or opening one)."""
     et = table("effective_transactions")
-    out: dict[Day, dict[str, Any]] = defaultdict(lambda: {"OWN_INCREASE_ROWS": 0, "OWN_INCREASE_MAX_PCT": None,
-                                                          "OWN_INCREASE_ACCESSIONS": set()})
+    out: dict[Day, dict[str, Any]] = defaultdict(_no_increases)
     for source, filed in _by_source(conn, days).items():
         nd = table(source.nonderiv)
         rows = fetch(conn, _day_purchases(filed).join(
@@ -159,7 +165,7 @@ def screen_problems(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, l
     on_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
     for w in written:
         on_day[w["FILING_DATE"]].append(w)
-    execs = exec_buys(conn, days)
+    execs, no_execs, no_increases = exec_buys(conn, days), _no_exec_buys(), _no_increases()
     increases = own_increases(conn, days, {(w["FILING_DATE"], w["ISSUERCIK"]): w["OWN_INCREASE_MIN_PCT"] for w in written})
     for day, rows in on_day.items():
         problems: list[dict[str, Any]] = []
@@ -179,7 +185,7 @@ def screen_problems(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, l
             cluster = clusters[text][issuer] if issuer in clusters[text] else {
                 "CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO, "CLUSTER_ACCESSIONS": set(),
                 "IS_CLUSTER": definitions[text].min_insiders <= 0}
-            expected = {**execs[(day, issuer)], **increases[(day, issuer)], **cluster}
+            expected = {**execs.get((day, issuer), no_execs), **increases.get((day, issuer), no_increases), **cluster}
             wrong = [c for c in SCREEN_COLUMNS
                      if (_accessions(w[c]) if c.endswith("_ACCESSIONS") else w[c]) != expected[c]]
             if wrong:

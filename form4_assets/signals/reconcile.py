@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -185,17 +186,22 @@ def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOu
 _WINDOW_SUMS = ("SALE_SHARES_90D", "PLAN_SALE_SHARES_90D", "OPP_NET_BUY_SHARES_90D")
 
 
-def _window_sums(day: dt.date) -> sa.Subquery:
+_DAY = sa.bindparam("day", type_=sa.Date())
+_FIRST = sa.bindparam("first", type_=sa.Date())  # the 90 days' first
+_FIRST_YEAR = sa.bindparam("first_year", type_=sa.Integer())
+
+
+def _window_sums() -> sa.Subquery:
     """Per issuer of the day: the 90 days' sales, plan sales and opportunistic net shares, one GROUP BY
-    over the effective rows outer-joined to the (owner, issuer, year) insider_patterns classes opportunistic."""
+    over the effective rows outer-joined to the (owner, issuer, year) insider_patterns classes opportunistic
+    (only P and S rows can count; the dates bound, see `_window_check`)."""
     et, ip = table("effective_transactions"), table("insider_patterns")
     day_rows = et.alias("day_rows")
-    day_issuers = sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == day)
-    first = day - dt.timedelta(days=89)
+    day_issuers = sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == _DAY)
     # Only the classes the join can meet (the day's issuers, the years of the window): the whole
     # history of insider_patterns read on every date would make the check grow with it.
     keys = (sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
-            .where(ip.c.ISSUERCIK.in_(day_issuers), ip.c.YEAR >= first.year, ip.c.FILING_DATE <= day,
+            .where(ip.c.ISSUERCIK.in_(day_issuers), ip.c.YEAR >= _FIRST_YEAR, ip.c.FILING_DATE <= _DAY,
                    ip.c.CLASS == "opportunistic").distinct().subquery("opportunistic"))
     sale, buy, opportunistic = et.c.TRANS_CODE == "S", et.c.TRANS_CODE == "P", keys.c.YEAR.is_not(None)
     return (
@@ -210,13 +216,25 @@ def _window_sums(day: dt.date) -> sa.Subquery:
                                   & (keys.c.YEAR == _year(et.c.TRANS_DATE))))
         .where(
             et.c.ISSUERCIK.in_(day_issuers),
-            et.c.TRANS_TABLE == "nonderiv", et.c.RPTOWNERCIK.is_not(None),
-            et.c.TRANS_DATE.between(first, day), et.c.FILING_DATE <= day,
-            ~superseded_as_of(et.c.ACCESSION_NUMBER, day),
+            et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE.in_(("P", "S")), et.c.RPTOWNERCIK.is_not(None),
+            et.c.TRANS_DATE.between(_FIRST, _DAY), et.c.FILING_DATE <= _DAY,
+            ~superseded_as_of(et.c.ACCESSION_NUMBER, _DAY),
         )
         .group_by(et.c.ISSUERCIK)
         .subquery("expected")
     )
+
+
+@cache
+def _window_check() -> sa.Select:
+    """The day's insider_signals rows whose 90-day sums differ from `_window_sums`, each difference flagged;
+    built once, the dates bound per date (building a statement this size costs more than running it)."""
+    sig = table("insider_signals")
+    expected = _window_sums()
+    differs = {c: sig.c[c].is_distinct_from(sa.func.coalesce(expected.c[c], 0)) for c in _WINDOW_SUMS}
+    return sa.select(sig.c.ISSUERCIK, *(d.label(c) for c, d in differs.items())).select_from(
+        sig.outerjoin(expected, expected.c.ISSUERCIK == sig.c.ISSUERCIK)
+    ).where(sig.c.FILING_DATE == _DAY, sa.or_(*differs.values())).order_by(sig.c.ISSUERCIK)
 
 
 def _coverage(conn: sa.Connection, days: list[dt.date], found: dict[dt.date, CheckOutcome]) -> None:
@@ -262,16 +280,12 @@ def _lineage(conn: sa.Connection, days: list[dt.date], found: dict[dt.date, Chec
 
 def signals_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
     """Per date: coverage, the 90-day sums against a GROUP BY, lineage, and the day screens recomputed."""
-    sig = table("insider_signals")
     days = sorted(set(dates))
     found = {day: CheckOutcome() for day in days}
     _coverage(conn, days, found)
     for day in days:
-        expected = _window_sums(day)
-        differs = {c: sig.c[c].is_distinct_from(sa.func.coalesce(expected.c[c], 0)) for c in _WINDOW_SUMS}
-        for r in fetch(conn, sa.select(sig.c.ISSUERCIK, *(d.label(c) for c, d in differs.items())).select_from(
-            sig.outerjoin(expected, expected.c.ISSUERCIK == sig.c.ISSUERCIK)
-        ).where(sig.c.FILING_DATE == day, sa.or_(*differs.values())).order_by(sig.c.ISSUERCIK)):
+        first = day - dt.timedelta(days=89)
+        for r in conn.execute(_window_check(), {"day": day, "first": first, "first_year": first.year}).mappings():
             wrong = [c for c in _WINDOW_SUMS if r[c]]
             found[day].add({"issuer": r["ISSUERCIK"], "filing_date": day, "column": ",".join(wrong)})
     _lineage(conn, days, found)

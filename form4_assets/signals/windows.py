@@ -14,6 +14,7 @@ per issuer and accession in filing order, the rows filed after D never counted.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -67,11 +68,13 @@ class WindowInputs:
             .where(et.c.TRANS_DATE.between(since, self.last), et.c.FILING_DATE <= self.last,
                    et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE.in_(("P", "S")), et.c.RPTOWNERCIK.is_not(None),
                    et.c.ISSUERCIK.is_not(None))
-            .order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER)
         )
-        self.rows: dict[str, list[_Row]] = defaultdict(list)
+        by_issuer: dict[str, list[_Row]] = defaultdict(list)
         for issuer, *values in conn.execute(rows):
-            self.rows[issuer].append(_Row(*values))
+            by_issuer[issuer].append(_Row(*values))
+        # Each issuer's rows by transaction date (a date's window is then one slice), and those dates.
+        self.rows = {issuer: sorted(found, key=lambda r: r.trans_date) for issuer, found in by_issuer.items()}
+        self.trans_dates = {issuer: [r.trans_date for r in found] for issuer, found in self.rows.items()}
         late = (
             sa.select(ft.c.ISSUERCIK, ft.c.FILING_DATE, ft.c.ACCESSION_NUMBER, sa.func.count().label("ROWS"))
             .where(ft.c.FILING_DATE.between(days[0] - dt.timedelta(days=LONGEST - 1), self.last),
@@ -107,49 +110,67 @@ class WindowInputs:
         cluster_since = day - dt.timedelta(days=cluster_days - 1)
         out: dict[str, dict[str, list[dict[str, Any]]]] = {k: {} for k in ("opportunistic", "cluster", "sales", "late")}
         for issuer in issuers:
-            opportunistic: dict[tuple[dt.date, str], dict[str, Any]] = {}
-            buyers: dict[tuple, dict[str, Any]] = {}
-            sold, planned, any_sale = ZERO, ZERO, False
-            for r in self.rows.get(issuer, ()):
-                if not (r.trans_date <= day and self._counts(r.accession, r.filing_date, day)):
-                    continue
-                buy = r.code == "P"
-                if r.trans_date >= since[LONGEST]:
-                    if not buy:
-                        any_sale = True
-                        if r.shares is not None:
-                            sold += r.shares
-                            if r.planned is True:
-                                planned += r.shares
-                    if (r.owner, issuer, r.trans_date.year) in self.opportunistic \
-                            and self.opportunistic[(r.owner, issuer, r.trans_date.year)] <= day:
-                        g = opportunistic.setdefault((r.filing_date, r.accession), _opportunistic_group(r.accession))
-                        for n in WINDOWS:
-                            if r.trans_date >= since[n]:
-                                side = f"OPP_BUY_SHARES_{n}D" if buy else f"OPP_SELL_SHARES_{n}D"
-                                if r.shares is not None:
-                                    g[side] += r.shares
-                                if r.dollars is not None:
-                                    g[f"OPP_NET_BUY_DOLLARS_{n}D"] += r.dollars if buy else -r.dollars
-                if buy and r.trans_date >= cluster_since:
-                    key = (r.owner, r.filing_date, r.accession, r.name, r.is_officer, r.is_director, r.is_ten_pct_owner)
-                    g = buyers.setdefault(key, {
-                        "ISSUERCIK": issuer, "RPTOWNERCIK": r.owner, "FILING_DATE": r.filing_date,
-                        "ACCESSION_NUMBER": r.accession, "RPTOWNERNAME": r.name, "IS_OFFICER": r.is_officer,
-                        "IS_DIRECTOR": r.is_director, "IS_TEN_PCT_OWNER": r.is_ten_pct_owner, "DOLLARS": None})
-                    if r.dollars is not None:
-                        g["DOLLARS"] = r.dollars if g["DOLLARS"] is None else g["DOLLARS"] + r.dollars
+            opportunistic, buyers, sales = self._issuer_groups(issuer, day, since, cluster_since)
             if opportunistic:
                 out["opportunistic"][issuer] = [opportunistic[k] for k in sorted(opportunistic)]
             if buyers:
                 out["cluster"][issuer] = [buyers[k] for k in sorted(buyers, key=lambda k: (k[1], k[2]))]
-            if any_sale:
-                out["sales"][issuer] = [{"SOLD": sold, "PLANNED": planned}]
+            if sales is not None:
+                out["sales"][issuer] = [sales]
             late = [{"ACCESSION_NUMBER": a, "ROWS": n} for filed, a, n in self.late.get(issuer, ())
                     if since[LONGEST] <= filed and self._counts(a, filed, day)]
             if late:
                 out["late"][issuer] = late
         return out
+
+    def _issuer_groups(
+        self, issuer: str, day: dt.date, since: dict[int, dt.date], cluster_since: dt.date
+    ) -> tuple[dict[tuple, dict[str, Any]], dict[tuple, dict[str, Any]], dict[str, Decimal] | None]:
+        """One issuer's opportunistic groups (by filing date and accession), cluster buyers (by buyer,
+        filing date and accession) and 90-day sales (None without a sale) as of `day`."""
+        opportunistic: dict[tuple, dict[str, Any]] = {}
+        buyers: dict[tuple, dict[str, Any]] = {}
+        sold, planned, any_sale = ZERO, ZERO, False
+        superseded, classes, longest = self.superseded, self.opportunistic, since[LONGEST]
+        rows, dates = self.rows.get(issuer, []), self.trans_dates.get(issuer, [])
+        for r in rows[bisect_left(dates, min(longest, cluster_since)) : bisect_right(dates, day)]:
+            on = superseded.get(r.accession)
+            if r.filing_date > day or (on is not None and on <= day):
+                continue  # not yet filed, or superseded by then
+            buy = r.code == "P"
+            if r.trans_date >= longest:
+                if not buy:
+                    any_sale = True
+                    if r.shares is not None:
+                        sold += r.shares
+                        if r.planned is True:
+                            planned += r.shares
+                first = classes.get((r.owner, issuer, r.trans_date.year))
+                if first is not None and first <= day:
+                    g = opportunistic.get((r.filing_date, r.accession))
+                    if g is None:
+                        g = opportunistic[(r.filing_date, r.accession)] = _opportunistic_group(r.accession)
+                    for n, (bought, sold_key, dollars) in _OPP_KEYS.items():
+                        if r.trans_date >= since[n]:
+                            if r.shares is not None:
+                                g[bought if buy else sold_key] += r.shares
+                            if r.dollars is not None:
+                                g[dollars] += r.dollars if buy else -r.dollars
+            if buy and r.trans_date >= cluster_since:
+                key = (r.owner, r.filing_date, r.accession, r.name, r.is_officer, r.is_director, r.is_ten_pct_owner)
+                g = buyers.get(key)
+                if g is None:
+                    g = buyers[key] = {
+                        "ISSUERCIK": issuer, "RPTOWNERCIK": r.owner, "FILING_DATE": r.filing_date,
+                        "ACCESSION_NUMBER": r.accession, "RPTOWNERNAME": r.name, "IS_OFFICER": r.is_officer,
+                        "IS_DIRECTOR": r.is_director, "IS_TEN_PCT_OWNER": r.is_ten_pct_owner, "DOLLARS": None}
+                if r.dollars is not None:
+                    g["DOLLARS"] = r.dollars if g["DOLLARS"] is None else g["DOLLARS"] + r.dollars
+        return opportunistic, buyers, {"SOLD": sold, "PLANNED": planned} if any_sale else None
+
+
+#: Per window, the opportunistic group's purchase, sale and net-dollar columns.
+_OPP_KEYS = {n: (f"OPP_BUY_SHARES_{n}D", f"OPP_SELL_SHARES_{n}D", f"OPP_NET_BUY_DOLLARS_{n}D") for n in WINDOWS}
 
 
 def _opportunistic_group(accession: str) -> dict[str, Any]:
