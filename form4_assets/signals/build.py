@@ -33,9 +33,10 @@ from form4_assets.signals.windows import WindowInputs
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
 from form4_assets.warehouse.store import replace_partitions_in, write_transaction
 
-#: Filing dates read at once: about two months of business days, so a block's window
-#: reads (up to 90 days before the block) stay bounded however long the run.
-BLOCK = 40
+#: Filing dates read at once. The window and year reads (insider_signals, insider_patterns) cover
+#: history before the block, so a long block reads each row about once: half a year of business
+#: days. The timeliness and plan reads are the block's own rows: a month's keeps memory small.
+LONG_BLOCK, SHORT_BLOCK = 125, 20
 
 State = TypeVar("State")
 
@@ -49,14 +50,14 @@ def _inputs_changed_seq(conn: sa.Connection, name: str) -> int | None:
 def per_block(
     engine: sa.Engine, dates: Sequence[dt.date], name: str,
     read: Callable[[sa.Connection, list[dt.date]], State],
-    compute: Callable[[sa.Connection, dt.date, State], list[dict[str, Any]]],
+    compute: Callable[[sa.Connection, dt.date, State], list[dict[str, Any]]], block_size: int = SHORT_BLOCK,
 ) -> dict[str, int]:
     """Compute and replace table `name` one filing date at a time, in date order, each date its
     own transaction, from inputs `read` once per block of dates (again when one changed); rows written."""
     written: Counter[str] = Counter()
     wanted = sorted(set(dates))
-    for start in range(0, len(wanted), BLOCK):
-        block = wanted[start : start + BLOCK]
+    for start in range(0, len(wanted), block_size):
+        block = wanted[start : start + block_size]
         state: Any = None
         seen: int | None = None
         for i, day in enumerate(block):
@@ -77,12 +78,12 @@ def build_trading_plans(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str
 
 
 def build_insider_patterns(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
-    return per_block(engine, dates, "insider_patterns", PatternInputs, compute_insider_patterns)
+    return per_block(engine, dates, "insider_patterns", PatternInputs, compute_insider_patterns, LONG_BLOCK)
 
 
 def build_insider_signals(engine: sa.Engine, dates: Sequence[dt.date], config: ScreenConfig = ScreenConfig()) -> dict[str, int]:
     read = partial(WindowInputs, span=config.cluster.window_days)
-    return per_block(engine, dates, "insider_signals", read, partial(compute_insider_signals, config=config))
+    return per_block(engine, dates, "insider_signals", read, partial(compute_insider_signals, config=config), LONG_BLOCK)
 
 
 def build_all_signals(engine: sa.Engine, dates: Sequence[dt.date], config: ScreenConfig = ScreenConfig()) -> dict[str, int]:
