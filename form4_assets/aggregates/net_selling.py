@@ -121,16 +121,26 @@ class NetSellingSweep:
         self.bound: dict[str, tuple[Any, ...]] = {}  # each issuer's current row as bound when it last changed
 
     def _read(self, conn: sa.Connection, day: dt.date) -> set[str]:
-        """Take in the versions filed since the previous date; the issuers they touch."""
+        """Take in the versions filed since the previous date; the issuers they touch.
+
+        The first date reads the transaction dates of its window (and up to `last`) by the
+        (TRANS_DATE, FILING_DATE) index. Every later date reads only the versions filed since
+        the previous one, by the FILING_DATE index, and drops those outside the transaction
+        dates in Python: with the window's bounds in SQL the planner would walk the whole
+        90-day window's index entries for a day's few hundred versions.
+        """
         ida = table("issuer_daily_activity")
-        query = sa.select(*(ida.c[c] for c in _VERSION_COLUMNS)).where(
-            ida.c.TRANS_DATE.between(day - dt.timedelta(days=LONGEST - 1), self.last), ida.c.FILING_DATE <= day
-        )
-        if self.previous is not None:
+        first, last = day - dt.timedelta(days=LONGEST - 1), self.last
+        query = sa.select(*(ida.c[c] for c in _VERSION_COLUMNS)).where(ida.c.FILING_DATE <= day)
+        if self.previous is None:
+            query = query.where(ida.c.TRANS_DATE.between(first, last))
+        else:
             query = query.where(ida.c.FILING_DATE > self.previous)
         touched: set[str] = set()
         for r in fetch(conn, query.order_by(ida.c.FILING_DATE)):  # a later version replaces an earlier one
             issuer, trans_date = r["ISSUERCIK"], r["TRANS_DATE"]
+            if trans_date is None or not first <= trans_date <= last:
+                continue
             amounts = tuple(ZERO if r[c] is None else r[c] for c in _SUMMED)  # SUM skips NULL: as zero
             self.versions[issuer][trans_date] = _Version(amounts, r["BUY_ROWS"] + r["SELL_ROWS"], r["ISSUERNAME"],
                                                          r["ISSUERTRADINGSYMBOL"])
