@@ -61,7 +61,7 @@ def _table(name: str) -> sa.Table:
 
 #: Column types whose bound value is remembered per value of exactly this class (see `_bind`).
 #: Not date-times: equal aware date-times in two zones are written differently.
-_REMEMBERED: tuple[tuple[type, type], ...] = ((sa.Date, dt.date), (ExactDecimal, Decimal))
+_REMEMBERED: tuple[tuple[type, type], ...] = ((sa.Date, dt.date), (ExactDecimal, Decimal), (sa.Boolean, bool))
 
 
 def _tuples(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[dt.date],
@@ -79,7 +79,7 @@ def _bind(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[d
     The column types' own bind processors convert each value (dates, decimals, flags, and
     any TypeDecorator of the schema), exactly as SQLAlchemy would for a dict, but without
     compiling and processing one parameter dict per row. NULL binds as NULL (as for every
-    type of the schema). A date's or an exact decimal's conversion is remembered per value
+    type of the schema). A date's, an exact decimal's or a flag's conversion is remembered per value
     for the call, keyed by values of exactly that class (a day's rows share a handful of
     dates and many amounts; equal values of the class bind alike, and a refused value is
     never remembered, so it is refused each time). A row outside `dates` would survive the
