@@ -75,5 +75,6 @@ def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> di
             written += sweep.write(conn, day)
     return {name: written}
 
+
 def build_cluster_buys(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
     return per_day(engine, dates, "cluster_buys", compute_cluster_buys)

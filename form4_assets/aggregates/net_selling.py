@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from form4_assets.aggregates.sql import CHUNK, ZERO, fetch, table
 from form4_assets.tables import WINDOWS
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
-from form4_assets.warehouse.store import Carried, bind_partition, replace_partition_carrying_in
+from form4_assets.warehouse.store import Carried, bind_partition, bound_date, replace_partition_carrying_in
 
 #: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -228,7 +228,7 @@ class NetSellingSweep:
         self.changed.update(fresh_issuers)  # inserted, so not copied (rows_for leaves a changed issuer unbound)
         carried = self.carried(conn, day)
         stamp = _FILING_DATE_AT
-        day_bound = bind_partition(conn, NAME, day, [{"FILING_DATE": day}])[0][stamp]
+        day_bound = bound_date(conn, day)
         rows = []
         for issuer in sorted(self.current):
             b = self.bound[issuer]

@@ -188,6 +188,12 @@ def bind_partition(conn: sa.Connection, name: str, day: dt.date, rows: Iterable[
     return _bind(_table(name), rows, frozenset([day]), conn.dialect)[0]
 
 
+def bound_date(conn: sa.Connection, day: dt.date) -> Any:
+    """A date as partition writes bind it (the FILING_DATE of every bound row of partition `day`)."""
+    process = sa.Date()._cached_bind_processor(conn.dialect)
+    return day if process is None else process(day)
+
+
 @dataclass(frozen=True)
 class Carried:
     """Rows of a partition that are already stored (under another date) and are copied by one
@@ -212,6 +218,9 @@ def replace_partition_carrying_in(
     nor sent again.
     """
     table = _table(name)
+    at, stamp = list(table.columns.keys()).index("FILING_DATE"), bound_date(conn, day)
+    if any(row[at] != stamp for row in bound):  # it would survive the next re-run's delete
+        raise ValueError(f"{name} {day}: a bound row's FILING_DATE is not the partition's")
     expected = len(bound) - len(fresh)
     if carried is None and expected:
         raise ValueError(f"{name} {day}: {expected} rows neither fresh nor carried")
