@@ -182,6 +182,32 @@ def test_net_selling_carries_rows_only_from_the_partition_it_wrote(engine: sa.En
         assert sweep.carried(conn, TUE) is None
 
 
+def test_net_selling_write_of_carried_rows_equals_a_plain_write(engine: sa.Engine) -> None:
+    """A sweep's write binds only the recomputed issuers and copies the rest: the partition and its
+    recorded digest must be those of writing every row of a fresh computation."""
+    from form4_assets.aggregates.net_selling import NetSellingSweep
+    from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE as versions
+    from form4_assets.warehouse.store import read_partition, replace_partitions, write_transaction
+
+    def digest(day: dt.date) -> str:
+        query = sa.select(versions.c.DIGEST).where(versions.c.TABLE_NAME == "net_insider_selling",
+                                                   versions.c.FILING_DATE == day)
+        with engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    sweep = NetSellingSweep(last=WED)
+    for day in (MON, TUE, WED):
+        with write_transaction(engine) as conn:
+            assert sweep.write(conn, day) == len(NetSellingSweep(last=day).rows_for(conn, day))
+    by_sweep = {day: (read_partition(engine, "net_insider_selling", day), digest(day)) for day in (TUE, WED)}
+    assert by_sweep[WED][0] and {r["ISSUERCIK"] for r in by_sweep[WED][0]} == {r["ISSUERCIK"] for r in by_sweep[TUE][0]}
+    for day in (TUE, WED):
+        with engine.connect() as conn:
+            alone = NetSellingSweep(last=day).rows_for(conn, day)
+        replace_partitions(engine, [day], {"net_insider_selling": alone})
+        assert (read_partition(engine, "net_insider_selling", day), digest(day)) == by_sweep[day], day
+
+
 def test_out_of_order_load_is_reported_and_fixed_by_rematerializing_the_amendment(warehouse_url: str) -> None:
     engine = make_engine(warehouse_url)
     create_schema(engine)

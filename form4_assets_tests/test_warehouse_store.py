@@ -95,6 +95,20 @@ def test_rows_outside_the_partitions_are_refused(engine: sa.Engine) -> None:
     assert count_rows(engine, "raw_filings", [MON, TUE]) == 0
 
 
+def test_prebound_rows_of_another_date_are_refused(engine: sa.Engine) -> None:
+    """A writer that keeps bound rows between dates (store.replace_partition_carrying_in) must
+    stamp them with the partition's date: a row of another date is refused, nothing written."""
+    from form4_assets.warehouse.store import bind_partition, replace_partition_carrying_in, write_transaction
+
+    with write_transaction(engine) as conn:
+        monday = bind_partition(conn, "raw_filings", MON, [raw_row(MON, "0000000001-23-000001")])
+        tuesday = bind_partition(conn, "raw_filings", TUE, [raw_row(TUE, "0000000001-23-000002")])
+        assert replace_partition_carrying_in(conn, "raw_filings", TUE, tuesday, tuesday, None) == 1
+        with pytest.raises(ValueError, match="raw_filings 2023-11-07: a bound row's FILING_DATE"):
+            replace_partition_carrying_in(conn, "raw_filings", TUE, monday, monday, None)
+    assert count_rows(engine, "raw_filings", [MON]) == 0 and count_rows(engine, "raw_filings", [TUE]) == 1
+
+
 def test_engine_sets_sqlite_wal(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
     with engine.connect() as conn:

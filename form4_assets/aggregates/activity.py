@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sql import CHUNK, ZERO, chunks, effective_as_of, fetch, table
+from form4_assets.aggregates.sql import ZERO, effective_as_of, fetch, table
 from form4_assets.codes import AWARD, EXERCISE, GIFT, PURCHASE, SALE, TAX_WITHHOLDING
 from form4_assets.tables import ISSUER_DAILY_ACTIVITY
 
@@ -34,22 +34,32 @@ IssuerDay = tuple[str, dt.date]
 SIDES: dict[str, tuple[str, str]] = {PURCHASE: ("BUY", "BUYERS"), SALE: ("SELL", "SELLERS")}
 _NEEDED = (
     "FILING_DATE", "ACCESSION_NUMBER", "ISSUERCIK", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "RPTOWNERCIK",
-    "ROLE", "TRANS_DATE", "TRANS_ACQUIRED_DISP_CD", "TRANS_SHARES", "TRANS_PRICEPERSHARE",
-    "TRANS_DOLLARS", "ACTIVITY", "PLAN_10B5_1",
+    "ROLE", "TRANS_DATE", "TRANS_ACQUIRED_DISP_CD", "TRANS_SHARES", "TRANS_DOLLARS", "ACTIVITY", "PLAN_10B5_1",
 )
+
+
+def _nonderiv(et: sa.Table) -> sa.ColumnElement[bool]:
+    return (et.c.TRANS_TABLE == "nonderiv") & et.c.TRANS_DATE.is_not(None) & et.c.ISSUERCIK.is_not(None)
+
+
+def _touching(day: dt.date, *columns: str) -> tuple[sa.Select, sa.Select]:
+    """The effective non-derivative rows through which the filings of `day` touch an issuer-day:
+    the rows filed on `day`, and the rows of the filings `day`'s amendments supersede."""
+    et, sup = table("effective_transactions"), table("supersessions")
+    cols = [et.c[c] for c in columns]
+    filed = sa.select(*cols).where(et.c.FILING_DATE == day, _nonderiv(et))
+    replaced = (
+        sa.select(*cols)
+        .select_from(et.join(sup, sup.c.SUPERSEDED_ACCESSION == et.c.ACCESSION_NUMBER))
+        .where(sup.c.FILING_DATE == day, _nonderiv(et))
+    )
+    return filed, replaced
 
 
 def touched_issuer_days(conn: sa.Connection, day: dt.date) -> dict[IssuerDay, tuple[str | None, str | None]]:
     """Issuer-days whose figures the filings of `day` can change, with a name and ticker for each."""
-    et, sup = table("effective_transactions"), table("supersessions")
-    cols = (et.c.ISSUERCIK, et.c.TRANS_DATE, et.c.ISSUERNAME, et.c.ISSUERTRADINGSYMBOL, et.c.FILING_DATE)
-    nonderiv = (et.c.TRANS_TABLE == "nonderiv") & et.c.TRANS_DATE.is_not(None) & et.c.ISSUERCIK.is_not(None)
-    filed = sa.select(*cols).where(et.c.FILING_DATE == day, nonderiv)
-    replaced = (
-        sa.select(*cols)
-        .select_from(et.join(sup, sup.c.SUPERSEDED_ACCESSION == et.c.ACCESSION_NUMBER))
-        .where(sup.c.FILING_DATE == day, nonderiv)
-    )
+    et = table("effective_transactions")
+    filed, replaced = _touching(day, "ISSUERCIK", "TRANS_DATE", "ISSUERNAME", "ISSUERTRADINGSYMBOL", "FILING_DATE")
     touched: dict[IssuerDay, tuple[str | None, str | None]] = {}
     for query in (replaced, filed):  # names of the day's own filings win
         for r in fetch(conn, query.order_by(et.c.FILING_DATE)):
@@ -57,35 +67,38 @@ def touched_issuer_days(conn: sa.Connection, day: dt.date) -> dict[IssuerDay, tu
     return touched
 
 
-def effective_rows_for(conn: sa.Connection, day: dt.date, keys: Iterable[IssuerDay]) -> dict[IssuerDay, list[dict[str, Any]]]:
-    """Effective non-derivative rows as of `day` for the given issuer-days.
+def effective_rows_for(conn: sa.Connection, day: dt.date) -> dict[IssuerDay, list[dict[str, Any]]]:
+    """Effective non-derivative rows as of `day` of the issuer-days the filings of `day` touch.
 
-    Asks for the keys' issuers and transaction dates as two IN lists (keeping exactly the
-    wanted pairs), which SQLite and PostgreSQL answer by the (ISSUERCIK, TRANS_DATE,
-    FILING_DATE) index, stopping at FILING_DATE <= day inside it: a late Form 5 reaching a
-    year back does not pull in the year, and rows filed after `day` are never read. (A
-    row-value IN would leave SQLite only the FILING_DATE index: all history up to `day`.)
+    One join of those issuer-days (computed in SQL, `_touching`) with the effective
+    transactions, which SQLite and PostgreSQL answer by the (ISSUERCIK, TRANS_DATE,
+    FILING_DATE) index, stopping at FILING_DATE <= day inside it: exactly the touched
+    issuer-days' rows are read (a late Form 5 reaching a year back does not pull in the
+    year, and rows filed after `day` are never read).
     """
     et = table("effective_transactions")
-    wanted = set(keys)
+    keys = sa.union(*_touching(day, "ISSUERCIK", "TRANS_DATE")).subquery("touched")
+    query = (
+        effective_as_of(day, *_NEEDED)
+        .join_from(et, keys, (keys.c.ISSUERCIK == et.c.ISSUERCIK) & (keys.c.TRANS_DATE == et.c.TRANS_DATE))
+        .where(et.c.TRANS_TABLE == "nonderiv")
+        .order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
+    )
     found: dict[IssuerDay, list[dict[str, Any]]] = defaultdict(list)
-    for batch in chunks({issuer for issuer, _ in wanted}, size=CHUNK // 2):
-        members = set(batch)
-        trans_dates = sorted({d for issuer, d in wanted if issuer in members})
-        query = effective_as_of(day, *_NEEDED).where(
-            et.c.ISSUERCIK.in_(batch), et.c.TRANS_DATE.in_(trans_dates), et.c.TRANS_TABLE == "nonderiv",
-        ).order_by(et.c.FILING_DATE, et.c.ACCESSION_NUMBER, et.c.TRANS_SK)
-        for r in fetch(conn, query):
-            key = (r["ISSUERCIK"], r["TRANS_DATE"])
-            if key in wanted:
-                found[key].append(r)
+    for r in fetch(conn, query):
+        found[(r["ISSUERCIK"], r["TRANS_DATE"])].append(r)
     return found
 
 
+#: An issuer-day without transactions: zero amounts and counts (copied for each row).
+_EMPTY: dict[str, Any] = {
+    col.name: ZERO if col.kind == "decimal" else 0 if col.kind == "int" else None
+    for col in ISSUER_DAILY_ACTIVITY.columns
+}
+
+
 def empty_activity(day: dt.date, key: IssuerDay, name: str | None, ticker: str | None) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for col in ISSUER_DAILY_ACTIVITY.columns:
-        row[col.name] = ZERO if col.kind == "decimal" else 0 if col.kind == "int" else None
+    row = dict(_EMPTY)
     row.update(FILING_DATE=day, ISSUERCIK=key[0], TRANS_DATE=key[1], ISSUERNAME=name, ISSUERTRADINGSYMBOL=ticker)
     return row
 
@@ -136,5 +149,5 @@ def summarize(day: dt.date, key: IssuerDay, name: str | None, ticker: str | None
 def compute_issuer_daily_activity(conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
     """The issuer_daily_activity rows partition `day` writes."""
     touched = touched_issuer_days(conn, day)
-    rows = effective_rows_for(conn, day, touched)
+    rows = effective_rows_for(conn, day)
     return [summarize(day, key, *touched[key], rows.get(key, [])) for key in sorted(touched)]

@@ -27,7 +27,7 @@ from form4_assets.aggregates.cluster_buys import compute_cluster_buys
 from form4_assets.aggregates.effective import build_effective_rows, compute_supersessions
 from form4_assets.aggregates.net_selling import NetSellingSweep
 from form4_assets.aggregates.sources import source_of
-from form4_assets.warehouse.store import replace_partition_carrying_in, replace_partitions_in, write_transaction
+from form4_assets.warehouse.store import replace_partitions_in, write_transaction
 
 
 def build_effective_transactions(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
@@ -62,7 +62,8 @@ def build_issuer_daily_activity(engine: sa.Engine, dates: Sequence[dt.date]) -> 
 
 def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> dict[str, int]:
     """One sweep over the dates (form4_assets.aggregates.net_selling), each date still its own
-    transaction; the rows a date shares with the previous one are copied in SQL."""
+    transaction; the rows a date shares with the previous one are neither bound nor sent again
+    (copied in SQL)."""
     name = "net_insider_selling"
     wanted = sorted(set(dates))
     if not wanted:
@@ -71,13 +72,7 @@ def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> di
     written = 0
     for day in wanted:
         with write_transaction(engine) as conn:
-            rows = sweep.rows_for(conn, day)
-            carried = sweep.carried(conn, day)
-            if carried is None:
-                written += replace_partitions_in(conn, [day], {name: rows})[name]
-            else:
-                written += replace_partition_carrying_in(conn, name, day, rows, carried)
-            sweep.wrote(conn, day)
+            written += sweep.write(conn, day)
     return {name: written}
 
 

@@ -285,11 +285,14 @@ def _known_targets(conn: sa.Connection, amendments: Iterable[str]) -> dict[str, 
 # --------------------------------------------------------------------------- effective rows
 
 
-def footnote_ids(row: Mapping[str, Any]) -> set[str]:
-    """The footnote ids bound to any field of a transaction row (its ``*_FN`` columns)."""
+def footnote_ids(row: Mapping[str, Any], columns: Sequence[str] | None = None) -> set[str]:
+    """The footnote ids bound to any field of a transaction row (its ``*_FN`` columns, or the
+    given `columns` when the caller has listed them once for many rows)."""
+    names = [name for name in row if name.endswith("_FN")] if columns is None else columns
     ids: set[str] = set()
-    for name, value in row.items():
-        if name.endswith("_FN") and value:
+    for name in names:
+        value = row[name]
+        if value:
             ids.update(v.strip() for v in str(value).split(",") if v.strip())
     return ids
 
@@ -311,6 +314,14 @@ def plan_evidence(
     if mentions_10b5_1(remarks):
         return "remarks"
     return None
+
+
+#: The columns of a filing's submission, owner and transaction rows its effective rows take.
+_SUBMISSION_COLUMNS = ("ACCESSION_NUMBER", "FILING_DATE", "DOCUMENT_TYPE", "PERIOD_OF_REPORT", "ISSUERCIK",
+                       "ISSUERNAME", "ISSUERTRADINGSYMBOL", "AFF10B5ONE", "REMARKS")
+_OWNER_COLUMNS = ("ACCESSION_NUMBER", "RPTOWNERCIK", "RPTOWNERNAME", "RPTOWNER_RELATIONSHIP")
+_TRANS_COLUMNS = frozenset({"ACCESSION_NUMBER", "SECURITY_TITLE", "TRANS_DATE", "TRANS_CODE", "TRANS_ACQUIRED_DISP_CD",
+                            "TRANS_SHARES", "TRANS_PRICEPERSHARE", "DIRECT_INDIRECT_OWNERSHIP"})
 
 
 def build_effective_rows(
@@ -336,18 +347,27 @@ def build_effective_rows(
         if acc:
             superseded_on[acc] = min(link["FILING_DATE"], superseded_on.get(acc, dt.date.max))
 
-    filings = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(sub).where(sub.c.FILING_DATE.in_(wanted)))}
+    # Only the columns the rows take (every decoded decimal and date costs on a large day).
+    filings = {r["ACCESSION_NUMBER"]: r for r in fetch(conn, sa.select(*(sub.c[c] for c in _SUBMISSION_COLUMNS))
+                                                          .where(sub.c.FILING_DATE.in_(wanted)))}
     owners: dict[str, list[dict[str, Any]]] = defaultdict(list)
     owner_order = own.c[origin.owner_order]
-    for r in fetch(conn, sa.select(own).where(own.c.FILING_DATE.in_(wanted)).order_by(own.c.ACCESSION_NUMBER, owner_order)):
+    owner_query = sa.select(*(own.c[c] for c in _OWNER_COLUMNS)).where(own.c.FILING_DATE.in_(wanted))
+    for r in fetch(conn, owner_query.order_by(own.c.ACCESSION_NUMBER, owner_order)):
         owners[r["ACCESSION_NUMBER"]].append(r)
     notes: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in fetch(conn, sa.select(fnt).where(fnt.c.FILING_DATE.in_(wanted))):
+    note_query = sa.select(fnt.c.ACCESSION_NUMBER, fnt.c.FOOTNOTE_ID, fnt.c.FOOTNOTE_TXT)
+    for r in fetch(conn, note_query.where(fnt.c.FILING_DATE.in_(wanted))):
         notes[r["ACCESSION_NUMBER"]][r["FOOTNOTE_ID"]] = r["FOOTNOTE_TXT"] or ""
     source: list[tuple[str, str, dict[str, Any], set[str]]] = []  # (table, SK column, row, its footnote ids)
     for name, tbl, sk in (("nonderiv", nd, NONDERIV_TRANS.position), ("deriv", de, DERIV_TRANS.position)):
-        q = sa.select(tbl).where(tbl.c.FILING_DATE.in_(wanted)).order_by(tbl.c.ACCESSION_NUMBER, tbl.c[sk])
-        source += [(name, sk, r, footnote_ids(r)) for r in fetch(conn, q)]
+        taken = [c for c in tbl.columns if c.name in _TRANS_COLUMNS or c.name == sk or c.name.endswith("_FN")]
+        if origin is SEC_DATA_SET:
+            taken += [tbl.c.SOURCE_FILE, tbl.c.SOURCE_LINE]
+        q = sa.select(*taken).where(tbl.c.FILING_DATE.in_(wanted)).order_by(tbl.c.ACCESSION_NUMBER, tbl.c[sk])
+        notes_of = [c.name for c in taken if c.name.endswith("_FN")]
+        source += [(name, sk, r, footnote_ids(r, notes_of)) for r in fetch(conn, q)]
+    roles: dict[str | None, tuple[dict[str, bool], str]] = {}  # per RPTOWNER_RELATIONSHIP: its flags and role
     bound: dict[str, set[str]] = defaultdict(set)
     for _, _, r, ids in source:
         bound[r["ACCESSION_NUMBER"]] |= ids
@@ -363,6 +383,10 @@ def build_effective_rows(
         if acc in superseded_on and superseded_on[acc] <= filing["FILING_DATE"]:
             continue
         first = owners[acc][0] if owners[acc] else {}
+        relationship = first.get("RPTOWNER_RELATIONSHIP")
+        if relationship not in roles:
+            roles[relationship] = (role_flags(relationship), role(relationship))
+        flags, first_role = roles[relationship]
         shares, price = r["TRANS_SHARES"], r["TRANS_PRICEPERSHARE"]
         evidence = plan_evidence(filing["AFF10B5ONE"], ids, notes[acc], unbound.get(acc, set()), filing["REMARKS"])
         rows.append(
@@ -379,8 +403,8 @@ def build_effective_rows(
                 "RPTOWNERCIK": first.get("RPTOWNERCIK"),
                 "RPTOWNERNAME": first.get("RPTOWNERNAME"),
                 "CO_FILERS": ",".join(o["RPTOWNERCIK"] for o in owners[acc][1:] if o["RPTOWNERCIK"]) or None,
-                **role_flags(first.get("RPTOWNER_RELATIONSHIP")),
-                "ROLE": role(first.get("RPTOWNER_RELATIONSHIP")),
+                **flags,
+                "ROLE": first_role,
                 "SECURITY_TITLE": r["SECURITY_TITLE"],
                 "TRANS_DATE": r["TRANS_DATE"],
                 "TRANS_CODE": r["TRANS_CODE"],

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from form4_assets.aggregates.sql import CHUNK, ZERO, fetch, table
 from form4_assets.tables import WINDOWS
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
-from form4_assets.warehouse.store import Carried
+from form4_assets.warehouse.store import Carried, bind_partition, bound_date, replace_partition_carrying_in
 
 #: issuer_daily_activity columns summed per window: (sales, purchases) for each measure.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -49,6 +49,9 @@ _VERSION_COLUMNS = ("ISSUERCIK", "TRANS_DATE", "FILING_DATE", "ISSUERNAME", "ISS
 #: The window columns a row carries besides the NET ones.
 _WINDOW_SIDES = ("SELL_SHARES", "BUY_SHARES", "SELL_DOLLARS", "BUY_DOLLARS")
 LONGEST = max(WINDOWS)
+NAME = "net_insider_selling"
+#: Where FILING_DATE is in a bound row (the column order of the table).
+_FILING_DATE_AT = [c.name for c in table(NAME).columns].index("FILING_DATE")
 
 
 class _Version(NamedTuple):
@@ -95,9 +98,11 @@ class NetSellingSweep:
     (partition_versions: another run wrote it between two of this run's dates), the sweep
     starts over from the warehouse, so every date is what a one-date computation gives.
 
-    Most issuers' rows are the previous date's: `carried` copies those in SQL from the
-    previous partition (when it is still the one this sweep wrote, by its digest), so a
-    date binds only the rows that changed, not the whole 90-day window's issuers.
+    Most issuers' rows are the previous date's: `write` binds only the rows that changed
+    (keeping each issuer's bound row from date to date, the date swapped in) and `carried`
+    copies the others in SQL from the previous partition (when it is still the one this
+    sweep wrote, by its digest), so a date binds and sends only what changed, not the whole
+    90-day window's issuers.
     """
 
     def __init__(self, last: dt.date) -> None:
@@ -113,18 +118,29 @@ class NetSellingSweep:
         self.changed: set[str] = set()  # the issuers recomputed on the latest date (rows changed or gone)
         self.carry_from: dt.date | None = None  # the date the latest date's other rows are the same as
         self.written: tuple[dt.date, str | None] | None = None  # the last partition written, its digest
+        self.bound: dict[str, tuple[Any, ...]] = {}  # each issuer's current row as bound when it last changed
 
     def _read(self, conn: sa.Connection, day: dt.date) -> set[str]:
-        """Take in the versions filed since the previous date; the issuers they touch."""
+        """Take in the versions filed since the previous date; the issuers they touch.
+
+        The first date reads the transaction dates of its window (and up to `last`) by the
+        (TRANS_DATE, FILING_DATE) index. Every later date reads only the versions filed since
+        the previous one, by the FILING_DATE index, and drops those outside the transaction
+        dates in Python: with the window's bounds in SQL the planner would walk the whole
+        90-day window's index entries for a day's few hundred versions.
+        """
         ida = table("issuer_daily_activity")
-        query = sa.select(*(ida.c[c] for c in _VERSION_COLUMNS)).where(
-            ida.c.TRANS_DATE.between(day - dt.timedelta(days=LONGEST - 1), self.last), ida.c.FILING_DATE <= day
-        )
-        if self.previous is not None:
+        first, last = day - dt.timedelta(days=LONGEST - 1), self.last
+        query = sa.select(*(ida.c[c] for c in _VERSION_COLUMNS)).where(ida.c.FILING_DATE <= day)
+        if self.previous is None:
+            query = query.where(ida.c.TRANS_DATE.between(first, last))
+        else:
             query = query.where(ida.c.FILING_DATE > self.previous)
         touched: set[str] = set()
         for r in fetch(conn, query.order_by(ida.c.FILING_DATE)):  # a later version replaces an earlier one
             issuer, trans_date = r["ISSUERCIK"], r["TRANS_DATE"]
+            if trans_date is None or not first <= trans_date <= last:
+                continue
             amounts = tuple(ZERO if r[c] is None else r[c] for c in _SUMMED)  # SUM skips NULL: as zero
             self.versions[issuer][trans_date] = _Version(amounts, r["BUY_ROWS"] + r["SELL_ROWS"], r["ISSUERNAME"],
                                                          r["ISSUERTRADINGSYMBOL"])
@@ -171,8 +187,8 @@ class NetSellingSweep:
                 row[f"{column}_{w}D"] = sums[column]
         return row
 
-    def rows_for(self, conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
-        """The rows partition `day` writes: issuers with open-market rows in the 90 days, by CIK."""
+    def _advance(self, conn: sa.Connection, day: dt.date) -> None:
+        """Move the sweep to `day`: take in what changed and recompute the issuers it touches."""
         if self.previous is not None and day <= self.previous:
             raise ValueError(f"net selling dates must ascend: {day} after {self.previous}")
         if self.previous is not None and _changed_through(conn, self.previous) != self.seen:
@@ -182,6 +198,7 @@ class NetSellingSweep:
         self.changed = changed
         self.seen = _changed_through(conn, day)
         for issuer in changed:
+            self.bound.pop(issuer, None)
             row = self._row(issuer, day)
             if row is None:
                 self.current.pop(issuer, None)
@@ -191,7 +208,36 @@ class NetSellingSweep:
         for gone in [d for d in self.issuers_on if d < start]:
             del self.issuers_on[gone]
         self.previous = day
+
+    def rows_for(self, conn: sa.Connection, day: dt.date) -> list[dict[str, Any]]:
+        """The rows partition `day` writes: issuers with open-market rows in the 90 days, by CIK."""
+        self._advance(conn, day)
         return [{**self.current[i], "FILING_DATE": day} for i in sorted(self.current)]
+
+    def write(self, conn: sa.Connection, day: dt.date) -> int:
+        """Compute partition `day` and replace it (inside the caller's write transaction); rows written.
+
+        Only the recomputed issuers' rows are bound; every other row is the bound tuple of its
+        last change with `day` swapped in, and is copied in SQL from the previous partition when
+        that is still the one this sweep wrote (`carried`), else inserted from those tuples.
+        """
+        self._advance(conn, day)
+        fresh_issuers = sorted(i for i in self.current if i not in self.bound)
+        fresh = bind_partition(conn, NAME, day, [{**self.current[i], "FILING_DATE": day} for i in fresh_issuers])
+        self.bound.update(zip(fresh_issuers, fresh))
+        self.changed.update(fresh_issuers)  # inserted, so not copied (rows_for leaves a changed issuer unbound)
+        carried = self.carried(conn, day)
+        stamp = _FILING_DATE_AT
+        day_bound = bound_date(conn, day)
+        rows = []
+        for issuer in sorted(self.current):
+            b = self.bound[issuer]
+            if b[stamp] != day_bound:
+                b = self.bound[issuer] = (*b[:stamp], day_bound, *b[stamp + 1:])
+            rows.append(b)
+        written = replace_partition_carrying_in(conn, NAME, day, rows, fresh if carried else rows, carried)
+        self.wrote(conn, day)
+        return written
 
     def carried(self, conn: sa.Connection, day: dt.date) -> Carried | None:
         """How to copy the rows of `day` not recomputed (`changed`) from the previous date's partition;
@@ -201,13 +247,12 @@ class NetSellingSweep:
             return None
         if _digest_of(conn, previous) != self.written[1]:
             return None  # rewritten since by another run: bind every row
-        nis = table("net_insider_selling")
+        nis = table(NAME)
         day_value = sa.literal(day, sa.Date())
         columns = [day_value.label("FILING_DATE") if c.name == "FILING_DATE" else c for c in nis.columns]
         copy = sa.select(*columns).where(nis.c.FILING_DATE == previous, nis.c.ISSUERCIK.not_in(sorted(self.changed)))
-        changed = self.changed
-        return Carried(nis.insert().from_select([c.name for c in nis.columns], copy),
-                       lambda row: row["ISSUERCIK"] not in changed)
+        kept = sum(1 for issuer in self.current if issuer not in self.changed)
+        return Carried(nis.insert().from_select([c.name for c in nis.columns], copy), kept)
 
     def wrote(self, conn: sa.Connection, day: dt.date) -> None:
         """Remember the partition just written for `day` (its digest), to carry rows from it next."""

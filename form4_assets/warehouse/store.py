@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,7 +61,7 @@ def _table(name: str) -> sa.Table:
 
 #: Column types whose bound value is remembered per value of exactly this class (see `_bind`).
 #: Not date-times: equal aware date-times in two zones are written differently.
-_REMEMBERED: tuple[tuple[type, type], ...] = ((sa.Date, dt.date), (ExactDecimal, Decimal))
+_REMEMBERED: tuple[tuple[type, type], ...] = ((sa.Date, dt.date), (ExactDecimal, Decimal), (sa.Boolean, bool))
 
 
 def _tuples(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[dt.date],
@@ -79,7 +79,7 @@ def _bind(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[d
     The column types' own bind processors convert each value (dates, decimals, flags, and
     any TypeDecorator of the schema), exactly as SQLAlchemy would for a dict, but without
     compiling and processing one parameter dict per row. NULL binds as NULL (as for every
-    type of the schema). A date's or an exact decimal's conversion is remembered per value
+    type of the schema). A date's, an exact decimal's or a flag's conversion is remembered per value
     for the call, keyed by values of exactly that class (a day's rows share a handful of
     dates and many amounts; equal values of the class bind alike, and a refused value is
     never remembered, so it is refused each time). A row outside `dates` would survive the
@@ -181,38 +181,59 @@ def replace_partitions_in(
     return {name: len(rows) for name, (_, rows) in prepared.items()}
 
 
+def bind_partition(conn: sa.Connection, name: str, day: dt.date, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """Rows of one partition of a table bound for the driver, exactly as `replace_partitions_in`
+    binds them (checked against the partition): for a writer that keeps bound rows from one
+    write to the next (`replace_partition_carrying_in`)."""
+    return _bind(_table(name), rows, frozenset([day]), conn.dialect)[0]
+
+
+def bound_date(conn: sa.Connection, day: dt.date) -> Any:
+    """A date as partition writes bind it (the FILING_DATE of every bound row of partition `day`)."""
+    process = sa.Date()._cached_bind_processor(conn.dialect)
+    return day if process is None else process(day)
+
+
 @dataclass(frozen=True)
 class Carried:
     """Rows of a partition that are already stored (under another date) and are copied by one
-    INSERT ... SELECT instead of being bound again row by row: a window aggregate's rows that did
-    not change since the previous date."""
+    INSERT ... SELECT instead of being inserted again row by row: a window aggregate's rows that
+    did not change since the previous date."""
 
     insert: sa.Executable  # copies exactly the carried rows into the partition being written
-    is_carried: Callable[[Mapping[str, Any]], bool]  # which of the partition's rows `insert` writes
+    rows: int  # how many rows `insert` must write
 
 
 def replace_partition_carrying_in(
-    conn: sa.Connection, name: str, day: dt.date, rows: Sequence[Mapping[str, Any]], carried: Carried
+    conn: sa.Connection, name: str, day: dt.date, bound: Sequence[tuple[Any, ...]],
+    fresh: Sequence[tuple[Any, ...]], carried: Carried | None,
 ) -> int:
-    """`replace_partitions_in` for one table and date whose rows are partly `carried`.
+    """`replace_partitions_in` for one table and date, from rows already bound (`bind_partition`).
 
-    The digest (so partition_versions) and the count cover every row, exactly as if all were
-    bound; the copy must write as many rows as `rows` carries, else the transaction fails.
+    `bound` is every row of the partition in key order: the digest (so partition_versions) and the
+    count cover them all, exactly as `replace_partitions_in` gives for the same rows (a re-run
+    through either path records no change). `fresh` are the rows to insert; `carried` copies the
+    others (None: `fresh` is every row), and must write as many as it says, else the transaction
+    fails. The caller keeps the bound tuples of rows that did not change, so they are neither bound
+    nor sent again.
     """
-    table, wanted = _table(name), frozenset([day])
-    # Every row is bound, carried ones too: the digest is over the bound rows, the same as
-    # replace_partitions_in gives for these rows (a re-run through either path is unchanged).
-    bound, by_day = _bind(table, rows, wanted, conn.dialect)
-    fresh = [b for b, row in zip(bound, rows) if not carried.is_carried(row)]
-    digests = {(name, day): _digest(by_day[day])}
+    table = _table(name)
+    at, stamp = list(table.columns.keys()).index("FILING_DATE"), bound_date(conn, day)
+    if any(row[at] != stamp for row in bound):  # it would survive the next re-run's delete
+        raise ValueError(f"{name} {day}: a bound row's FILING_DATE is not the partition's")
+    expected = len(bound) - len(fresh)
+    if carried is None and expected:
+        raise ValueError(f"{name} {day}: {expected} rows neither fresh nor carried")
+    digests = {(name, day): _digest(list(bound))}
     conn.execute(table.delete().where(table.c.FILING_DATE == day))
     if fresh:
-        _insert(conn, table, fresh)
-    copied = conn.execute(carried.insert).rowcount
-    if copied != len(rows) - len(fresh):
-        raise RuntimeError(f"{name} {day}: carried {copied} rows where {len(rows) - len(fresh)} were expected")
+        _insert(conn, table, list(fresh))
+    if carried is not None:
+        copied = conn.execute(carried.insert).rowcount
+        if copied != carried.rows or copied != expected:
+            raise RuntimeError(f"{name} {day}: carried {copied} rows where {expected} were expected")
     _record_versions(conn, digests)
-    return len(rows)
+    return len(bound)
 
 
 def mark_rewritten(conn: sa.Connection, partitions: Iterable[tuple[str, dt.date]]) -> None:
