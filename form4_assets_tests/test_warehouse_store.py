@@ -172,3 +172,54 @@ def test_a_writes_remembered_conversions_keep_every_value_exact_and_every_refusa
         with pytest.raises(sa.exc.StatementError, match="TRANS_SHARES"):
             replace_partitions(engine, [MON], {"nonderiv_trans": [*rows, {**trans_row(MON, acc, 6, "1"), "TRANS_SHARES": refused}]})
     assert read_partition(engine, "nonderiv_trans", MON) == stored
+
+
+def test_every_kind_of_value_comes_back_exactly_through_the_bulk_insert(engine: sa.Engine) -> None:
+    """The driver's bulk path (PostgreSQL: COPY's text format) stores text with COPY's special
+    characters, \\N and non-ASCII as written, NULL as NULL, flags, dates, naive date-times to the
+    microsecond, and decimals at the storage's bounds; an aware date-time, which COPY's text
+    cannot carry exactly, is written the ordinary way, as an INSERT would."""
+    texts = ["tab\there", "new\nline", "cr\rhere", "back\\slash", "\\N", "\\.", "Zoë ✓", "", " "]
+    headers = [
+        {"FILING_DATE": MON, "ACCESSION_NUMBER": f"0000000001-23-{i:06d}", "CONTAINER": text, "ISSUER_NAME": None,
+         "PUBLIC_DOCUMENT_COUNT": 2**62, "PERIOD_OF_REPORT": dt.date(1999, 12, 31),
+         "ACCEPTANCE_DATETIME": dt.datetime(2023, 11, 6, 16, 28, 9, 123456)}
+        for i, text in enumerate(texts)
+    ]
+    submissions = [
+        {"FILING_DATE": MON, "ACCESSION_NUMBER": f"0000000001-23-{i:06d}", "AFF10B5ONE": flag, "REMARKS": "a\tb\\c"}
+        for i, flag in enumerate([True, False, None])
+    ]
+    trans = [trans_row(MON, "0000000001-23-000001", i, amount) for i, amount in
+             enumerate(["0", "-0.0001", "123456789012345.1234", "-922337203685477.5807", "1E+3", "17.04"], 1)]
+    replace_partitions(engine, [MON], {"filing_headers": headers, "submission": submissions, "nonderiv_trans": trans})
+    stored = read_partition(engine, "filing_headers", MON)
+    assert [r["CONTAINER"] for r in stored] == texts
+    assert {(r["ISSUER_NAME"], r["PUBLIC_DOCUMENT_COUNT"], r["PERIOD_OF_REPORT"], r["ACCEPTANCE_DATETIME"]) for r in stored} \
+        == {(None, 2**62, dt.date(1999, 12, 31), dt.datetime(2023, 11, 6, 16, 28, 9, 123456))}
+    assert [(r["AFF10B5ONE"], r["REMARKS"]) for r in read_partition(engine, "submission", MON)] \
+        == [(True, "a\tb\\c"), (False, "a\tb\\c"), (None, "a\tb\\c")]
+    assert [r["TRANS_SHARES"] for r in read_partition(engine, "nonderiv_trans", MON)] == [
+        Decimal(a) for a in ["0", "-0.0001", "123456789012345.1234", "-922337203685477.5807", "1000", "17.04"]]
+
+    aware = dt.datetime(2023, 11, 6, 16, 28, 9, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    replace_partitions(engine, [MON], {"filing_headers": [{**headers[0], "ACCEPTANCE_DATETIME": aware}]})
+    with engine.begin() as conn:  # what SQLAlchemy's own insert stores for it
+        conn.execute(TABLES["filing_headers"].insert(), [{**headers[0], "FILING_DATE": TUE, "ACCESSION_NUMBER": "0000000002-23-000001", "ACCEPTANCE_DATETIME": aware}])
+    [mon], [tue] = read_partition(engine, "filing_headers", MON), read_partition(engine, "filing_headers", TUE)
+    assert mon["ACCEPTANCE_DATETIME"] == tue["ACCEPTANCE_DATETIME"] is not None
+
+
+def test_create_schema_adds_a_missing_table_and_a_missing_index_to_an_existing_warehouse(engine: sa.Engine) -> None:
+    """A warehouse made by an older version (a table, or an index of an existing table, absent)
+    gets exactly what it lacks, from one look at its catalogue; the rows it holds stay."""
+    replace_partitions(engine, [MON], {"raw_filings": [raw_row(MON, "0000000001-23-000001")]})
+    index = sorted(TABLES["submission"].indexes, key=lambda i: i.name)[0]
+    with engine.begin() as conn:
+        index.drop(conn)
+        TABLES["effective_transactions"].drop(conn)
+    create_schema(engine)
+    inspector = sa.inspect(engine)
+    assert index.name in {i["name"] for i in inspector.get_indexes("submission")}
+    assert {i["name"] for i in inspector.get_indexes("effective_transactions")} == {i.name for i in TABLES["effective_transactions"].indexes}
+    assert count_rows(engine, "raw_filings", [MON]) == 1

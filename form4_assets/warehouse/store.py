@@ -4,8 +4,8 @@ A partition is a filing date. `replace_partitions` deletes every row of the give
 dates from the named tables and inserts the new rows in ONE transaction, so a re-run
 gives identical tables and a run killed midway (or an insert that fails) leaves the
 previous state. Inserts bind each row as a tuple with the columns' own SQLAlchemy type
-processors and hand the batch to the driver's bulk path (sqlite3 executemany, psycopg2
-execute_values): per-row parameter dicts cost more than the database's own work.
+processors and hand the batch to the driver's bulk path (sqlite3 executemany, PostgreSQL
+COPY): per-row parameter dicts cost more than the database's own work.
 
 Every write holds the warehouse's write lock (`write_transaction`), so concurrent runs
 write one at a time, and an aggregate computed inside the lock reads a state no other
@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.warehouse.pgcopy import NotCopyable, copy_payload, copy_rows
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES, ExactDecimal
 
 #: Key of the PostgreSQL advisory lock that serialises partition writes ("F4WR"); the
@@ -134,15 +135,24 @@ def _bind(table: sa.Table, rows: Iterable[Mapping[str, Any]], dates: frozenset[d
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
-    """Insert bound tuples with the driver's bulk path: sqlite3 executemany, or psycopg2's
-    execute_values (one multi-row INSERT per page instead of a round trip per row)."""
+    """Insert bound tuples with the driver's bulk path: sqlite3 executemany, or PostgreSQL's
+    COPY (form4_assets.warehouse.pgcopy); psycopg2's execute_values (one multi-row INSERT per
+    page of rows) only for rows holding a value COPY's text cannot carry exactly."""
     prep = conn.dialect.identifier_preparer
-    head = f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c.name) for c in table.columns)}) VALUES "
+    target = f"{prep.format_table(table)} ({', '.join(prep.quote(c.name) for c in table.columns)})"
     if conn.dialect.name != "postgresql":
-        conn.exec_driver_sql(head + f"({', '.join('?' * len(table.columns))})", rows)
+        conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(table.columns))})", rows)
+        return
+    try:
+        payload = copy_payload(rows)
+    except NotCopyable:
+        payload = None
+    if payload is not None:
+        copy_rows(conn, target, payload)
         return
     from psycopg2.extras import execute_values
 
+    head = f"INSERT INTO {target} VALUES "
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         execute_values(cursor, head + "%s", rows, page_size=1000)
