@@ -7,21 +7,30 @@ holding the warehouse's values (exact Decimals, dates, booleans), and each batch
 column by column, only for the columns whose type converts (decimals through the one
 exact conversion of `schema.to_sql_decimal` with its quick path, dates remembered as they repeat), then handed
 to the driver's bulk path: sqlite3 `executemany`, PostgreSQL `COPY ... FROM STDIN`.
-Every write holds the warehouse write lock (`store.write_transaction`).
+Every write holds the warehouse write lock (`store.write_transaction`) and records each
+(table, filing date) in `partition_versions`, like a partition write, so the aggregates
+built from these rows are found stale when a re-import changes them. A partition holds
+the rows of several data sets (a quarter's last day is in the next quarter's file too) and
+an import replaces its own only, so the partition's digest is a JSON object of one digest
+per data set, each over that data set's rows of the date as bound, and an import replaces
+the entries of its own data sets: re-importing an unchanged file changes no digest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.warehouse.schema import TABLES
-from form4_assets.warehouse.store import write_transaction
+from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES
+from form4_assets.warehouse.store import _record_versions, write_transaction
 
 BATCH_ROWS = 20_000
 #: What COPY's text format escapes in a value (backslash first is implied by the one pass).
@@ -50,6 +59,7 @@ def replace_dataset_rows(
     wanted = frozenset(dates)
     writers = {name: _Writer(TABLES[name], wanted) for name in tables}
     pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
+    source_at = {name: writer.names.index("SOURCE_FILE") for name, writer in writers.items()}
     with write_transaction(engine) as conn:
         for writer in writers.values():
             table = writer.table
@@ -67,15 +77,47 @@ def replace_dataset_rows(
             index.drop(conn)
         for name, row in rows:
             waiting = pending[name]
-            waiting.append(row)
-            if len(waiting) >= batch:
+            # A batch holds one file's rows (its digest must not depend on what was imported with it).
+            if len(waiting) >= batch or (waiting and waiting[-1][source_at[name]] != row[source_at[name]]):
                 writers[name].write(conn, waiting)
-                pending[name] = []
+                pending[name] = waiting = []
+            waiting.append(row)
         for name, waiting in pending.items():
             writers[name].write(conn, waiting)
         for index in rebuilt:
             index.create(conn)
+        _record_dataset_versions(conn, writers, sorted(wanted), sources)
     return {name: writer.written for name, writer in writers.items()}
+
+
+def _data_set(source_file: str) -> str:
+    return source_file.split("/", 1)[0]
+
+
+def _record_dataset_versions(conn: sa.Connection, writers: dict[str, _Writer], dates: Sequence[dt.date],
+                             sources: Sequence[str]) -> None:
+    """partition_versions of every (table, date) of the import: the data sets written replace their
+    entries of each partition's digest, the others' entries are kept."""
+    v = PARTITION_VERSIONS_TABLE
+    query = sa.select(v.c.TABLE_NAME, v.c.FILING_DATE, v.c.DIGEST).where(
+        v.c.TABLE_NAME.in_(sorted(writers)), v.c.FILING_DATE.in_(dates))
+    before = {(name, day): digest for name, day, digest in conn.execute(query)}
+    replaced = set(sources)
+    digests: dict[tuple[str, dt.date], str | None] = {}
+    for name, writer in writers.items():
+        for day in dates:
+            try:
+                entries = json.loads(before.get((name, day)) or "{}")
+            except ValueError:
+                entries = None
+            if not isinstance(entries, dict):
+                digests[(name, day)] = None  # not written by this path: a change
+                continue
+            entries = {source: d for source, d in entries.items() if source not in replaced}
+            for source_file, hasher in writer.digests.get(day, {}).items():
+                entries[_data_set(source_file)] = hasher.hexdigest()
+            digests[(name, day)] = json.dumps(entries, sort_keys=True)
+    _record_versions(conn, digests)
 
 
 class _Writer:
@@ -86,7 +128,10 @@ class _Writer:
         self.dates = dates
         self.names = [c.name for c in table.columns]
         self.filing_date = self.names.index("FILING_DATE")
+        self.source_file = self.names.index("SOURCE_FILE")
         self.written = 0
+        #: date -> source file -> SHA-256 over that file's rows of the date, as bound, batch by batch
+        self.digests: dict[dt.date, dict[str, Any]] = defaultdict(dict)
         self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
     def processors(self, dialect: sa.Dialect) -> list[tuple[int, Callable[[Any], Any]]]:
@@ -133,13 +178,29 @@ class _Writer:
         if not rows:
             return
         columns = self.bound_columns(conn.dialect, rows)
+        bound = list(zip(*columns))
+        self._digest(rows, bound)
         prep = conn.dialect.identifier_preparer
         target = f"{prep.format_table(self.table)} ({', '.join(prep.quote(name) for name in self.names)})"
         if conn.dialect.name == "postgresql":
             _copy(conn, target, columns)
         else:
-            conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(self.names))})", list(zip(*columns)))
+            conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(self.names))})", bound)
         self.written += len(rows)
+
+    def _digest(self, rows: list[tuple[Any, ...]], bound: list[tuple[Any, ...]]) -> None:
+        """Add the batch (one file's rows) to each of its dates' digests: one repr per date, as
+        store's partition digests do."""
+        by_day: dict[dt.date, list[tuple[Any, ...]]] = defaultdict(list)
+        at = self.filing_date
+        for row, values in zip(rows, bound):
+            by_day[row[at]].append(values)
+        source = rows[0][self.source_file]
+        for day, values in by_day.items():
+            per_source = self.digests[day]
+            if source not in per_source:
+                per_source[source] = hashlib.sha256()
+            per_source[source].update(repr(values).encode())
 
 
 def _remembered(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
