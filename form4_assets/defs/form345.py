@@ -118,7 +118,7 @@ def import_form345(
             for dataset in datasets
             for row in dataset_rows(dataset, frozenset(dates))
         )
-        counts = replace_dataset_rows(engine, dates, [d.name for d in datasets], _NAMES, rows)
+        counts = replace_dataset_rows(engine, dates, {d.name: d.fingerprint for d in datasets}, _NAMES, rows)
     context.log.info("rows written: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     per_date = {name: _per_date_counts(engine, name, dates) for name in _NAMES}
     for day in dates:

@@ -11,20 +11,23 @@ Every write holds the warehouse write lock (`store.write_transaction`) and recor
 (table, filing date) in `partition_versions`, like a partition write, so the aggregates
 built from these rows are found stale when a re-import changes them. A partition holds
 the rows of several data sets (a quarter's last day is in the next quarter's file too) and
-an import replaces its own only, so the partition's digest is a JSON object of one digest
-per data set, each over that data set's rows of the date as bound, and an import replaces
-the entries of its own data sets: re-importing an unchanged file changes no digest.
+an import replaces its own only, so the partition's digest is a JSON object of one entry
+per data set, and an import replaces the entries of its own data sets. An entry is the data
+set's fingerprint (its files' checksums: a row's values follow from its file, and its date
+from SUBMISSION) with the count of the date's rows: re-importing unchanged files changes no
+digest, and a changed data set counts as a change on every date it fills. Hashing the bound
+rows per date instead, as the partition writes do, would cost several seconds a year.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,12 +44,13 @@ _COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 def replace_dataset_rows(
     engine: sa.Engine,
     dates: Sequence[dt.date],
-    sources: Sequence[str],
+    sources: Mapping[str, str],
     tables: Sequence[str],
     rows: Iterable[tuple[str, tuple[Any, ...]]],
     batch: int = BATCH_ROWS,
 ) -> dict[str, int]:
-    """Replace, in ONE transaction, the rows of `dates` that came from the data sets `sources`.
+    """Replace, in ONE transaction, the rows of `dates` that came from the data sets `sources`
+    (name -> fingerprint, `form345.dataset.Dataset.fingerprint`).
 
     For tables filled from bulk files (the sec_* tables): a partition holds the rows of
     every data set imported for its date (a filing accepted late on a quarter's last day is
@@ -77,7 +81,7 @@ def replace_dataset_rows(
             index.drop(conn)
         for name, row in rows:
             waiting = pending[name]
-            # A batch holds one file's rows (its digest must not depend on what was imported with it).
+            # A batch holds one file's rows (counted per date and data set).
             if len(waiting) >= batch or (waiting and waiting[-1][source_at[name]] != row[source_at[name]]):
                 writers[name].write(conn, waiting)
                 pending[name] = waiting = []
@@ -90,12 +94,8 @@ def replace_dataset_rows(
     return {name: writer.written for name, writer in writers.items()}
 
 
-def _data_set(source_file: str) -> str:
-    return source_file.split("/", 1)[0]
-
-
 def _record_dataset_versions(conn: sa.Connection, writers: dict[str, _Writer], dates: Sequence[dt.date],
-                             sources: Sequence[str]) -> None:
+                             sources: Mapping[str, str]) -> None:
     """partition_versions of every (table, date) of the import: the data sets written replace their
     entries of each partition's digest, the others' entries are kept."""
     v = PARTITION_VERSIONS_TABLE
@@ -114,8 +114,9 @@ def _record_dataset_versions(conn: sa.Connection, writers: dict[str, _Writer], d
                 digests[(name, day)] = None  # not written by this path: a change
                 continue
             entries = {source: d for source, d in entries.items() if source not in replaced}
-            for source_file, hasher in writer.digests.get(day, {}).items():
-                entries[_data_set(source_file)] = hasher.hexdigest()
+            for source_file, count in writer.counts.get(day, {}).items():
+                data_set = source_file.split("/", 1)[0]
+                entries[data_set] = f"{sources[data_set]}:{count}"
             digests[(name, day)] = json.dumps(entries, sort_keys=True)
     _record_versions(conn, digests)
 
@@ -130,8 +131,8 @@ class _Writer:
         self.filing_date = self.names.index("FILING_DATE")
         self.source_file = self.names.index("SOURCE_FILE")
         self.written = 0
-        #: date -> source file -> SHA-256 over that file's rows of the date, as bound, batch by batch
-        self.digests: dict[dt.date, dict[str, Any]] = defaultdict(dict)
+        #: date -> source file -> rows of that date written from it
+        self.counts: dict[dt.date, Counter[str]] = defaultdict(Counter)
         self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
     def processors(self, dialect: sa.Dialect) -> list[tuple[int, Callable[[Any], Any]]]:
@@ -177,30 +178,17 @@ class _Writer:
     def write(self, conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        source = rows[0][self.source_file]  # a batch holds one file's rows
+        for day, count in Counter(map(itemgetter(self.filing_date), rows)).items():
+            self.counts[day][source] += count
         columns = self.bound_columns(conn.dialect, rows)
-        bound = list(zip(*columns))
-        self._digest(rows, bound)
         prep = conn.dialect.identifier_preparer
         target = f"{prep.format_table(self.table)} ({', '.join(prep.quote(name) for name in self.names)})"
         if conn.dialect.name == "postgresql":
             _copy(conn, target, columns)
         else:
-            conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(self.names))})", bound)
+            conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(self.names))})", list(zip(*columns)))
         self.written += len(rows)
-
-    def _digest(self, rows: list[tuple[Any, ...]], bound: list[tuple[Any, ...]]) -> None:
-        """Add the batch (one file's rows) to each of its dates' digests: one repr per date, as
-        store's partition digests do."""
-        by_day: dict[dt.date, list[tuple[Any, ...]]] = defaultdict(list)
-        at = self.filing_date
-        for row, values in zip(rows, bound):
-            by_day[row[at]].append(values)
-        source = rows[0][self.source_file]
-        for day, values in by_day.items():
-            per_source = self.digests[day]
-            if source not in per_source:
-                per_source[source] = hashlib.sha256()
-            per_source[source].update(repr(values).encode())
 
 
 def _remembered(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
