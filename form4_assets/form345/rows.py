@@ -4,7 +4,10 @@ Only SUBMISSION carries FILING_DATE; every other table's row takes the date of i
 accession's SUBMISSION row, so SUBMISSION is read first (accession -> date) and the rest
 stream after it. A row whose accession has no SUBMISSION row in the data set goes on the
 data set's first filing date. A line that cannot be read becomes a `sec_rejected_rows` row with its
-file, line, field and reason: nothing is dropped and one bad line never stops an import.
+file, line, field and reason: nothing is dropped and one bad line never stops an import. An
+accession whose SUBMISSION line lacks ISSUERCIK or DOCUMENT_TYPE, or one of whose owners lacks
+RPTOWNERCIK, has every line rejected (`missing_key`, naming the line at fault), as the parser
+quarantines such a filing whole: the aggregates key rows by those fields.
 
 Rows are tuples in their table's column order (`tables.py`), made by a plan drawn once per
 file (which slot each header name fills, and its converter from `convert`): a year is
