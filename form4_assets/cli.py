@@ -185,8 +185,9 @@ def _import_form345(args: argparse.Namespace) -> int:
 
     Materialize the form345 assets (sec_submission ... sec_owner_signature, sec_rejected_rows)
     for every filing date in the given data sets, as one run of form345_import_job. Re-running
-    changes nothing. The run is recorded in the Dagster instance of DAGSTER_HOME when set.
-    With --download each PATH is a quarter (YYYYqN) fetched from EDGAR into the live cache.
+    changes nothing. With --aggregates the same run (form345_history_job) also builds the
+    aggregates and signals of those dates from the imported rows. The run is recorded in the
+    Dagster instance of DAGSTER_HOME when set. With --download each PATH is a quarter (YYYYqN) fetched from EDGAR into the live cache.
     """
     from form4_assets.edgar.errors import EdgarError
     from form4_assets.form345.command import download, run_import
@@ -198,7 +199,7 @@ def _import_form345(args: argparse.Namespace) -> int:
         except (ValueError, OSError, EdgarError) as exc:
             print(f"form4-assets import-form345: {exc}", file=sys.stderr)
             return 2
-    return run_import(paths, args.warehouse_url, sys.stdout)
+    return run_import(paths, args.warehouse_url, sys.stdout, aggregates=args.aggregates)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -302,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--download", action="store_true",
                    help="download each quarter's data set from EDGAR, with the live settings FORM4_USER_AGENT, "
                    "FORM4_EDGAR_BASE_URL, FORM4_MAX_RPS and FORM4_CACHE_DIR (default: read local files)")
+    p.add_argument("--aggregates", action="store_true",
+                   help="also build the aggregates and signals of the data sets' filing dates, in the same run "
+                   "(form345_history_job; default: the sec_* tables only, form345_import_job)")
     p.add_argument("--warehouse-url", default=None, help=warehouse_help)
 
     p = _command(sub, "demo", _demo)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 import form4_assets.defs
-from form4_assets.defs.form345 import form345_import_job
+from form4_assets.defs.form345 import form345_history_job, form345_import_job
 from form4_assets.defs.freshness import freshness_checks, freshness_sensor
 from form4_assets.defs.outcomes import outcomes_job
 from form4_assets.defs.resources import default_resources
@@ -37,7 +37,7 @@ def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Defin
     return dg.Definitions(
         assets=dg.load_assets_from_package_module(form4_assets.defs),
         asset_checks=freshness_checks,  # the only checks not declared on their assets (check_specs)
-        jobs=[daily_filings_job, form345_import_job, outcomes_job],
+        jobs=[daily_filings_job, form345_import_job, form345_history_job, outcomes_job],
         schedules=[previous_business_day_schedule],
         sensors=[freshness_sensor],
         resources={**default_resources(), **(resources or {})},

@@ -125,10 +125,12 @@ def run_daily_job(
 
 
 def import_form345(
-    paths: Sequence[str | Path], *, warehouse: WarehouseResource, instance: dg.DagsterInstance
+    paths: Sequence[str | Path], *, warehouse: WarehouseResource, instance: dg.DagsterInstance,
+    aggregates: bool = False,
 ) -> tuple[dg.ExecuteInProcessResult | None, list[dt.date]]:
     """Materialize the form345 group for every filing date the data sets hold, as ONE run
-    (the same job, resources and single-run backfill policy as a UI backfill of that range).
+    (the same job, resources and single-run backfill policy as a UI backfill of that range);
+    with `aggregates`, the aggregates and signals of those dates too (form345_history_job).
 
     Returns the run's result (None when the data sets hold no filing date) and the dates.
     """
@@ -151,5 +153,5 @@ def import_form345(
         return None, []
     job = build_definitions(
         {"warehouse": warehouse, "edgar": EdgarSourceResource(), "form345": Form345Resource(paths=[str(p) for p in paths])}
-    ).resolve_job_def("form345_import_job")
+    ).resolve_job_def("form345_history_job" if aggregates else "form345_import_job")
     return execute_range(job, keys[0], keys[-1], instance), sorted(dates)

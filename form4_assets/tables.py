@@ -1217,7 +1217,8 @@ SEC_REJECTED_ROWS = Table(
         Column("ACCESSION_NUMBER", "text", "The line's accession, when readable"),
         Column("FIELD", "text", "The column at fault, when one is"),
         Column("REASON_CODE", "text", "bad_date, bad_number, bad_flag, field_count, not_utf8, unreadable_line, "
-               "missing_accession, missing_key (an empty *_SK)"),
+               "missing_accession, missing_key (an empty *_SK; or ISSUERCIK, DOCUMENT_TYPE or an owner's "
+               "RPTOWNERCIK empty: every line of that accession)"),
         Column("MESSAGE", "text", "Human-readable explanation"),
         Column("LINE_TEXT", "text", "The record as read (fields joined by tabs)"),
     ),

@@ -287,3 +287,53 @@ def test_reconciliation_agrees_with_our_own_export_and_reports_planted_differenc
         assert Decimal(mismatch["sec"]) - Decimal(mismatch["ours"]) == 1
     finally:
         engine.dispose()
+
+
+def test_an_accession_without_its_issuer_or_owner_cik_is_rejected_whole_and_the_aggregates_run(
+    tmp_path: Path, warehouse_url: str
+) -> None:
+    # 000001 is whole; 000002 has no ISSUERCIK, 000003 an owner without RPTOWNERCIK: the parser would
+    # quarantine both filings (missing_field), and the aggregates key their rows by those CIKs.
+    sub = "\n".join([SUB_HEADER] + [
+        f"0000000001-24-00000{n}\t01-AUG-2024\t31-JUL-2024\t\t\t0\t\t\t4\t{issuer}\tAcme\tACME\t"
+        for n, issuer in ((1, "0000000042"), (2, ""), (3, "0000000042"))
+    ]) + "\n"
+    owners = ("ACCESSION_NUMBER\tRPTOWNERCIK\tRPTOWNERNAME\tRPTOWNER_RELATIONSHIP\n"
+              "0000000001-24-000001\t0000000101\tDoe Jane\tDirector\n"
+              "0000000001-24-000002\t0000000102\tRoe Rick\tOfficer\n"
+              "0000000001-24-000003\t\tPoe Pat\tDirector\n")
+    trans = ("ACCESSION_NUMBER\tNONDERIV_TRANS_SK\tSECURITY_TITLE\tTRANS_DATE\tTRANS_CODE\tTRANS_SHARES\t"
+             "TRANS_PRICEPERSHARE\tTRANS_ACQUIRED_DISP_CD\tSHRS_OWND_FOLWNG_TRANS\tDIRECT_INDIRECT_OWNERSHIP\n"
+             + "".join(f"0000000001-24-00000{n}\t{n}\tCommon Stock\t31-JUL-2024\tP\t100.0\t10.0\tA\t100.0\tD\n"
+                       for n in (1, 2, 3)))
+    dataset = _write_set(tmp_path / "2024q3_form345", {"SUBMISSION.tsv": sub, "REPORTINGOWNER.tsv": owners,
+                                                       "NONDERIV_TRANS.tsv": trans})
+    result, dates = import_form345([dataset], warehouse=WarehouseResource(url=warehouse_url),
+                                   instance=dg.DagsterInstance.ephemeral(), aggregates=True)
+    assert result is not None and result.success and dates == [dt.date(2024, 8, 1)]
+    engine = make_engine(warehouse_url)
+    try:
+        rejected = {(r["SOURCE_FILE"].split("/")[1], r["SOURCE_LINE"]): (r["REASON_CODE"], r["FIELD"], r["MESSAGE"])
+                    for r in _rows(engine, "sec_rejected_rows")}
+        assert {k: v[:2] for k, v in rejected.items()} == {
+            ("SUBMISSION.tsv", 3): ("missing_key", "ISSUERCIK"),
+            ("REPORTINGOWNER.tsv", 3): ("missing_key", "ISSUERCIK"),
+            ("NONDERIV_TRANS.tsv", 3): ("missing_key", "ISSUERCIK"),
+            ("SUBMISSION.tsv", 4): ("missing_key", "RPTOWNERCIK"),
+            ("REPORTINGOWNER.tsv", 4): ("missing_key", "RPTOWNERCIK"),
+            ("NONDERIV_TRANS.tsv", 4): ("missing_key", "RPTOWNERCIK"),
+        }
+        assert "2024q3_form345/SUBMISSION.tsv line 3" in rejected[("NONDERIV_TRANS.tsv", 3)][2]
+        assert "2024q3_form345/REPORTINGOWNER.tsv line 4" in rejected[("SUBMISSION.tsv", 4)][2]
+        assert [r["ACCESSION_NUMBER"] for r in _rows(engine, "sec_submission")] == ["0000000001-24-000001"]
+        effective = _rows_of(engine, "effective_transactions")
+        assert [(r["ACCESSION_NUMBER"], r["ISSUERCIK"], r["RPTOWNERCIK"], r["SOURCE"]) for r in effective] == [
+            ("0000000001-24-000001", "0000000042", "0000000101", "sec_form345")]
+        assert [r["RPTOWNERCIK"] for r in _rows_of(engine, "insider_patterns")] == ["0000000101"]
+    finally:
+        engine.dispose()
+
+
+def _rows_of(engine: sa.Engine, name: str) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(TABLES[name]))]

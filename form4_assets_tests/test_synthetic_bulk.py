@@ -284,23 +284,19 @@ def test_aggregates_of_dates_never_fetched_come_from_the_data_set_and_match_the_
     mirror: Path, tmp_path: Path, warehouse_url: str
 ) -> None:
     from form4_assets.aggregates.effective import dollars
-    from form4_assets.definitions import build_definitions
-    from form4_assets.defs.resources import Form345Resource
     from form4_assets.explain import explain, format_explanation
-    from form4_assets.runs import execute_range
 
     instance = dg.DagsterInstance.ephemeral()
     parsed = f"sqlite:///{tmp_path / 'parsed.sqlite'}"
     assert run_daily_job(START.isoformat(), END.isoformat(), warehouse=WarehouseResource(url=parsed),
                          edgar=EdgarSourceResource(mode="mirror", mirror_dir=str(mirror)), instance=instance).success
-    # The other warehouse never fetches a filing: the data sets, then the aggregates over them.
-    _, dates = import_form345(_zips(mirror), warehouse=WarehouseResource(url=warehouse_url), instance=instance)
-    defs = build_definitions({"warehouse": WarehouseResource(url=warehouse_url), "edgar": EdgarSourceResource(),
-                              "form345": Form345Resource(paths=[str(z) for z in _zips(mirror)])})
-    job = defs.resolve_implicit_global_asset_job_def().get_subset(
-        asset_selection={dg.AssetKey(a) for a in (*AGGREGATES, *SIGNALS)})
-    result = execute_range(job, dates[0].isoformat(), dates[-1].isoformat(), instance)
-    assert result.success
+    # The other warehouse never fetches a filing: the data sets, then the aggregates over them, in one
+    # run of form345_history_job (import-form345 --aggregates).
+    result, dates = import_form345(_zips(mirror), warehouse=WarehouseResource(url=warehouse_url), instance=instance,
+                                   aggregates=True)
+    assert result is not None and result.success
+    assert {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"} >= {
+        "import_form345", *AGGREGATES, *SIGNALS}
     checked = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
                and e.event_specific_data.asset_key.path[0] in (*AGGREGATES, *SIGNALS)
                and e.event_specific_data.check_name != "freshness_check"]  # old dates are stale by design

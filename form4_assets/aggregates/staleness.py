@@ -28,22 +28,25 @@ import sqlalchemy as sa
 
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
 
+#: The sec_* twins a date without fetched filings is built from (form4_assets.aggregates.sources).
+SEC_INPUTS = ("sec_submission", "sec_reportingowner", "sec_nonderiv_trans", "sec_deriv_trans", "sec_footnotes")
+
 #: The tables each aggregate, signal and outcome table's partition D reads, on D and on earlier dates; in build order.
 INPUTS: dict[str, tuple[str, ...]] = {
     "effective_transactions": (
         "submission", "reporting_owner", "filing_headers", "nonderiv_trans", "deriv_trans", "footnotes",
-        "supersessions",
+        "supersessions", *SEC_INPUTS,
     ),
     "issuer_daily_activity": ("effective_transactions", "supersessions"),
     "net_insider_selling": ("issuer_daily_activity",),
     "cluster_buys": ("effective_transactions", "supersessions"),
     # The signals (form4_assets.signals), each input taken as read on D and earlier too.
-    "filing_timeliness": ("effective_transactions", "submission", "filing_headers"),
-    "trading_plans": ("effective_transactions", "submission", "footnotes"),
+    "filing_timeliness": ("effective_transactions", "submission", "filing_headers", *SEC_INPUTS),
+    "trading_plans": ("effective_transactions", "submission", "footnotes", *SEC_INPUTS),
     "insider_patterns": ("effective_transactions", "supersessions"),
     "insider_signals": (
         "effective_transactions", "supersessions", "insider_patterns", "filing_timeliness", "submission",
-        "reporting_owner", "nonderiv_trans",
+        "reporting_owner", "nonderiv_trans", *SEC_INPUTS,
     ),
     # The outcomes (form4_assets.outcomes). They also read the user's price file, which is no table of the
     # warehouse and has no partition versions: a grown or corrected price file is the outcomes_job's to

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from dagster import AssetExecutionContext
 
 from form4_assets.defs.checks import CheckPolicy, report_per_date
+from form4_assets.defs.freshness import freshness_checks
 from form4_assets.defs.metadata import KINDS, OWNERS, table_schema
 from form4_assets.defs.partitions import filing_date_partitions, partition_dates
 from form4_assets.defs.resources import Form345Resource, WarehouseResource
@@ -117,7 +118,7 @@ def import_form345(
             for dataset in datasets
             for row in dataset_rows(dataset, frozenset(dates))
         )
-        counts = replace_dataset_rows(engine, dates, [d.name for d in datasets], _NAMES, rows)
+        counts = replace_dataset_rows(engine, dates, {d.name: d.fingerprint for d in datasets}, _NAMES, rows)
     context.log.info("rows written: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     per_date = {name: _per_date_counts(engine, name, dates) for name in _NAMES}
     for day in dates:
@@ -153,6 +154,17 @@ form345_import_job = dg.define_asset_job(
     "form345_import_job",
     selection=dg.AssetSelection.groups(GROUP),
     description="The SEC's Form 345 data sets into the sec_* tables, for one or more filing dates.",
+)
+
+#: History from the data sets in one run: the import, then the aggregates and signals of the same
+#: dates built from the sec_* rows (a date with fetched filings keeps our parse as its source).
+#: The outcomes need a price file and stay with outcomes_job.
+form345_history_job = dg.define_asset_job(
+    "form345_history_job",
+    # The freshness checks look at the clock, not at a run's rows (their sensor runs them).
+    selection=dg.AssetSelection.groups(GROUP, "aggregates", "signals") - dg.AssetSelection.checks(*freshness_checks),
+    description="The SEC's Form 345 data sets into the sec_* tables, then the aggregates and signals of the same "
+    "filing dates, as one run (history in minutes).",
 )
 
 

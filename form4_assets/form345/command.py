@@ -25,8 +25,9 @@ def download(quarters: Sequence[str]) -> list[str]:
                                               max_requests_per_second=config.max_requests_per_second)]
 
 
-def run_import(paths: Sequence[str], warehouse_url: str | None, out: TextIO) -> int:
-    """Import, then print the rows each table holds from these data sets; 2 on unreadable input."""
+def run_import(paths: Sequence[str], warehouse_url: str | None, out: TextIO, aggregates: bool = False) -> int:
+    """Import (with `aggregates`, and build the aggregates and signals of the same dates), then
+    print the rows each table holds from these data sets; 2 on unreadable input."""
     import dagster as dg
 
     from form4_assets.defs.resources import WarehouseResource
@@ -40,7 +41,7 @@ def run_import(paths: Sequence[str], warehouse_url: str | None, out: TextIO) -> 
                 names.append(dataset.name)
         warehouse = WarehouseResource(url=warehouse_url)
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-        result, dates = import_form345(paths, warehouse=warehouse, instance=instance)
+        result, dates = import_form345(paths, warehouse=warehouse, instance=instance, aggregates=aggregates)
     except (DatasetError, ValueError, OSError) as exc:
         print(f"form4-assets import-form345: {exc}", file=sys.stderr)
         return 2

@@ -4,7 +4,10 @@ Only SUBMISSION carries FILING_DATE; every other table's row takes the date of i
 accession's SUBMISSION row, so SUBMISSION is read first (accession -> date) and the rest
 stream after it. A row whose accession has no SUBMISSION row in the data set goes on the
 data set's first filing date. A line that cannot be read becomes a `sec_rejected_rows` row with its
-file, line, field and reason: nothing is dropped and one bad line never stops an import.
+file, line, field and reason: nothing is dropped and one bad line never stops an import. An
+accession whose SUBMISSION line lacks ISSUERCIK or DOCUMENT_TYPE, or one of whose owners lacks
+RPTOWNERCIK, has every line rejected (`missing_key`, naming the line at fault), as the parser
+quarantines such a filing whole: the aggregates key rows by those fields.
 
 Rows are tuples in their table's column order (`tables.py`), made by a plan drawn once per
 file (which slot each header name fills, and its converter from `convert`): a year is
@@ -40,19 +43,65 @@ _REJECTED_DATE = _REJECTED_COLUMNS.index("FILING_DATE")
 _JSON = json.JSONEncoder(sort_keys=True)
 
 
+#: Fields every filing must have, by data-set file: the parser quarantines a filing without an
+#: issuerCik, a documentType or an owner's rptOwnerCik (parsing.errors.MISSING_FIELD), and the
+#: aggregates key their rows by them. A line lacking one makes its whole accession unusable.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "SUBMISSION.tsv": ("ISSUERCIK", "DOCUMENT_TYPE"),
+    "REPORTINGOWNER.tsv": ("RPTOWNERCIK",),
+}
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Why an accession's rows cannot be kept: a required field empty on one of its lines."""
+
+    field: str
+    source: str  # '<data set>/<file>'
+    line: int
+
+    def message(self) -> str:
+        return f"no {self.field} ({self.source} line {self.line}): the accession's rows cannot be attributed"
+
+
+@dataclass
+class Index:
+    """What the rows of a data set need to know before they stream: each accession's filing date,
+    and the accessions with a required field missing (all their rows are rejected, on every table)."""
+
+    dates: dict[str, dt.date]
+    unusable: dict[str, Missing]
+
+
 def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
     """Accession -> FILING_DATE of every readable SUBMISSION row."""
-    dates: dict[str, dt.date] = {}
-    if "SUBMISSION.tsv" not in dataset.table_names:
-        return dates
-    for table_file, records in dataset.records("SUBMISSION.tsv"):
-        if not {"ACCESSION_NUMBER", "FILING_DATE"} <= set(table_file.header):
-            return dates
-        accession, filed = table_file.header.index("ACCESSION_NUMBER"), table_file.header.index("FILING_DATE")
-        parsed: dict[str, dt.date | None] = {}  # a quarter has ~65 distinct filing dates
-        for record in records:
-            if isinstance(record, Record):
-                text = record.values[filed]
+    return index(dataset, ("SUBMISSION.tsv",)).dates
+
+
+def index(dataset: Dataset, files: Collection[str] = tuple(REQUIRED)) -> Index:
+    """The data set's `Index`: one pass over SUBMISSION and the required columns of REPORTINGOWNER."""
+    found = Index({}, {})
+    for name, required in REQUIRED.items():
+        if name not in files or name not in dataset.table_names:
+            continue
+        for table_file, records in dataset.records(name):
+            header = table_file.header
+            if "ACCESSION_NUMBER" not in header:
+                break
+            accession = header.index("ACCESSION_NUMBER")
+            needed = [(header.index(f), f) for f in required if f in header]
+            filed = header.index("FILING_DATE") if name == "SUBMISSION.tsv" and "FILING_DATE" in header else None
+            parsed: dict[str, dt.date | None] = {}  # a quarter has ~65 distinct filing dates
+            for record in records:
+                if not isinstance(record, Record):
+                    continue
+                values = record.values
+                for i, field in needed:
+                    if values[i] == "" and values[accession] not in found.unusable:
+                        found.unusable[values[accession]] = Missing(field, table_file.source, record.line)
+                if filed is None:
+                    continue
+                text = values[filed]
                 if text not in parsed:
                     try:
                         parsed[text] = parse_sec_date(text)
@@ -60,20 +109,21 @@ def filing_dates(dataset: Dataset) -> dict[str, dt.date]:
                         parsed[text] = None
                 day = parsed[text]
                 if day is not None:
-                    dates.setdefault(record.values[accession], day)
-    return dates
+                    found.dates.setdefault(values[accession], day)
+    return found
 
 
 def dataset_rows(dataset: Dataset, wanted: Collection[dt.date] | None = None) -> Iterator[tuple[str, SecRow]]:
     """(table name, row) for every line of the data set filed on one of `wanted` (all when None)."""
-    dates = filing_dates(dataset)
+    known = index(dataset)
+    dates, unusable = known.dates, known.unusable
     fallback = min(dates.values(), default=None)
     for name in dataset.table_names:
         spec = SEC_TABLES_BY_FILE[name]
         for table_file, records in dataset.records(name):
             plan = _Plan.of(spec, table_file)
             for record in records:
-                table, row = plan.row(record, dates, fallback)
+                table, row = plan.row(record, dates, fallback, unusable)
                 day = row[plan.filing_date if table == spec.name else _REJECTED_DATE]
                 if day is not None and (wanted is None or day in wanted):
                     yield table, row
@@ -147,7 +197,7 @@ class _Plan:
         return REJECTED, tuple(values[name] for name in _REJECTED_COLUMNS)
 
     def row(self, record: Record | tuple[int, str, str], dates: dict[str, dt.date],
-            fallback: dt.date | None) -> tuple[str, SecRow]:
+            fallback: dt.date | None, unusable: dict[str, Missing] | None = None) -> tuple[str, SecRow]:
         if not isinstance(record, Record):
             line, message, text = record
             reason = next((code for prefix, code in _LINE_REASONS.items() if message.startswith(prefix)), "field_count")
@@ -166,6 +216,10 @@ class _Plan:
             if values[i] == "":
                 return self.rejected(record.line, day or fallback, accession, name, "missing_key",
                                      f"no {name}: the SEC's key of the row", record.text)
+        missing = unusable.get(accession) if unusable else None
+        if missing is not None:
+            return self.rejected(record.line, day or fallback, accession, missing.field, "missing_key",
+                                 missing.message(), record.text)
         if day is None:
             # A row whose accession has no SUBMISSION row in this data set (a partial extract, or
             # a submission the SEC filed in another quarter) is kept, on the data set's first

@@ -7,21 +7,33 @@ holding the warehouse's values (exact Decimals, dates, booleans), and each batch
 column by column, only for the columns whose type converts (decimals through the one
 exact conversion of `schema.to_sql_decimal` with its quick path, dates remembered as they repeat), then handed
 to the driver's bulk path: sqlite3 `executemany`, PostgreSQL `COPY ... FROM STDIN`.
-Every write holds the warehouse write lock (`store.write_transaction`).
+Every write holds the warehouse write lock (`store.write_transaction`) and records each
+(table, filing date) in `partition_versions`, like a partition write, so the aggregates
+built from these rows are found stale when a re-import changes them. A partition holds
+the rows of several data sets (a quarter's last day is in the next quarter's file too) and
+an import replaces its own only, so the partition's digest is a JSON object of one entry
+per data set, and an import replaces the entries of its own data sets. An entry is the data
+set's fingerprint (its files' checksums: a row's values follow from its file, and its date
+from SUBMISSION) with the count of the date's rows: re-importing unchanged files changes no
+digest, and a changed data set counts as a change on every date it fills. Hashing the bound
+rows per date instead, as the partition writes do, would cost several seconds a year.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.warehouse.schema import TABLES
-from form4_assets.warehouse.store import write_transaction
+from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES
+from form4_assets.warehouse.store import _record_versions, write_transaction
 
 BATCH_ROWS = 20_000
 #: What COPY's text format escapes in a value (backslash first is implied by the one pass).
@@ -32,12 +44,13 @@ _COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 def replace_dataset_rows(
     engine: sa.Engine,
     dates: Sequence[dt.date],
-    sources: Sequence[str],
+    sources: Mapping[str, str],
     tables: Sequence[str],
     rows: Iterable[tuple[str, tuple[Any, ...]]],
     batch: int = BATCH_ROWS,
 ) -> dict[str, int]:
-    """Replace, in ONE transaction, the rows of `dates` that came from the data sets `sources`.
+    """Replace, in ONE transaction, the rows of `dates` that came from the data sets `sources`
+    (name -> fingerprint, `form345.dataset.Dataset.fingerprint`).
 
     For tables filled from bulk files (the sec_* tables): a partition holds the rows of
     every data set imported for its date (a filing accepted late on a quarter's last day is
@@ -50,6 +63,7 @@ def replace_dataset_rows(
     wanted = frozenset(dates)
     writers = {name: _Writer(TABLES[name], wanted) for name in tables}
     pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
+    source_at = {name: writer.names.index("SOURCE_FILE") for name, writer in writers.items()}
     with write_transaction(engine) as conn:
         for writer in writers.values():
             table = writer.table
@@ -67,15 +81,44 @@ def replace_dataset_rows(
             index.drop(conn)
         for name, row in rows:
             waiting = pending[name]
-            waiting.append(row)
-            if len(waiting) >= batch:
+            # A batch holds one file's rows (counted per date and data set).
+            if len(waiting) >= batch or (waiting and waiting[-1][source_at[name]] != row[source_at[name]]):
                 writers[name].write(conn, waiting)
-                pending[name] = []
+                pending[name] = waiting = []
+            waiting.append(row)
         for name, waiting in pending.items():
             writers[name].write(conn, waiting)
         for index in rebuilt:
             index.create(conn)
+        _record_dataset_versions(conn, writers, sorted(wanted), sources)
     return {name: writer.written for name, writer in writers.items()}
+
+
+def _record_dataset_versions(conn: sa.Connection, writers: dict[str, _Writer], dates: Sequence[dt.date],
+                             sources: Mapping[str, str]) -> None:
+    """partition_versions of every (table, date) of the import: the data sets written replace their
+    entries of each partition's digest, the others' entries are kept."""
+    v = PARTITION_VERSIONS_TABLE
+    query = sa.select(v.c.TABLE_NAME, v.c.FILING_DATE, v.c.DIGEST).where(
+        v.c.TABLE_NAME.in_(sorted(writers)), v.c.FILING_DATE.in_(dates))
+    before = {(name, day): digest for name, day, digest in conn.execute(query)}
+    replaced = set(sources)
+    digests: dict[tuple[str, dt.date], str | None] = {}
+    for name, writer in writers.items():
+        for day in dates:
+            try:
+                entries = json.loads(before.get((name, day)) or "{}")
+            except ValueError:
+                entries = None
+            if not isinstance(entries, dict):
+                digests[(name, day)] = None  # not written by this path: a change
+                continue
+            entries = {source: d for source, d in entries.items() if source not in replaced}
+            for source_file, count in writer.counts.get(day, {}).items():
+                data_set = source_file.split("/", 1)[0]
+                entries[data_set] = f"{sources[data_set]}:{count}"
+            digests[(name, day)] = json.dumps(entries, sort_keys=True)
+    _record_versions(conn, digests)
 
 
 class _Writer:
@@ -86,7 +129,10 @@ class _Writer:
         self.dates = dates
         self.names = [c.name for c in table.columns]
         self.filing_date = self.names.index("FILING_DATE")
+        self.source_file = self.names.index("SOURCE_FILE")
         self.written = 0
+        #: date -> source file -> rows of that date written from it
+        self.counts: dict[dt.date, Counter[str]] = defaultdict(Counter)
         self._processors: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
     def processors(self, dialect: sa.Dialect) -> list[tuple[int, Callable[[Any], Any]]]:
@@ -132,6 +178,9 @@ class _Writer:
     def write(self, conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        source = rows[0][self.source_file]  # a batch holds one file's rows
+        for day, count in Counter(map(itemgetter(self.filing_date), rows)).items():
+            self.counts[day][source] += count
         columns = self.bound_columns(conn.dialect, rows)
         prep = conn.dialect.identifier_preparer
         target = f"{prep.format_table(self.table)} ({', '.join(prep.quote(name) for name in self.names)})"

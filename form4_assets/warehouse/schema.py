@@ -143,6 +143,8 @@ _SQL_TYPES: dict[Kind, sa.types.TypeEngine] = {
 
 _EXTRA_INDEXES: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "submission": ("ISSUERCIK", "PERIOD_OF_REPORT"),
+    # The amendments' candidate originals are read by issuer from both sources (aggregates.effective).
+    "sec_submission": ("ISSUERCIK",),
     "reporting_owner": ("RPTOWNERCIK",),
     "nonderiv_trans": ("TRANS_DATE", "TRANS_CODE"),
     "deriv_trans": ("TRANS_DATE",),
