@@ -22,9 +22,7 @@ rows per date instead, as the partition writes do, would cost several seconds a 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
@@ -32,13 +30,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from form4_assets.warehouse.pgcopy import copy_payload, copy_rows
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES
 from form4_assets.warehouse.store import _record_versions, write_transaction
 
 BATCH_ROWS = 20_000
-#: What COPY's text format escapes in a value (backslash first is implied by the one pass).
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def replace_dataset_rows(
@@ -185,7 +181,7 @@ class _Writer:
         prep = conn.dialect.identifier_preparer
         target = f"{prep.format_table(self.table)} ({', '.join(prep.quote(name) for name in self.names)})"
         if conn.dialect.name == "postgresql":
-            _copy(conn, target, columns)
+            copy_rows(conn, target, copy_payload(zip(*columns)))  # one stream, not a statement per page
         else:
             conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(self.names))})", list(zip(*columns)))
         self.written += len(rows)
@@ -210,28 +206,3 @@ def _refuses(process: Callable[[Any], Any], value: Any) -> bool:
     except (TypeError, ValueError):
         return True
     return False
-
-
-def _copy_text(value: Any) -> str:
-    """One value in COPY's text format: NULL as \\N, booleans t/f, special characters escaped."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, str):
-        return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], value) if _COPY_SPECIAL.search(value) else value
-    return str(value)  # ints, exact Decimals (PostgreSQL's numeric reads str's exponent form too), ISO dates
-
-
-def _copy(conn: sa.Connection, target: str, columns: list[Sequence[Any]]) -> None:
-    """COPY the batch in: one stream instead of a statement per page of rows."""
-    text = "\n".join(map("\t".join, zip(*(map(_copy_text, column) for column in columns)))) + "\n"
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.copy_expert(f"COPY {target} FROM STDIN", io.StringIO(text))
-    except conn.dialect.loaded_dbapi.Error as exc:
-        # The same exception classes as a SQLAlchemy insert raises (IntegrityError, ...).
-        raise sa.exc.DBAPIError.instance(f"COPY {target}", None, exc, conn.dialect.loaded_dbapi.Error,
-                                         dialect=conn.dialect) from exc
-    finally:
-        cursor.close()
