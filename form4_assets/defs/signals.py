@@ -18,7 +18,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from form4_assets.defs.checks import CheckPolicy
-from form4_assets.defs.current import CURRENT, ByDate, ScopedCheck, evaluate, on_each, report
+from form4_assets.defs.current import CURRENT, ByDate, ScopedCheck, evaluate, report
 from form4_assets.defs.metadata import (
     asset_options,
     definition_metadata,
@@ -151,7 +151,7 @@ def trading_plans(context: AssetExecutionContext, warehouse: WarehouseResource) 
 )
 def insider_patterns(context: AssetExecutionContext, warehouse: WarehouseResource) -> Checked:
     yield from _materialize(context, warehouse, "insider_patterns", build.build_insider_patterns,
-                        [(PATTERNS_RECONCILE, on_each(reconcile.patterns_reconcile))],
+                        [(PATTERNS_RECONCILE, reconcile.patterns_by_date)],
                         ("ISSUERTRADINGSYMBOL", "RPTOWNERNAME", "YEAR", "CLASS", "ROUTINE_MONTHS"))
 
 

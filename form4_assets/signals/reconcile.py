@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,102 +138,121 @@ def plans_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutco
     return _merged(plans_by_date(conn, dates))
 
 
-def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+def patterns_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:
+    """Every date's counts from one GROUP BY over all of them: each written (owner, issuer, year) row of a
+    date is a key, counted over the effective rows as of that date (its year conditions in SQL)."""
     et, ip, sup = table("effective_transactions"), table("insider_patterns"), table("supersessions")
-    finding = CheckOutcome()
-    for day in sorted(set(dates)):
-        low, high = conn.execute(sa.select(sa.func.min(ip.c.YEAR), sa.func.max(ip.c.YEAR)).where(ip.c.FILING_DATE == day)).one()
-        if low is None:
-            continue  # no rows written for the day: nothing to count
-        # The transaction dates any key's counts can reach (its year and the three before): the
-        # issuer index stops there instead of reading the issuer's whole history.
-        reach = et.c.TRANS_DATE.between(dt.date(int(low) - 3, 1, 1), dt.date(int(high), 12, 31))
-        keys = sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(ip.c.FILING_DATE == day).subquery("keys")
-        trade_year = _year(et.c.TRANS_DATE)
-        superseded_before_year = sa.exists().where(
-            sup.c.SUPERSEDED_ACCESSION == et.c.ACCESSION_NUMBER, _year(sup.c.FILING_DATE) < keys.c.YEAR
-        )
-        in_year = (trade_year == keys.c.YEAR) & ~superseded_as_of(et.c.ACCESSION_NUMBER, day)
-        counts = []
-        for code, side in (("P", "PURCHASES"), ("S", "SALES")):
-            is_code = et.c.TRANS_CODE == code
-            counts.append(sa.func.sum(sa.case((is_code & in_year, 1), else_=0)).label(f"{side}_Y"))
-            for k in (1, 2, 3):
-                prior = (trade_year == keys.c.YEAR - k) & (_year(et.c.FILING_DATE) < keys.c.YEAR) & ~superseded_before_year
-                counts.append(sa.func.sum(sa.case((is_code & prior, 1), else_=0)).label(f"{side}_Y{k}"))
-        query = (
-            sa.select(keys.c.RPTOWNERCIK, keys.c.ISSUERCIK, keys.c.YEAR, *counts)
-            .select_from(keys.outerjoin(et, (et.c.RPTOWNERCIK == keys.c.RPTOWNERCIK) & (et.c.ISSUERCIK == keys.c.ISSUERCIK)
-                                        & (et.c.TRANS_TABLE == "nonderiv") & et.c.TRANS_CODE.in_(("P", "S"))
-                                        & reach & (et.c.FILING_DATE <= day)))
-            .group_by(keys.c.RPTOWNERCIK, keys.c.ISSUERCIK, keys.c.YEAR)
-        )
-        expected = {(r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]): r for r in fetch(conn, query)}
-        for w in fetch(conn, sa.select(ip).where(ip.c.FILING_DATE == day)):
-            finding.checked += 1
-            e = expected[(w["RPTOWNERCIK"], w["ISSUERCIK"], w["YEAR"])]
-            wrong = [c for c in e if c not in ("RPTOWNERCIK", "ISSUERCIK", "YEAR") and int(e[c] or 0) != w[c]]
-            prior_years = [w[f"PURCHASES_Y{k}"] + w[f"SALES_Y{k}"] for k in (1, 2, 3)]
-            if (w["CLASS"] == "unclassified") != (min(prior_years) == 0):
-                wrong.append("CLASS")
-            if wrong:
-                finding.add({"owner": w["RPTOWNERCIK"], "issuer": w["ISSUERCIK"], "year": w["YEAR"], "filing_date": day,
-                             "column": ",".join(wrong)})
-    return finding
+    days = sorted(set(dates))
+    found = {day: CheckOutcome() for day in days}
+    low, high = conn.execute(sa.select(sa.func.min(ip.c.YEAR), sa.func.max(ip.c.YEAR)).where(ip.c.FILING_DATE.in_(days))).one()
+    if low is None:
+        return found  # no rows written on any date: nothing to count
+    # The transaction dates any key's counts can reach (its year and the three before): the
+    # issuer index stops there instead of reading the issuer's whole history.
+    reach = et.c.TRANS_DATE.between(dt.date(int(low) - 3, 1, 1), dt.date(int(high), 12, 31))
+    keys = sa.select(ip.c.FILING_DATE, ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR).where(ip.c.FILING_DATE.in_(days)).subquery("keys")
+    trade_year = _year(et.c.TRANS_DATE)
+    superseded_before_year = sa.exists().where(
+        sup.c.SUPERSEDED_ACCESSION == et.c.ACCESSION_NUMBER, _year(sup.c.FILING_DATE) < keys.c.YEAR
+    )
+    in_year = (trade_year == keys.c.YEAR) & ~superseded_as_of(et.c.ACCESSION_NUMBER, keys.c.FILING_DATE)
+    counts = []
+    for code, side in (("P", "PURCHASES"), ("S", "SALES")):
+        is_code = et.c.TRANS_CODE == code
+        counts.append(sa.func.sum(sa.case((is_code & in_year, 1), else_=0)).label(f"{side}_Y"))
+        for k in (1, 2, 3):
+            prior = (trade_year == keys.c.YEAR - k) & (_year(et.c.FILING_DATE) < keys.c.YEAR) & ~superseded_before_year
+            counts.append(sa.func.sum(sa.case((is_code & prior, 1), else_=0)).label(f"{side}_Y{k}"))
+    key_columns = (keys.c.FILING_DATE, keys.c.RPTOWNERCIK, keys.c.ISSUERCIK, keys.c.YEAR)
+    query = (
+        sa.select(*key_columns, *counts)
+        .select_from(keys.outerjoin(et, (et.c.RPTOWNERCIK == keys.c.RPTOWNERCIK) & (et.c.ISSUERCIK == keys.c.ISSUERCIK)
+                                    & (et.c.TRANS_TABLE == "nonderiv") & et.c.TRANS_CODE.in_(("P", "S"))
+                                    & reach & (et.c.FILING_DATE <= keys.c.FILING_DATE)))
+        .group_by(*key_columns)
+    )
+    expected = {(r["FILING_DATE"], r["RPTOWNERCIK"], r["ISSUERCIK"], r["YEAR"]): r for r in fetch(conn, query)}
+    written = sa.select(ip).where(ip.c.FILING_DATE.in_(days)).order_by(ip.c.FILING_DATE, ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
+    for w in fetch(conn, written):
+        day = w["FILING_DATE"]
+        found[day].checked += 1
+        e = expected[(day, w["RPTOWNERCIK"], w["ISSUERCIK"], w["YEAR"])]
+        wrong = [c for c in e if c not in ("FILING_DATE", "RPTOWNERCIK", "ISSUERCIK", "YEAR") and int(e[c] or 0) != w[c]]
+        prior_years = [w[f"PURCHASES_Y{k}"] + w[f"SALES_Y{k}"] for k in (1, 2, 3)]
+        if (w["CLASS"] == "unclassified") != (min(prior_years) == 0):
+            wrong.append("CLASS")
+        if wrong:
+            found[day].add({"owner": w["RPTOWNERCIK"], "issuer": w["ISSUERCIK"], "year": w["YEAR"], "filing_date": day,
+                            "column": ",".join(wrong)})
+    return found
+
+
+def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
+    return _merged(patterns_by_date(conn, dates))
 
 
 _WINDOW_SUMS = ("SALE_SHARES_90D", "PLAN_SALE_SHARES_90D", "OPP_NET_BUY_SHARES_90D")
 
 
-_DAY = sa.bindparam("day", type_=sa.Date())
-_FIRST = sa.bindparam("first", type_=sa.Date())  # the 90 days' first
-_FIRST_YEAR = sa.bindparam("first_year", type_=sa.Integer())
+#: Dates per window statement (SQLite allows at most 500 terms in a compound SELECT).
+_WINDOW_BLOCK = 100
 
 
-def _window_sums() -> sa.Subquery:
-    """Per issuer of the day: the 90 days' sales, plan sales and opportunistic net shares, one GROUP BY
-    over the effective rows outer-joined to the (owner, issuer, year) insider_patterns classes opportunistic
-    (only P and S rows can count; the dates bound, see `_window_check`)."""
+def _spans(days: Sequence[dt.date]) -> sa.Subquery:
+    """Each date with its 90 days' first date and that date's year, as rows (a UNION ALL of literals)."""
+    rows = []
+    for day in days:
+        first = day - dt.timedelta(days=89)
+        rows.append(sa.select(sa.literal(day, sa.Date()).label("D"), sa.literal(first, sa.Date()).label("FIRST"),
+                              sa.literal(first.year, sa.Integer()).label("FIRST_YEAR")))
+    return (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("spans")
+
+
+def _window_sums(days: Sequence[dt.date]) -> sa.Subquery:
+    """Per date and issuer of that date: the 90 days' sales, plan sales and opportunistic net shares, one
+    GROUP BY over the effective rows outer-joined to the (owner, issuer, year) insider_patterns classes
+    opportunistic as of the date (only P and S rows can count)."""
     et, ip = table("effective_transactions"), table("insider_patterns")
-    day_rows = et.alias("day_rows")
-    day_issuers = sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == _DAY)
-    # Only the classes the join can meet (the day's issuers, the years of the window): the whole
+    spans, day_rows = _spans(days), et.alias("day_rows")
+    issuers = (sa.select(spans.c.D, spans.c.FIRST, spans.c.FIRST_YEAR, day_rows.c.ISSUERCIK)
+               .select_from(spans.join(day_rows, day_rows.c.FILING_DATE == spans.c.D))
+               .where(day_rows.c.ISSUERCIK.is_not(None)).distinct().subquery("issuers"))
+    # Only the classes the join can meet (the date's issuers, the years of its window): the whole
     # history of insider_patterns read on every date would make the check grow with it.
-    keys = (sa.select(ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
-            .where(ip.c.ISSUERCIK.in_(day_issuers), ip.c.YEAR >= _FIRST_YEAR, ip.c.FILING_DATE <= _DAY,
-                   ip.c.CLASS == "opportunistic").distinct().subquery("opportunistic"))
+    keys = (sa.select(issuers.c.D, ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
+            .select_from(issuers.join(ip, ip.c.ISSUERCIK == issuers.c.ISSUERCIK))
+            .where(ip.c.YEAR >= issuers.c.FIRST_YEAR, ip.c.FILING_DATE <= issuers.c.D, ip.c.CLASS == "opportunistic")
+            .distinct().subquery("opportunistic"))
     sale, buy, opportunistic = et.c.TRANS_CODE == "S", et.c.TRANS_CODE == "P", keys.c.YEAR.is_not(None)
     return (
         sa.select(
-            et.c.ISSUERCIK,
+            issuers.c.D, et.c.ISSUERCIK,
             sa.func.sum(sa.case((sale, et.c.TRANS_SHARES), else_=0)).label("SALE_SHARES_90D"),
             sa.func.sum(sa.case((sale & et.c.PLAN_10B5_1.is_(True), et.c.TRANS_SHARES), else_=0)).label("PLAN_SALE_SHARES_90D"),
             sa.func.sum(sa.case((opportunistic & buy, et.c.TRANS_SHARES), (opportunistic & sale, -et.c.TRANS_SHARES),
                                 else_=0)).label("OPP_NET_BUY_SHARES_90D"),
         )
-        .select_from(et.outerjoin(keys, (keys.c.RPTOWNERCIK == et.c.RPTOWNERCIK) & (keys.c.ISSUERCIK == et.c.ISSUERCIK)
-                                  & (keys.c.YEAR == _year(et.c.TRANS_DATE))))
+        .select_from(issuers.join(et, et.c.ISSUERCIK == issuers.c.ISSUERCIK)
+                     .outerjoin(keys, (keys.c.D == issuers.c.D) & (keys.c.RPTOWNERCIK == et.c.RPTOWNERCIK)
+                                & (keys.c.ISSUERCIK == et.c.ISSUERCIK) & (keys.c.YEAR == _year(et.c.TRANS_DATE))))
         .where(
-            et.c.ISSUERCIK.in_(day_issuers),
             et.c.TRANS_TABLE == "nonderiv", et.c.TRANS_CODE.in_(("P", "S")), et.c.RPTOWNERCIK.is_not(None),
-            et.c.TRANS_DATE.between(_FIRST, _DAY), et.c.FILING_DATE <= _DAY,
-            ~superseded_as_of(et.c.ACCESSION_NUMBER, _DAY),
+            et.c.TRANS_DATE.between(issuers.c.FIRST, issuers.c.D), et.c.FILING_DATE <= issuers.c.D,
+            ~superseded_as_of(et.c.ACCESSION_NUMBER, issuers.c.D),
         )
-        .group_by(et.c.ISSUERCIK)
+        .group_by(issuers.c.D, et.c.ISSUERCIK)
         .subquery("expected")
     )
 
 
-@cache
-def _window_check() -> sa.Select:
-    """The day's insider_signals rows whose 90-day sums differ from `_window_sums`, each difference flagged;
-    built once, the dates bound per date (building a statement this size costs more than running it)."""
+def _window_check(days: Sequence[dt.date]) -> sa.Select:
+    """The dates' insider_signals rows whose 90-day sums differ from `_window_sums`, each difference flagged."""
     sig = table("insider_signals")
-    expected = _window_sums()
+    expected = _window_sums(days)
     differs = {c: sig.c[c].is_distinct_from(sa.func.coalesce(expected.c[c], 0)) for c in _WINDOW_SUMS}
-    return sa.select(sig.c.ISSUERCIK, *(d.label(c) for c, d in differs.items())).select_from(
-        sig.outerjoin(expected, expected.c.ISSUERCIK == sig.c.ISSUERCIK)
-    ).where(sig.c.FILING_DATE == _DAY, sa.or_(*differs.values())).order_by(sig.c.ISSUERCIK)
+    return sa.select(sig.c.FILING_DATE, sig.c.ISSUERCIK, *(d.label(c) for c, d in differs.items())).select_from(
+        sig.outerjoin(expected, (expected.c.D == sig.c.FILING_DATE) & (expected.c.ISSUERCIK == sig.c.ISSUERCIK))
+    ).where(sig.c.FILING_DATE.in_(days), sa.or_(*differs.values())).order_by(sig.c.FILING_DATE, sig.c.ISSUERCIK)
 
 
 def _coverage(conn: sa.Connection, days: list[dt.date], found: dict[dt.date, CheckOutcome]) -> None:
@@ -283,11 +301,10 @@ def signals_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.da
     days = sorted(set(dates))
     found = {day: CheckOutcome() for day in days}
     _coverage(conn, days, found)
-    for day in days:
-        first = day - dt.timedelta(days=89)
-        for r in conn.execute(_window_check(), {"day": day, "first": first, "first_year": first.year}).mappings():
+    for block in range(0, len(days), _WINDOW_BLOCK):
+        for r in conn.execute(_window_check(days[block:block + _WINDOW_BLOCK])).mappings():
             wrong = [c for c in _WINDOW_SUMS if r[c]]
-            found[day].add({"issuer": r["ISSUERCIK"], "filing_date": day, "column": ",".join(wrong)})
+            found[r["FILING_DATE"]].add({"issuer": r["ISSUERCIK"], "filing_date": r["FILING_DATE"], "column": ",".join(wrong)})
     _lineage(conn, days, found)
     for day, problems in screen_problems(conn, days).items():
         for problem in problems:
