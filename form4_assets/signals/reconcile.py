@@ -216,7 +216,7 @@ def _window_sums(days: Sequence[dt.date]) -> sa.Subquery:
     spans, day_rows = _spans(days), et.alias("day_rows")
     issuers = (sa.select(spans.c.D, spans.c.FIRST, spans.c.FIRST_YEAR, day_rows.c.ISSUERCIK)
                .select_from(spans.join(day_rows, day_rows.c.FILING_DATE == spans.c.D))
-               .where(day_rows.c.ISSUERCIK.is_not(None)).distinct().subquery("issuers"))
+               .where(day_rows.c.ISSUERCIK.is_not(None)).distinct().cte("issuers"))
     # Only the classes the join can meet (the date's issuers, the years of its window): the whole
     # history of insider_patterns read on every date would make the check grow with it.
     keys = (sa.select(issuers.c.D, ip.c.RPTOWNERCIK, ip.c.ISSUERCIK, ip.c.YEAR)
