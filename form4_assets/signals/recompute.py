@@ -9,14 +9,15 @@ in either one shows as a difference:
 - ownership increases: shares and holding after the trade read from the transaction
   table itself, ΔOwn ≥ X% tested cross-multiplied (shares × 100 ≥ X × (after − shares)),
   X read back from the row's OWN_INCREASE_MIN_PCT;
-- cluster buys: a GROUP BY per issuer and buyer over the window, the definition read
-  back from the row's CLUSTER_DEFINITION (`ClusterDefinition.parse`), not the run's config.
+- cluster buys: a GROUP BY per date, issuer and buyer over the windows of all the dates, the
+  definition read back from the row's CLUSTER_DEFINITION (`ClusterDefinition.parse`), not the run's config.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -123,35 +124,68 @@ def own_increases(conn: sa.Connection, days: list[dt.date], min_pct: dict[Day, D
     return out
 
 
-def cluster_figures(conn: sa.Connection, day: dt.date, definition: ClusterDefinition) -> dict[str, dict[str, Any]]:
-    """Per issuer with window purchases: the cluster columns under `definition`, from a GROUP BY per buyer."""
+#: Dates per statement over literal date rows (SQLite allows at most 500 terms in a compound SELECT).
+SPAN_BLOCK = 100
+
+
+def day_spans(days: Sequence[dt.date], back_days: int) -> sa.Subquery:
+    """Each date D with its window's first date (D − `back_days`) and that date's year, as rows
+    (a UNION ALL of literals: no date arithmetic in SQL, the same on both backends)."""
+    rows = []
+    for day in days:
+        first = day - dt.timedelta(days=back_days)
+        rows.append(sa.select(sa.literal(day, sa.Date()).label("D"), sa.literal(first, sa.Date()).label("FIRST"),
+                              sa.literal(first.year, sa.Integer()).label("FIRST_YEAR")))
+    return (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("spans")
+
+
+def cluster_figures(
+    conn: sa.Connection, days: Sequence[dt.date], definition: ClusterDefinition
+) -> dict[dt.date, dict[str, dict[str, Any]]]:
+    """Per date and issuer with window purchases: the cluster columns under `definition`, from a GROUP BY
+    per date and buyer (`SPAN_BLOCK` dates a statement)."""
+    out: dict[dt.date, dict[str, dict[str, Any]]] = {}
+    ordered = sorted(set(days))
+    for block in range(0, len(ordered), SPAN_BLOCK):
+        out.update(_cluster_block(conn, ordered[block:block + SPAN_BLOCK], definition))
+    return out
+
+
+def _cluster_block(
+    conn: sa.Connection, days: Sequence[dt.date], definition: ClusterDefinition
+) -> dict[dt.date, dict[str, dict[str, Any]]]:
     et, day_rows = table("effective_transactions"), table("effective_transactions").alias("day_rows")
+    spans = day_spans(days, definition.window_days - 1)
+    issuers = (sa.select(spans.c.D, spans.c.FIRST, day_rows.c.ISSUERCIK)
+               .select_from(spans.join(day_rows, day_rows.c.FILING_DATE == spans.c.D))
+               .where(day_rows.c.ISSUERCIK.is_not(None)).distinct().subquery("issuers"))
     buyer = (et.c.ISSUERCIK, et.c.RPTOWNERCIK, et.c.RPTOWNERNAME, et.c.IS_OFFICER, et.c.IS_DIRECTOR, et.c.IS_TEN_PCT_OWNER)
     window = (
-        (et.c.FILING_DATE <= day) & ~superseded_as_of(et.c.ACCESSION_NUMBER, day) & (et.c.TRANS_TABLE == "nonderiv")
-        & (et.c.TRANS_CODE == "P") & et.c.RPTOWNERCIK.is_not(None)
-        & et.c.ISSUERCIK.in_(sa.select(day_rows.c.ISSUERCIK).where(day_rows.c.FILING_DATE == day))
-        & et.c.TRANS_DATE.between(day - dt.timedelta(days=definition.window_days - 1), day)
+        (et.c.FILING_DATE <= issuers.c.D) & ~superseded_as_of(et.c.ACCESSION_NUMBER, issuers.c.D)
+        & (et.c.TRANS_TABLE == "nonderiv") & (et.c.TRANS_CODE == "P") & et.c.RPTOWNERCIK.is_not(None)
+        & et.c.TRANS_DATE.between(issuers.c.FIRST, issuers.c.D)
     )
     groups = fetch(conn, sa.select(
-        *buyer, sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"),
+        issuers.c.D, *buyer, sa.func.sum(et.c.TRANS_DOLLARS).label("DOLLARS"),
         sa.func.aggregate_strings(et.c.ACCESSION_NUMBER, ",").label("ACCESSIONS"),
-    ).where(window).group_by(*buyer))
-    spent: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    accessions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    ).select_from(issuers.join(et, et.c.ISSUERCIK == issuers.c.ISSUERCIK)).where(window).group_by(issuers.c.D, *buyer))
+    spent: dict[tuple[dt.date, str, str], Decimal] = defaultdict(Decimal)
+    accessions: dict[tuple[dt.date, str, str], set[str]] = defaultdict(set)
     for g in groups:
         if definition.counts(g):
-            spent[(g["ISSUERCIK"], g["RPTOWNERCIK"])] += g["DOLLARS"] or ZERO
-            accessions[(g["ISSUERCIK"], g["RPTOWNERCIK"])] |= _accessions(g["ACCESSIONS"])
-    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO,
-                                                          "CLUSTER_ACCESSIONS": set()})
-    for (issuer, owner), dollars in spent.items():
+            spent[(g["D"], g["ISSUERCIK"], g["RPTOWNERCIK"])] += g["DOLLARS"] or ZERO
+            accessions[(g["D"], g["ISSUERCIK"], g["RPTOWNERCIK"])] |= _accessions(g["ACCESSIONS"])
+    out: dict[dt.date, dict[str, dict[str, Any]]] = {day: defaultdict(
+        lambda: {"CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO, "CLUSTER_ACCESSIONS": set()}) for day in days}
+    for (day, issuer, owner), dollars in spent.items():
         if dollars >= definition.min_dollars:
-            out[issuer]["CLUSTER_INSIDERS"] += 1
-            out[issuer]["CLUSTER_DOLLARS"] += dollars
-            out[issuer]["CLUSTER_ACCESSIONS"] |= accessions[(issuer, owner)]
-    for e in out.values():
-        e["IS_CLUSTER"] = e["CLUSTER_INSIDERS"] >= definition.min_insiders
+            figures = out[day][issuer]
+            figures["CLUSTER_INSIDERS"] += 1
+            figures["CLUSTER_DOLLARS"] += dollars
+            figures["CLUSTER_ACCESSIONS"] |= accessions[(day, issuer, owner)]
+    for by_issuer in out.values():
+        for e in by_issuer.values():
+            e["IS_CLUSTER"] = e["CLUSTER_INSIDERS"] >= definition.min_insiders
     return out
 
 
@@ -167,29 +201,35 @@ def screen_problems(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, l
         on_day[w["FILING_DATE"]].append(w)
     execs, no_execs, no_increases = exec_buys(conn, days), _no_exec_buys(), _no_increases()
     increases = own_increases(conn, days, {(w["FILING_DATE"], w["ISSUERCIK"]): w["OWN_INCREASE_MIN_PCT"] for w in written})
+    definitions: dict[dt.date, dict[str, ClusterDefinition]] = {}
+    problems: dict[dt.date, list[dict[str, Any]]] = {}
+    dates_of: dict[str, list[dt.date]] = defaultdict(list)
     for day, rows in on_day.items():
-        problems: list[dict[str, Any]] = []
-        definitions: dict[str, ClusterDefinition] = {}
+        definitions[day], problems[day] = {}, []
         for w in rows:
             text = w["CLUSTER_DEFINITION"] or ""
-            if text not in definitions:
+            if text not in definitions[day]:
                 try:
-                    definitions[text] = ClusterDefinition.parse(text)
+                    definitions[day][text] = ClusterDefinition.parse(text)
+                    dates_of[text].append(day)
                 except (ValueError, ArithmeticError):
-                    problems.append({"issuer": w["ISSUERCIK"], "filing_date": day, "column": "CLUSTER_DEFINITION"})
-        clusters = {text: cluster_figures(conn, day, d) for text, d in definitions.items()}
+                    problems[day].append({"issuer": w["ISSUERCIK"], "filing_date": day, "column": "CLUSTER_DEFINITION"})
+    # One pass over all the dates per definition (a run has one; a row read back may differ).
+    by_definition = {text: cluster_figures(conn, dates, definitions[dates[0]][text]) for text, dates in dates_of.items()}
+    for day, rows in on_day.items():
+        clusters = {text: by_definition[text][day] for text in definitions[day]}
         for w in rows:
             issuer, text = w["ISSUERCIK"], w["CLUSTER_DEFINITION"] or ""
-            if text not in definitions:
+            if text not in definitions[day]:
                 continue
             cluster = clusters[text][issuer] if issuer in clusters[text] else {
                 "CLUSTER_INSIDERS": 0, "CLUSTER_DOLLARS": ZERO, "CLUSTER_ACCESSIONS": set(),
-                "IS_CLUSTER": definitions[text].min_insiders <= 0}
+                "IS_CLUSTER": definitions[day][text].min_insiders <= 0}
             expected = {**execs.get((day, issuer), no_execs), **increases.get((day, issuer), no_increases), **cluster}
             wrong = [c for c in SCREEN_COLUMNS
                      if (_accessions(w[c]) if c.endswith("_ACCESSIONS") else w[c]) != expected[c]]
             if wrong:
-                problems.append({"issuer": issuer, "filing_date": day, "column": ",".join(wrong),
-                                 **{f"expected_{c}": expected[c] for c in wrong if not c.endswith("_ACCESSIONS")}})
-        out[day] = problems
+                problems[day].append({"issuer": issuer, "filing_date": day, "column": ",".join(wrong),
+                                      **{f"expected_{c}": expected[c] for c in wrong if not c.endswith("_ACCESSIONS")}})
+        out[day] = problems[day]
     return out

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.sql import chunks, fetch, superseded_as_of, table
-from form4_assets.signals.recompute import screen_problems
+from form4_assets.signals.recompute import SPAN_BLOCK, day_spans, screen_problems
 from form4_assets.warehouse.checks_sql import CheckOutcome
 
 _LINEAGE_COLUMNS = ("OPP_ACCESSIONS", "EXEC_BUY_ACCESSIONS", "OWN_INCREASE_ACCESSIONS", "CLUSTER_ACCESSIONS", "LATE_ACCESSIONS")
@@ -194,26 +194,12 @@ def patterns_reconcile(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOu
 _WINDOW_SUMS = ("SALE_SHARES_90D", "PLAN_SALE_SHARES_90D", "OPP_NET_BUY_SHARES_90D")
 
 
-#: Dates per window statement (SQLite allows at most 500 terms in a compound SELECT).
-_WINDOW_BLOCK = 100
-
-
-def _spans(days: Sequence[dt.date]) -> sa.Subquery:
-    """Each date with its 90 days' first date and that date's year, as rows (a UNION ALL of literals)."""
-    rows = []
-    for day in days:
-        first = day - dt.timedelta(days=89)
-        rows.append(sa.select(sa.literal(day, sa.Date()).label("D"), sa.literal(first, sa.Date()).label("FIRST"),
-                              sa.literal(first.year, sa.Integer()).label("FIRST_YEAR")))
-    return (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("spans")
-
-
 def _window_sums(days: Sequence[dt.date]) -> sa.Subquery:
     """Per date and issuer of that date: the 90 days' sales, plan sales and opportunistic net shares, one
     GROUP BY over the effective rows outer-joined to the (owner, issuer, year) insider_patterns classes
     opportunistic as of the date (only P and S rows can count)."""
     et, ip = table("effective_transactions"), table("insider_patterns")
-    spans, day_rows = _spans(days), et.alias("day_rows")
+    spans, day_rows = day_spans(days, 89), et.alias("day_rows")
     issuers = (sa.select(spans.c.D, spans.c.FIRST, spans.c.FIRST_YEAR, day_rows.c.ISSUERCIK)
                .select_from(spans.join(day_rows, day_rows.c.FILING_DATE == spans.c.D))
                .where(day_rows.c.ISSUERCIK.is_not(None)).distinct().cte("issuers"))
@@ -301,8 +287,8 @@ def signals_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.da
     days = sorted(set(dates))
     found = {day: CheckOutcome() for day in days}
     _coverage(conn, days, found)
-    for block in range(0, len(days), _WINDOW_BLOCK):
-        for r in conn.execute(_window_check(days[block:block + _WINDOW_BLOCK])).mappings():
+    for block in range(0, len(days), SPAN_BLOCK):
+        for r in conn.execute(_window_check(days[block:block + SPAN_BLOCK])).mappings():
             wrong = [c for c in _WINDOW_SUMS if r[c]]
             found[r["FILING_DATE"]].add({"issuer": r["ISSUERCIK"], "filing_date": r["FILING_DATE"], "column": ",".join(wrong)})
     _lineage(conn, days, found)
