@@ -223,3 +223,40 @@ def test_create_schema_adds_a_missing_table_and_a_missing_index_to_an_existing_w
     assert index.name in {i["name"] for i in inspector.get_indexes("submission")}
     assert {i["name"] for i in inspector.get_indexes("effective_transactions")} == {i.name for i in TABLES["effective_transactions"].indexes}
     assert count_rows(engine, "raw_filings", [MON]) == 1
+
+
+def _indexes(engine: sa.Engine) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Every index of the warehouse as the database reports it: table -> index name -> columns."""
+    found = sa.inspect(engine).get_multi_indexes(filter_names=list(TABLES))
+    return {table: {ix["name"]: tuple(ix["column_names"]) for ix in found.get((None, table), [])} for table in TABLES}
+
+
+def test_no_index_repeats_the_leading_columns_of_the_key_or_another(engine: sa.Engine) -> None:
+    """Each index costs a B-tree insert per written row; one whose columns lead the primary key or a
+    longer index would serve no query the longer one does not, since both databases seek by an
+    index's leading columns."""
+    indexes = _indexes(engine)
+    for table, by_name in indexes.items():
+        key = tuple(c.name for c in TABLES[table].primary_key.columns)
+        for name, columns in by_name.items():
+            longer = [key, *(other for other in by_name.values() if len(other) > len(columns))]
+            assert not any(other[: len(columns)] == columns for other in longer), (table, name, columns)
+    assert "ix_nonderiv_trans_accession" not in indexes["nonderiv_trans"]  # the key leads with it
+    assert "ix_net_insider_selling_filing_date" not in indexes["net_insider_selling"]
+    assert indexes["filing_timeliness"]["ix_filing_timeliness_filing_date"] == ("FILING_DATE",)  # not in its key
+
+
+def test_an_existing_warehouse_drops_the_implied_indexes_and_keeps_its_rows(engine: sa.Engine) -> None:
+    """A warehouse made by an earlier version has the implied indexes: the next schema check drops
+    them (and no index of anyone else), keeps the rows, and a partition is still replaced by its
+    FILING_DATE, through the key."""
+    replace_partitions(engine, [MON], {"raw_filings": [raw_row(MON, "0001-23-000001")]})
+    with engine.begin() as conn:
+        conn.execute(sa.text('CREATE INDEX "ix_raw_filings_filing_date" ON raw_filings ("FILING_DATE")'))
+        conn.execute(sa.text('CREATE INDEX "ix_mine" ON raw_filings ("FILING_DATE")'))  # a user's own: kept
+    create_schema(engine)
+    indexes = _indexes(engine)["raw_filings"]
+    assert "ix_raw_filings_filing_date" not in indexes and indexes["ix_mine"] == ("FILING_DATE",)
+    assert count_rows(engine, "raw_filings", [MON]) == 1
+    replace_partitions(engine, [MON], {"raw_filings": [raw_row(MON, "0001-23-000002")]})
+    assert [r["ACCESSION_NUMBER"] for r in read_partition(engine, "raw_filings", MON)] == ["0001-23-000002"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from form4_assets.warehouse.schema import metadata
+from form4_assets.warehouse.schema import IMPLIED_INDEXES, metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: WAL pages a commit may leave before it checkpoints them into the database file (SQLite's
@@ -94,7 +94,8 @@ def create_schema(engine: sa.Engine) -> None:
 
 def _create_missing(conn: sa.Connection) -> None:
     """Create the tables that do not exist (with their indexes) and the indexes missing from
-    those that do, from one look at the catalogue: asking table by table and index by index
+    those that do (and drop those `schema.IMPLIED_INDEXES` names), from one look at the
+    catalogue: asking table by table and index by index
     (`create_all` and `checkfirst`) is a round trip each, most of a second per run on PostgreSQL."""
     inspector = sa.inspect(conn)
     existing = set(inspector.get_table_names())
@@ -103,8 +104,10 @@ def _create_missing(conn: sa.Connection) -> None:
     if not present:
         return
     found = inspector.get_multi_indexes(filter_names=[t.name for t in present])
-    for table in present:  # indexes added since an existing warehouse was created
+    for table in present:  # indexes added (or made redundant) since an existing warehouse was created
         have = {index["name"] for index in found.get((None, table.name), [])}
         for index in table.indexes:
             if index.name not in have:
                 index.create(conn)
+        for name in sorted(have & IMPLIED_INDEXES.get(table.name, frozenset())):
+            conn.execute(sa.text(f'DROP INDEX "{name}"'))
