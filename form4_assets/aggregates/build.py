@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from form4_assets.aggregates.activity import compute_issuer_daily_activity
 from form4_assets.aggregates.cluster_buys import compute_cluster_buys
 from form4_assets.aggregates.effective import build_effective_rows, compute_supersessions
-from form4_assets.aggregates.net_selling import NetSellingSweep
+from form4_assets.aggregates.net_selling import NAME, NetSellingSweep
 from form4_assets.aggregates.sources import source_of
 from form4_assets.warehouse.store import replace_partitions_in, write_transaction
 
@@ -64,7 +64,7 @@ def build_net_insider_selling(engine: sa.Engine, dates: Sequence[dt.date]) -> di
     """One sweep over the dates (form4_assets.aggregates.net_selling), each date still its own
     transaction; the rows a date shares with the previous one are neither bound nor sent again
     (copied in SQL)."""
-    name = "net_insider_selling"
+    name = NAME
     wanted = sorted(set(dates))
     if not wanted:
         return {name: 0}

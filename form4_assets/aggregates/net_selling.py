@@ -81,7 +81,7 @@ def _changed_through(conn: sa.Connection, day: dt.date) -> int | None:
 def _digest_of(conn: sa.Connection, day: dt.date) -> str | None:
     """The recorded digest of the net_insider_selling partition `day` (partition_versions)."""
     v = PARTITION_VERSIONS_TABLE
-    query = sa.select(v.c.DIGEST).where(v.c.TABLE_NAME == "net_insider_selling", v.c.FILING_DATE == day)
+    query = sa.select(v.c.DIGEST).where(v.c.TABLE_NAME == NAME, v.c.FILING_DATE == day)
     return conn.execute(query).scalar_one_or_none()
 
 
@@ -251,8 +251,7 @@ class NetSellingSweep:
         day_value = sa.literal(day, sa.Date())
         columns = [day_value.label("FILING_DATE") if c.name == "FILING_DATE" else c for c in nis.columns]
         copy = sa.select(*columns).where(nis.c.FILING_DATE == previous, nis.c.ISSUERCIK.not_in(sorted(self.changed)))
-        kept = sum(1 for issuer in self.current if issuer not in self.changed)
-        return Carried(nis.insert().from_select([c.name for c in nis.columns], copy), kept)
+        return Carried(nis.insert().from_select([c.name for c in nis.columns], copy))
 
     def wrote(self, conn: sa.Connection, day: dt.date) -> None:
         """Remember the partition just written for `day` (its digest), to carry rows from it next."""
@@ -265,7 +264,7 @@ TOP_COLUMNS = ("ISSUERTRADINGSYMBOL", "ISSUERNAME", "ISSUERCIK", "NET_SELL_DOLLA
 
 def top_movers(conn: sa.Connection, day: dt.date, n: int = 10) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The `n` largest 30-day net sellers and net buyers (by dollars) as of `day`."""
-    nis = table("net_insider_selling")
+    nis = table(NAME)
     base = sa.select(*(nis.c[c] for c in TOP_COLUMNS)).where(nis.c.FILING_DATE == day)
     sellers = base.where(nis.c.NET_SELL_DOLLARS_30D > 0).order_by(nis.c.NET_SELL_DOLLARS_30D.desc(), nis.c.ISSUERCIK)
     buyers = base.where(nis.c.NET_SELL_DOLLARS_30D < 0).order_by(nis.c.NET_SELL_DOLLARS_30D, nis.c.ISSUERCIK)
@@ -274,7 +273,7 @@ def top_movers(conn: sa.Connection, day: dt.date, n: int = 10) -> tuple[list[dic
 
 def history(conn: sa.Connection, issuers: list[str], start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, Decimal]]]:
     """30-day net selling dollars per issuer over the as-of dates start … end."""
-    nis = table("net_insider_selling")
+    nis = table(NAME)
     query = (
         sa.select(nis.c.ISSUERCIK, nis.c.FILING_DATE, nis.c.NET_SELL_DOLLARS_30D)
         .where(nis.c.ISSUERCIK.in_(issuers), nis.c.FILING_DATE.between(start, end))

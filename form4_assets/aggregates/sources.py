@@ -14,6 +14,8 @@ filing date, then accession), and no AFF10B5ONE in quarters that lack the column
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -50,6 +52,14 @@ def source_of(conn: sa.Connection, day: dt.date) -> Source:
     if conn.execute(sa.select(sa.literal(1)).where(sec.c.FILING_DATE == day).limit(1)).first() is not None:
         return SEC_DATA_SET
     return FILINGS
+
+
+def sources_of(conn: sa.Connection, days: Iterable[dt.date]) -> dict[Source, list[dt.date]]:
+    """`days` grouped by `source_of`, each group in the order given."""
+    out: dict[Source, list[dt.date]] = defaultdict(list)
+    for day in days:
+        out[source_of(conn, day)].append(day)
+    return out
 
 
 def first_owner(source: Source, owner: sa.Table, accession: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:

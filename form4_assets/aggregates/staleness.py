@@ -26,10 +26,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from form4_assets.aggregates.sources import SEC_DATA_SET
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE
 
 #: The sec_* twins a date without fetched filings is built from (form4_assets.aggregates.sources).
-SEC_INPUTS = ("sec_submission", "sec_reportingowner", "sec_nonderiv_trans", "sec_deriv_trans", "sec_footnotes")
+SEC_INPUTS = (SEC_DATA_SET.submission, SEC_DATA_SET.owner, SEC_DATA_SET.nonderiv, SEC_DATA_SET.deriv,
+              SEC_DATA_SET.footnotes)
 
 #: The tables each aggregate, signal and outcome table's partition D reads, on D and on earlier dates; in build order.
 INPUTS: dict[str, tuple[str, ...]] = {

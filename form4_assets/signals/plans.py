@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.effective import cites_10b5_1, footnote_ids
-from form4_assets.aggregates.sources import Source, source_of
+from form4_assets.aggregates.sources import sources_of
 from form4_assets.aggregates.sql import fetch, table
 from form4_assets.signals.adoption import adoption
 
@@ -97,9 +97,7 @@ class PlanInputs:
 
     def __init__(self, conn: sa.Connection, days: list[dt.date]) -> None:
         self.last = days[-1]
-        by_source: dict[Source, list[dt.date]] = defaultdict(list)
-        for day in days:
-            by_source[source_of(conn, day)].append(day)
+        by_source = sources_of(conn, days)
         self.by_filing: dict[dt.date, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         self.filings: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, dict[str, str]] = defaultdict(dict)
@@ -136,15 +134,13 @@ def compute_trading_plans(conn: sa.Connection, day: dt.date, inputs: PlanInputs)
     by_filing = inputs.by_filing.get(day, {})
     accessions = sorted(by_filing)
     filings, notes, row_ids = inputs.filings, inputs.notes, inputs.row_ids
-    statuses = {acc: plan_status(sum(1 for r in by_filing[acc] if r["PLAN_10B5_1"]), filings[acc]["AFF10B5ONE"], day)
-                for acc in accessions}
     out: list[dict[str, Any]] = []
     for acc in accessions:
         rows = by_filing[acc]
         first = rows[0]
         filing = filings[acc]
         planned = [r for r in rows if r["PLAN_10B5_1"]]
-        status = statuses[acc]
+        status = plan_status(len(planned), filing["AFF10B5ONE"], day)
         trade_dates = [r["TRANS_DATE"] for r in (planned or rows) if r["TRANS_DATE"]]
         first_trade = min(trade_dates) if trade_dates else None
         found, source = None, None

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from form4_assets.aggregates.sources import Source, first_owner, source_of
+from form4_assets.aggregates.sources import Source, first_owner, sources_of
 from form4_assets.aggregates.sql import ZERO, fetch, superseded_as_of, table
 from form4_assets.signals.screens import (
     HUNDRED,
@@ -54,14 +54,6 @@ def _day_purchases(days: list[dt.date]) -> sa.Select:
 Day = tuple[dt.date, str]  # (filing date, issuer)
 
 
-def _by_source(conn: sa.Connection, days: list[dt.date]) -> dict[Source, list[dt.date]]:
-    """The dates grouped by where their effective transactions came from (our parse, or the SEC's data set)."""
-    out: dict[Source, list[dt.date]] = defaultdict(list)
-    for day in days:
-        out[source_of(conn, day)].append(day)
-    return out
-
-
 def _no_exec_buys() -> dict[str, Any]:
     return {"EXEC_BUY_ROWS": 0, "EXEC_BUY_SHARES": ZERO, "EXEC_BUY_DOLLARS": ZERO, "EXEC_BUY_ACCESSIONS": set()}
 
@@ -70,12 +62,12 @@ def _no_increases() -> dict[str, Any]:
     return {"OWN_INCREASE_ROWS": 0, "OWN_INCREASE_MAX_PCT": None, "OWN_INCREASE_ACCESSIONS": set()}
 
 
-def exec_buys(conn: sa.Connection, days: list[dt.date]) -> dict[Day, dict[str, Any]]:
+def exec_buys(conn: sa.Connection, by_source: Mapping[Source, list[dt.date]]) -> dict[Day, dict[str, Any]]:
     """Per date and issuer: the rows, shares, dollars and accessions of the day's purchases by a CEO, CFO,
-    president or chair."""
+    president or chair; the dates grouped by where their effective transactions came from (`sources_of`)."""
     et = table("effective_transactions")
     out: dict[Day, dict[str, Any]] = defaultdict(_no_exec_buys)
-    for source, filed in _by_source(conn, days).items():
+    for source, filed in by_source.items():
         own = table(source.owner)
         titled = _day_purchases(filed).join(own, (own.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER)
                                             & first_owner(source, own, et.c.ACCESSION_NUMBER))
@@ -94,11 +86,14 @@ def exec_buys(conn: sa.Connection, days: list[dt.date]) -> dict[Day, dict[str, A
     return out
 
 
-def own_increases(conn: sa.Connection, days: list[dt.date], min_pct: dict[Day, Decimal]) -> dict[Day, dict[str, Any]]:
-    """Per date and issuer: the day's purchases raising the holding by at least the row's `min_pct` (or opening one)."""
+def own_increases(
+    conn: sa.Connection, by_source: Mapping[Source, list[dt.date]], min_pct: dict[Day, Decimal]
+) -> dict[Day, dict[str, Any]]:
+    """Per date and issuer (the dates grouped as for `exec_buys`): the day's purchases raising the holding
+    by at least the row's `min_pct` (or opening one)."""
     et = table("effective_transactions")
     out: dict[Day, dict[str, Any]] = defaultdict(_no_increases)
-    for source, filed in _by_source(conn, days).items():
+    for source, filed in by_source.items():
         nd = table(source.nonderiv)
         rows = fetch(conn, _day_purchases(filed).join(
             nd, (nd.c.ACCESSION_NUMBER == et.c.ACCESSION_NUMBER) & (nd.c.NONDERIV_TRANS_SK == et.c.TRANS_SK)
@@ -199,13 +194,13 @@ def screen_problems(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, l
     on_day: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
     for w in written:
         on_day[w["FILING_DATE"]].append(w)
-    execs, no_execs, no_increases = exec_buys(conn, days), _no_exec_buys(), _no_increases()
-    increases = own_increases(conn, days, {(w["FILING_DATE"], w["ISSUERCIK"]): w["OWN_INCREASE_MIN_PCT"] for w in written})
+    by_source = sources_of(conn, days)
+    execs, no_execs, no_increases = exec_buys(conn, by_source), _no_exec_buys(), _no_increases()
+    increases = own_increases(conn, by_source, {(w["FILING_DATE"], w["ISSUERCIK"]): w["OWN_INCREASE_MIN_PCT"] for w in written})
     definitions: dict[dt.date, dict[str, ClusterDefinition]] = {}
-    problems: dict[dt.date, list[dict[str, Any]]] = {}
     dates_of: dict[str, list[dt.date]] = defaultdict(list)
     for day, rows in on_day.items():
-        definitions[day], problems[day] = {}, []
+        definitions[day] = {}
         for w in rows:
             text = w["CLUSTER_DEFINITION"] or ""
             if text not in definitions[day]:
@@ -213,7 +208,7 @@ def screen_problems(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, l
                     definitions[day][text] = ClusterDefinition.parse(text)
                     dates_of[text].append(day)
                 except (ValueError, ArithmeticError):
-                    problems[day].append({"issuer": w["ISSUERCIK"], "filing_date": day, "column": "CLUSTER_DEFINITION"})
+                    out[day].append({"issuer": w["ISSUERCIK"], "filing_date": day, "column": "CLUSTER_DEFINITION"})
     # One pass over all the dates per definition (a run has one; a row read back may differ).
     by_definition = {text: cluster_figures(conn, dates, definitions[dates[0]][text]) for text, dates in dates_of.items()}
     for day, rows in on_day.items():
@@ -229,7 +224,6 @@ def screen_problems(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, l
             wrong = [c for c in SCREEN_COLUMNS
                      if (_accessions(w[c]) if c.endswith("_ACCESSIONS") else w[c]) != expected[c]]
             if wrong:
-                problems[day].append({"issuer": issuer, "filing_date": day, "column": ",".join(wrong),
-                                      **{f"expected_{c}": expected[c] for c in wrong if not c.endswith("_ACCESSIONS")}})
-        out[day] = problems[day]
+                out[day].append({"issuer": issuer, "filing_date": day, "column": ",".join(wrong),
+                                 **{f"expected_{c}": expected[c] for c in wrong if not c.endswith("_ACCESSIONS")}})
     return out

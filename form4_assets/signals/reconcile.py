@@ -2,7 +2,7 @@
 
 - filing_timeliness: exactly one row per effective transaction row of the date, with
   the same owner, issuer and dates, and IS_LATE = BUSINESS_DAYS_TO_FILE > deadline;
-  separately (a warning, filers' data) every row has sane dates (`dates_sane`).
+  separately (a warning, filers' data) every row has sane dates (`dates_sane_by_date`).
 - trading_plans: exactly the filings of the date with open-market rows, their P/S and
   plan row counts by GROUP BY, PLAN_STATUS plan exactly when a row is planned, and
   DAYS_SINCE_ADOPTION = TRANS_DATE − ADOPTION_DATE.
@@ -95,10 +95,6 @@ def dates_sane_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt
         found[r["FILING_DATE"]].add({"accession": r["ACCESSION_NUMBER"], "table": r["TRANS_TABLE"], "sk": r["TRANS_SK"],
                                      "found": r["DATE_ERROR"], "trans_date": r["TRANS_DATE"], "filing_date": r["FILING_DATE"]})
     return found
-
-
-def dates_sane(conn: sa.Connection, dates: Sequence[dt.date]) -> CheckOutcome:
-    return _merged(dates_sane_by_date(conn, dates))
 
 
 def plans_by_date(conn: sa.Connection, dates: Sequence[dt.date]) -> dict[dt.date, CheckOutcome]:

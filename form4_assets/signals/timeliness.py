@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from form4_assets.aggregates.effective import base_form, is_amendment
-from form4_assets.aggregates.sources import FILINGS, Source, source_of
+from form4_assets.aggregates.sources import FILINGS, Source, sources_of
 from form4_assets.aggregates.sql import table
 from form4_assets.signals.business_time import business_day_after, business_days_between, on_or_after
 
@@ -135,9 +135,7 @@ class TimelinessInputs:
 
     def __init__(self, conn: sa.Connection, days: list[dt.date]) -> None:
         self.last = days[-1]
-        by_source: dict[Source, list[dt.date]] = defaultdict(list)
-        for day in days:
-            by_source[source_of(conn, day)].append(day)
+        by_source = sources_of(conn, days)
         self.rows: dict[tuple[dt.date, str], list[tuple[Any, ...]]] = defaultdict(list)
         for source, filed in by_source.items():
             for trans_table in TRANS_TABLES:

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from form4_assets.warehouse.pgcopy import copy_payload, copy_rows
 from form4_assets.warehouse.schema import PARTITION_VERSIONS_TABLE, TABLES
-from form4_assets.warehouse.store import _record_versions, write_transaction
+from form4_assets.warehouse.store import record_versions, write_transaction
 
 BATCH_ROWS = 20_000
 
@@ -59,7 +59,6 @@ def replace_dataset_rows(
     wanted = frozenset(dates)
     writers = {name: _Writer(TABLES[name], wanted) for name in tables}
     pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
-    source_at = {name: writer.names.index("SOURCE_FILE") for name, writer in writers.items()}
     with write_transaction(engine) as conn:
         for writer in writers.values():
             table = writer.table
@@ -78,7 +77,8 @@ def replace_dataset_rows(
         for name, row in rows:
             waiting = pending[name]
             # A batch holds one file's rows (counted per date and data set).
-            if len(waiting) >= batch or (waiting and waiting[-1][source_at[name]] != row[source_at[name]]):
+            at = writers[name].source_file
+            if len(waiting) >= batch or (waiting and waiting[-1][at] != row[at]):
                 writers[name].write(conn, waiting)
                 pending[name] = waiting = []
             waiting.append(row)
@@ -114,7 +114,7 @@ def _record_dataset_versions(conn: sa.Connection, writers: dict[str, _Writer], d
                 data_set = source_file.split("/", 1)[0]
                 entries[data_set] = f"{sources[data_set]}:{count}"
             digests[(name, day)] = json.dumps(entries, sort_keys=True)
-    _record_versions(conn, digests)
+    record_versions(conn, digests)
 
 
 class _Writer:

@@ -171,8 +171,9 @@ def build_table(spec: Table, md: sa.MetaData = metadata) -> sa.Table:
         for c in spec.columns
     ]
     table = sa.Table(spec.name, md, *columns, comment=spec.description)
-    wanted = [names for names, _ in _index_candidates(spec)]
-    for names, name in _index_candidates(spec):
+    candidates = _index_candidates(spec)
+    wanted = [names for names, _ in candidates]
+    for names, name in candidates:
         if not _implied(names, table, wanted):
             sa.Index(name, *(table.c[n] for n in names))
     return table

@@ -187,7 +187,7 @@ def replace_partitions_in(
         conn.execute(table.delete().where(table.c.FILING_DATE.in_(sorted(wanted))))
         if bound[name][0]:
             _insert(conn, table, bound[name][0])
-    _record_versions(conn, digests)
+    record_versions(conn, digests)
     return {name: len(rows) for name, (_, rows) in prepared.items()}
 
 
@@ -210,8 +210,7 @@ class Carried:
     INSERT ... SELECT instead of being inserted again row by row: a window aggregate's rows that
     did not change since the previous date."""
 
-    insert: sa.Executable  # copies exactly the carried rows into the partition being written
-    rows: int  # how many rows `insert` must write
+    insert: sa.Executable  # copies exactly the carried rows (those of `bound` not `fresh`) into the partition
 
 
 def replace_partition_carrying_in(
@@ -223,7 +222,7 @@ def replace_partition_carrying_in(
     `bound` is every row of the partition in key order: the digest (so partition_versions) and the
     count cover them all, exactly as `replace_partitions_in` gives for the same rows (a re-run
     through either path records no change). `fresh` are the rows to insert; `carried` copies the
-    others (None: `fresh` is every row), and must write as many as it says, else the transaction
+    others (None: `fresh` is every row), and must write exactly those, as many, else the transaction
     fails. The caller keeps the bound tuples of rows that did not change, so they are neither bound
     nor sent again.
     """
@@ -240,15 +239,15 @@ def replace_partition_carrying_in(
         _insert(conn, table, list(fresh))
     if carried is not None:
         copied = conn.execute(carried.insert).rowcount
-        if copied != carried.rows or copied != expected:
+        if copied != expected:
             raise RuntimeError(f"{name} {day}: carried {copied} rows where {expected} were expected")
-    _record_versions(conn, digests)
+    record_versions(conn, digests)
     return len(bound)
 
 
 def mark_rewritten(conn: sa.Connection, partitions: Iterable[tuple[str, dt.date]]) -> None:
     """Record that rows of these (table, date) partitions were changed in place (not replaced whole)."""
-    _record_versions(conn, {key: None for key in partitions})
+    record_versions(conn, {key: None for key in partitions})
 
 
 def _digest(rows: list[tuple[Any, ...]]) -> str:
@@ -258,7 +257,7 @@ def _digest(rows: list[tuple[Any, ...]]) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
-def _record_versions(conn: sa.Connection, digests: Mapping[tuple[str, dt.date], str | None]) -> None:
+def record_versions(conn: sa.Connection, digests: Mapping[tuple[str, dt.date], str | None]) -> None:
     """Give these partitions the next write-order number; CHANGED_SEQ moves only when the rows did.
 
     Runs under the write lock, so the numbers follow the commit order. A digest of None
